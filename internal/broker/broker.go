@@ -1,0 +1,171 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures an embedded broker. The zero value is usable: every
+// field has a default that suits a local development broker.
+type Config struct {
+	Addr         string        // listen address for Start; default "127.0.0.1:0"
+	Login        string        // when non-empty, CONNECT must carry this login and Passcode
+	Passcode     string        // checked only when Login is non-empty
+	MaxFrameSize int           // bytes, headers+body; default 8 MiB; larger frames get an ERROR and the connection is closed
+	HeartBeat    time.Duration // what the broker offers/wants for heart-beats; default 10s; negative disables
+	Logf         func(format string, args ...any) // one line per event; nil = silent
+
+	// MaxHeaders bounds the number of header lines in one frame so that a
+	// frame of many tiny headers cannot amplify memory; default 1000.
+	MaxHeaders int
+	// OutBufferBytes is how many bytes of frames may wait in one
+	// connection's outgoing queue before it counts as full (topic messages
+	// are then dropped for it, queue messages wait in the queue); default 4 MiB.
+	OutBufferBytes int
+	// ConnectTimeout is how long a new TCP connection may take to send its
+	// CONNECT frame; default 10s.
+	ConnectTimeout time.Duration
+}
+
+// Broker is a running embedded STOMP broker.
+type Broker struct {
+	cfg Config
+
+	mu       sync.Mutex
+	listener net.Listener
+	closed   bool
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// CheckListenAddr refuses to expose an unauthenticated broker beyond the
+// local machine: addr must be loopback unless a login is configured.
+func CheckListenAddr(addr, login string) error {
+	if login != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("refusing to listen on %s without --user/--password: %v", addr, err)
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s without --user/--password: only loopback addresses (127.0.0.0/8, ::1, localhost) may be used without authentication", addr)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// Start listens on cfg.Addr and serves in the background.
+func Start(cfg Config) (*Broker, error) {
+	b := New(cfg)
+	l, err := net.Listen("tcp", b.cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.listener = l
+	b.mu.Unlock()
+	go func() { _ = b.Serve(l) }()
+	return b, nil
+}
+
+// New returns a broker that is not yet listening; call Serve.
+func New(cfg Config) *Broker {
+	return &Broker{cfg: cfg.withDefaults(), done: make(chan struct{})}
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:0"
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = 8 << 20
+	}
+	if c.HeartBeat == 0 {
+		c.HeartBeat = 10 * time.Second
+	}
+	if c.MaxHeaders <= 0 {
+		c.MaxHeaders = 1000
+	}
+	if c.OutBufferBytes <= 0 {
+		c.OutBufferBytes = 4 << 20
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 10 * time.Second
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	return c
+}
+
+// Addr returns the listening address, e.g. "127.0.0.1:61613", or "" if
+// the broker is not listening.
+func (b *Broker) Addr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.listener == nil {
+		return ""
+	}
+	return b.listener.Addr().String()
+}
+
+// Serve accepts connections on l until Close; it returns nil after Close.
+func (b *Broker) Serve(l net.Listener) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	b.listener = l
+	b.mu.Unlock()
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			select {
+			case <-b.done:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		nc.Close() // TODO: serve connections
+	}
+}
+
+// Close stops listening, closes every connection and waits for all of the
+// broker's goroutines to finish.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.done)
+	l := b.listener
+	b.mu.Unlock()
+	var err error
+	if l != nil {
+		err = l.Close()
+	}
+	b.wg.Wait()
+	return err
+}
