@@ -12,11 +12,11 @@ import (
 // Config configures an embedded broker. The zero value is usable: every
 // field has a default that suits a local development broker.
 type Config struct {
-	Addr         string        // listen address for Start; default "127.0.0.1:0"
-	Login        string        // when non-empty, CONNECT must carry this login and Passcode
-	Passcode     string        // checked only when Login is non-empty
-	MaxFrameSize int           // bytes, headers+body; default 8 MiB; larger frames get an ERROR and the connection is closed
-	HeartBeat    time.Duration // what the broker offers/wants for heart-beats; default 10s; negative disables
+	Addr         string                           // listen address for Start; default "127.0.0.1:0"
+	Login        string                           // when non-empty, CONNECT must carry this login and Passcode
+	Passcode     string                           // checked only when Login is non-empty
+	MaxFrameSize int                              // bytes, headers+body; default 8 MiB; larger frames get an ERROR and the connection is closed
+	HeartBeat    time.Duration                    // what the broker offers/wants for heart-beats; 0 (or negative) disables; the CLI passes DefaultHeartBeat
 	Logf         func(format string, args ...any) // one line per event; nil = silent
 
 	// MaxHeaders bounds the number of header lines in one frame so that a
@@ -30,6 +30,10 @@ type Config struct {
 	// CONNECT frame; default 10s.
 	ConnectTimeout time.Duration
 }
+
+// DefaultHeartBeat is the heart-beat interval `stomp serve` offers unless
+// told otherwise. Config.HeartBeat itself is literal: 0 disables.
+const DefaultHeartBeat = 10 * time.Second
 
 // Broker is a running embedded STOMP broker.
 type Broker struct {
@@ -92,8 +96,8 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameSize <= 0 {
 		c.MaxFrameSize = 8 << 20
 	}
-	if c.HeartBeat == 0 {
-		c.HeartBeat = 10 * time.Second
+	if c.HeartBeat < 0 {
+		c.HeartBeat = 0
 	}
 	if c.MaxHeaders <= 0 {
 		c.MaxHeaders = 1000
