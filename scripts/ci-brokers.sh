@@ -7,7 +7,8 @@
 #   scripts/ci-brokers.sh env      print the `export` lines the tests read:  eval "$(scripts/ci-brokers.sh env)"
 #
 # State lives under $BROKERS_ROOT (default ${TMPDIR:-/tmp}/stomp-brokers). STOMP_CI_SKIP_INSTALL=1 skips the
-# install step. See scripts/brokers/*.sh for ports and knobs.
+# install step; STOMP_CI_CLEAN=1 wipes the brokers' stored queues and messages before starting them (a broker
+# that is already running is left as it is). See scripts/brokers/*.sh for ports and knobs.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$HERE/brokers
@@ -29,6 +30,9 @@ start() {
     t=$(now); "$B/install.sh"; echo "ci-brokers: install step took $(secs "$t")s"
   fi
   t=$(now); "$B/make-tls.sh"; echo "ci-brokers: tls step took $(secs "$t")s"
+  if [ "${STOMP_CI_CLEAN:-0}" = 1 ]; then
+    export RMQ_CLEAN=1 AMQ_CLEAN=1
+  fi
   t=$(now)
   if ! "$B/rabbitmq-start.sh"; then
     echo "ci-brokers: rabbitmq did not start" >&2; return 1
