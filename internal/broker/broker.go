@@ -1,9 +1,12 @@
 package broker
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,11 +42,17 @@ const DefaultHeartBeat = 10 * time.Second
 type Broker struct {
 	cfg Config
 
-	mu       sync.Mutex
-	listener net.Listener
-	closed   bool
-	done     chan struct{}
-	wg       sync.WaitGroup
+	router *router
+	id     string // random, so sessions (and message ids) differ across brokers
+
+	mu        sync.Mutex // guards the fields below
+	listener  net.Listener
+	listeners map[net.Listener]bool
+	conns     map[*conn]bool
+	nextConn  uint64
+	closed    bool
+	done      chan struct{}
+	wg        sync.WaitGroup
 }
 
 // CheckListenAddr refuses to expose an unauthenticated broker beyond the
@@ -79,14 +88,31 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	b.mu.Lock()
 	b.listener = l
+	b.listeners[l] = true
+	b.wg.Add(1)
 	b.mu.Unlock()
-	go func() { _ = b.Serve(l) }()
+	go func() {
+		defer b.wg.Done()
+		if err := b.Serve(l); err != nil {
+			b.cfg.Logf("broker: accept failed, no longer listening on %s: %v", l.Addr(), err)
+		}
+	}()
 	return b, nil
 }
 
 // New returns a broker that is not yet listening; call Serve.
 func New(cfg Config) *Broker {
-	return &Broker{cfg: cfg.withDefaults(), done: make(chan struct{})}
+	cfg = cfg.withDefaults()
+	var id [4]byte
+	_, _ = rand.Read(id[:])
+	return &Broker{
+		cfg:       cfg,
+		router:    newRouter(cfg.Logf),
+		id:        hex.EncodeToString(id[:]),
+		listeners: map[net.Listener]bool{},
+		conns:     map[*conn]bool{},
+		done:      make(chan struct{}),
+	}
 }
 
 func (c Config) withDefaults() Config {
@@ -134,7 +160,13 @@ func (b *Broker) Serve(l net.Listener) error {
 		return nil
 	}
 	b.listener = l
+	b.listeners[l] = true
 	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.listeners, l)
+		b.mu.Unlock()
+	}()
 	for {
 		nc, err := l.Accept()
 		if err != nil {
@@ -150,8 +182,33 @@ func (b *Broker) Serve(l net.Listener) error {
 			}
 			return err
 		}
-		nc.Close() // TODO: serve connections
+		b.accept(nc)
 	}
+}
+
+// accept registers and starts a connection, unless the broker is closing.
+func (b *Broker) accept(nc net.Conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		nc.Close()
+		return
+	}
+	b.nextConn++
+	c := newConn(b, nc, b.id+"-"+strconv.FormatUint(b.nextConn, 10))
+	b.conns[c] = true
+	b.wg.Add(2) // reader (run) and writer
+	go func() {
+		defer b.wg.Done()
+		c.run()
+	}()
+}
+
+// forget unregisters a finished connection.
+func (b *Broker) forget(c *conn) {
+	b.mu.Lock()
+	delete(b.conns, c)
+	b.mu.Unlock()
 }
 
 // Close stops listening, closes every connection and waits for all of the
@@ -164,12 +221,17 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	close(b.done)
-	l := b.listener
-	b.mu.Unlock()
 	var err error
-	if l != nil {
-		err = l.Close()
+	for l := range b.listeners {
+		if e := l.Close(); e != nil && err == nil {
+			err = e
+		}
 	}
+	for c := range b.conns {
+		// Unblocks the reader and writer; each tears itself down.
+		_ = c.nc.Close()
+	}
+	b.mu.Unlock()
 	b.wg.Wait()
 	return err
 }

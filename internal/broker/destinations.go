@@ -1,0 +1,232 @@
+package broker
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/go-stomp/stomp/v3/frame"
+)
+
+// Destination prefixes with special meaning. Every other destination,
+// with or without /queue/, is an ordinary queue.
+const (
+	topicPrefix = "/topic/"
+	tempPrefix  = "/temp-queue/"
+	replyPrefix = "/reply-queue/"
+)
+
+// router owns all routing state: queues, topics, subscriptions and
+// unacknowledged deliveries, including the routing fields of each conn.
+// One mutex guards it all: operations are short (no I/O happens under it;
+// handing a frame to a connection is a non-blocking append to its outbox)
+// and a single lock keeps ack/requeue/dispatch ordering easy to reason about.
+type router struct {
+	mu     sync.Mutex
+	queues map[string]*queue
+	topics map[string]*topic
+	logf   func(format string, args ...any)
+}
+
+func newRouter(logf func(string, ...any)) *router {
+	return &router{queues: map[string]*queue{}, topics: map[string]*topic{}, logf: logf}
+}
+
+// queued is a message waiting in a queue.
+type queued struct {
+	msg         *message
+	redelivered bool
+}
+
+// queue holds messages until a consumer takes them (competing consumers,
+// round robin among consumers whose outgoing buffer has room).
+type queue struct {
+	name      string
+	owner     *conn // non-nil for temp queues: only the owner consumes, and it dies with it
+	pending   deque[queued]
+	consumers []*subscription
+	rr        int
+}
+
+// topic fans each message out to the subscribers present at publish time.
+type topic struct {
+	name string
+	subs []*subscription
+}
+
+// publish routes a SEND frame (already validated to have a destination).
+func (r *router) publish(c *conn, f *frame.Frame) {
+	dest := f.Header.Get(frame.Destination)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	replyTo := ""
+	if rt := f.Header.Get("reply-to"); strings.HasPrefix(rt, tempPrefix) && len(rt) > len(tempPrefix) {
+		// RabbitMQ semantics: the reply-to is rewritten to a private
+		// queue of this connection, which is consumed automatically.
+		q := r.tempQueue(c, rt)
+		r.ensureImplicit(c, q, rt)
+		replyTo = q.name
+	}
+	m := newMessage(f, replyTo)
+	switch {
+	case strings.HasPrefix(dest, topicPrefix):
+		if t := r.topics[dest]; t != nil {
+			r.fanOut(t, m)
+		}
+	case strings.HasPrefix(dest, tempPrefix):
+		r.enqueue(r.tempQueue(c, dest), m)
+	case strings.HasPrefix(dest, replyPrefix):
+		q := r.queues[dest]
+		if q == nil || q.owner == nil {
+			// The requester is gone; replying must not kill the replier.
+			r.logf("session %s: dropped message for %s: no such reply queue (its connection closed?)", c.session, dest)
+			return
+		}
+		r.enqueue(q, m)
+	default:
+		r.enqueue(r.queueFor(dest), m)
+	}
+}
+
+func (r *router) enqueue(q *queue, m *message) {
+	q.pending.pushBack(queued{msg: m})
+	r.dispatch(q)
+}
+
+// dispatch hands queued messages to consumers, round robin, skipping
+// consumers whose outgoing buffer is full (they are marked starved and the
+// queue is dispatched again when their writer catches up).
+func (r *router) dispatch(q *queue) {
+	for q.pending.len() > 0 && len(q.consumers) > 0 {
+		n := len(q.consumers)
+		e := q.pending.front()
+		delivered := false
+		for i := 0; i < n; i++ {
+			k := (q.rr + i) % n
+			if r.deliver(q.consumers[k], e.msg, e.redelivered) {
+				q.pending.popFront()
+				q.rr = (k + 1) % n
+				delivered = true
+				break
+			}
+		}
+		if !delivered {
+			return
+		}
+	}
+}
+
+// fanOut delivers to every current subscriber; a subscriber whose buffer
+// is full loses the message (counted and logged) so it cannot stall others.
+func (r *router) fanOut(t *topic, m *message) {
+	for _, s := range t.subs {
+		if !r.deliver(s, m, false) {
+			r.noteDrop(s)
+		}
+	}
+}
+
+func (r *router) noteDrop(s *subscription) {
+	s.dropped++
+	if n := s.dropped; n == 1 || n == 10 || n == 100 || n%1000 == 0 {
+		r.logf("session %s: subscriber %q on %s is too slow: dropped %d message(s) so far", s.conn.session, s.id, s.deliverAs, n)
+	}
+}
+
+// tempQueue returns (creating) connection c's queue for /temp-queue/NAME.
+func (r *router) tempQueue(c *conn, temp string) *queue {
+	if q := c.temps[temp]; q != nil {
+		return q
+	}
+	q := &queue{name: replyPrefix + c.session + "-" + strings.TrimPrefix(temp, tempPrefix), owner: c}
+	r.queues[q.name] = q
+	c.temps[temp] = q
+	return q
+}
+
+// ensureImplicit gives a temp queue RabbitMQ's automatic subscription
+// (id = the /temp-queue/ name, auto ack) unless the client consumes it
+// explicitly.
+func (r *router) ensureImplicit(c *conn, q *queue, temp string) {
+	if len(q.consumers) > 0 {
+		return
+	}
+	s := &subscription{conn: c, id: temp, deliverAs: q.name, mode: ackAuto, q: q, implicit: true}
+	r.attach(s)
+}
+
+// removeImplicit drops the automatic subscription when the client
+// subscribes to its temp queue explicitly.
+func (r *router) removeImplicit(q *queue) {
+	for i := 0; i < len(q.consumers); {
+		if s := q.consumers[i]; s.implicit {
+			r.detachSub(s)
+			continue
+		}
+		i++
+	}
+}
+
+// attach links a subscription to its queue or topic.
+func (r *router) attach(s *subscription) {
+	if s.q != nil {
+		s.idx = len(s.q.consumers)
+		s.q.consumers = append(s.q.consumers, s)
+		r.dispatch(s.q)
+		return
+	}
+	s.idx = len(s.t.subs)
+	s.t.subs = append(s.t.subs, s)
+}
+
+// detachSub unlinks a subscription (swap-remove, O(1), so 10,000
+// subscriptions on one connection stay cheap) and forgets empty
+// destinations.
+func (r *router) detachSub(s *subscription) {
+	if s.q != nil {
+		q := s.q
+		last := len(q.consumers) - 1
+		q.consumers[s.idx] = q.consumers[last]
+		q.consumers[s.idx].idx = s.idx
+		q.consumers[last] = nil
+		q.consumers = q.consumers[:last]
+		r.maybeForget(q)
+		return
+	}
+	t := s.t
+	last := len(t.subs) - 1
+	t.subs[s.idx] = t.subs[last]
+	t.subs[s.idx].idx = s.idx
+	t.subs[last] = nil
+	t.subs = t.subs[:last]
+	if len(t.subs) == 0 {
+		delete(r.topics, t.name)
+	}
+}
+
+// maybeForget deletes an ordinary queue that holds nothing and has no
+// consumers, so a client cycling through names cannot grow the map forever.
+func (r *router) maybeForget(q *queue) {
+	if q.owner == nil && q.pending.len() == 0 && len(q.consumers) == 0 {
+		delete(r.queues, q.name)
+	}
+}
+
+// topicFor returns (creating) the topic named dest.
+func (r *router) topicFor(dest string) *topic {
+	t := r.topics[dest]
+	if t == nil {
+		t = &topic{name: dest}
+		r.topics[dest] = t
+	}
+	return t
+}
+
+// queueFor returns (creating) the ordinary queue named dest.
+func (r *router) queueFor(dest string) *queue {
+	q := r.queues[dest]
+	if q == nil {
+		q = &queue{name: dest}
+		r.queues[dest] = q
+	}
+	return q
+}

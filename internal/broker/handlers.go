@@ -1,0 +1,192 @@
+package broker
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+)
+
+// serverName goes into CONNECTED's server header.
+const serverName = "stomp-embedded/1.0"
+
+// supportedVersions is sent in the version header of a version ERROR.
+const supportedVersions = "1.0,1.1,1.2"
+
+// handle processes one client frame. A returned *protoError becomes an
+// ERROR frame (with receipt-id when f had a receipt) and the connection
+// is closed. Receipts are sent only after the frame took effect.
+func (c *conn) handle(f *frame.Frame) error {
+	if !c.connected {
+		if f.Command != frame.CONNECT && f.Command != frame.STOMP {
+			return protoErr("not connected", "the first frame must be CONNECT or STOMP, not %s", f.Command)
+		}
+		return c.onConnect(f)
+	}
+	var err error
+	switch f.Command {
+	case frame.CONNECT, frame.STOMP:
+		err = protoErr("already connected", "%s received on a connected session", f.Command)
+	case frame.SEND:
+		err = c.onSend(f)
+	case frame.SUBSCRIBE:
+		err = c.onSubscribe(f)
+	case frame.UNSUBSCRIBE:
+		err = c.onUnsubscribe(f)
+	case frame.ACK, frame.NACK:
+		err = c.onAck(f)
+	case frame.BEGIN:
+		err = c.onBegin(f)
+	case frame.COMMIT:
+		err = c.onCommit(f)
+	case frame.ABORT:
+		err = c.onAbort(f)
+	case frame.DISCONNECT:
+		// Open transactions are discarded with the connection.
+		c.sendReceipt(f)
+		return errDisconnect
+	default:
+		err = protoErr("unknown command", "unknown command %q", f.Command)
+	}
+	if err != nil {
+		return err
+	}
+	c.sendReceipt(f)
+	return nil
+}
+
+func (c *conn) sendReceipt(f *frame.Frame) {
+	if r, ok := f.Header.Contains(frame.Receipt); ok {
+		c.pushControl(frame.New(frame.RECEIPT, frame.ReceiptId, r))
+	}
+}
+
+// negotiate picks the highest version both sides support. No
+// accept-version header means STOMP 1.0.
+func negotiate(accept string, present bool) (version, bool) {
+	if !present {
+		return v10, true
+	}
+	best := verNone
+	for _, v := range strings.Split(accept, ",") {
+		switch strings.TrimSpace(v) {
+		case "1.0":
+			best = max(best, v10)
+		case "1.1":
+			best = max(best, v11)
+		case "1.2":
+			best = max(best, v12)
+		}
+	}
+	return best, best != verNone
+}
+
+func (c *conn) onConnect(f *frame.Frame) error {
+	accept, present := f.Header.Contains(frame.AcceptVersion)
+	ver, ok := negotiate(accept, present)
+	if !ok {
+		return &protoError{
+			msg:     "unsupported STOMP version",
+			detail:  "this broker supports STOMP " + supportedVersions + "; the client accepts " + accept,
+			headers: []string{frame.Version, supportedVersions},
+		}
+	}
+	if cfg := c.b.cfg; cfg.Login != "" {
+		login, hasLogin := f.Header.Contains(frame.Login)
+		pass := f.Header.Get(frame.Passcode)
+		if !hasLogin {
+			return protoErr("access refused", "this broker requires a login and passcode")
+		}
+		okLogin := subtle.ConstantTimeCompare([]byte(login), []byte(cfg.Login)) == 1
+		okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.Passcode)) == 1
+		if !okLogin || !okPass {
+			return protoErr("access refused", "bad login or passcode")
+		}
+	}
+	var send, recv time.Duration
+	hb := c.b.cfg.HeartBeat
+	if ver >= v11 && hb > 0 {
+		cx, cy, ok := parseHeartBeat(f.Header.Get(frame.HeartBeat))
+		if !ok {
+			return protoErr("invalid heart-beat", "heart-beat must be two comma-separated millisecond counts, got %q", f.Header.Get(frame.HeartBeat))
+		}
+		if cy > 0 {
+			send = max(hb, cy)
+		}
+		if cx > 0 {
+			recv = max(hb, cx)
+		}
+	}
+	c.ver = ver
+	c.dec.ver = ver
+	c.connected = true
+	// Grace of twice the negotiated interval before a silent client is
+	// dropped (0 disables the read deadline).
+	c.rd.timeout = 2 * recv
+	hbHeader := "0,0"
+	if ver >= v11 && hb > 0 {
+		ms := strconv.FormatInt(int64(hb/time.Millisecond), 10)
+		hbHeader = ms + "," + ms
+	}
+	cf := frame.New(frame.CONNECTED,
+		frame.Version, ver.String(),
+		frame.Server, serverName,
+		frame.Session, c.session,
+		frame.HeartBeat, hbHeader)
+	c.out.push(outItem{f: cf, heartBeat: send}, 128)
+	c.logf("connected (STOMP %s, heart-beat send %v receive %v)", ver, send, 2*recv)
+	return nil
+}
+
+func (c *conn) onSend(f *frame.Frame) error {
+	if f.Header.Get(frame.Destination) == "" {
+		return protoErr("missing destination", "SEND needs a destination header")
+	}
+	if tx, ok := f.Header.Contains(frame.Transaction); ok {
+		return c.buffer(tx, f)
+	}
+	c.r.publish(c, f)
+	return nil
+}
+
+func (c *conn) onSubscribe(f *frame.Frame) error {
+	dest := f.Header.Get(frame.Destination)
+	if dest == "" {
+		return protoErr("missing destination", "SUBSCRIBE needs a destination header")
+	}
+	id, ok := f.Header.Contains(frame.Id)
+	if !ok || id == "" {
+		if c.ver != v10 {
+			return protoErr("missing id", "SUBSCRIBE needs an id header")
+		}
+		id = dest // STOMP 1.0: the id is optional
+	}
+	mode, ok := parseAckMode(f.Header.Get(frame.Ack))
+	if !ok {
+		return protoErr("invalid ack mode", "ack must be auto, client or client-individual, got %q", f.Header.Get(frame.Ack))
+	}
+	return c.r.subscribe(c, id, dest, mode)
+}
+
+func (c *conn) onUnsubscribe(f *frame.Frame) error {
+	id := f.Header.Get(frame.Id)
+	if id == "" && c.ver == v10 {
+		id = f.Header.Get(frame.Destination)
+	}
+	if id == "" {
+		return protoErr("missing id", "UNSUBSCRIBE needs an id header")
+	}
+	return c.r.unsubscribe(c, id)
+}
+
+func (c *conn) onAck(f *frame.Frame) error {
+	if tx, ok := f.Header.Contains(frame.Transaction); ok {
+		if err := c.r.checkAck(c, f); err != nil {
+			return err
+		}
+		return c.buffer(tx, f)
+	}
+	return c.r.ack(c, f, f.Command == frame.NACK)
+}
