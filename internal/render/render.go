@@ -1,0 +1,142 @@
+// Package render turns frames into what the user reads. The default look is
+// stomp.py's (reference §5), so people and scripts used to it feel at home.
+package render
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+	"github.com/go-stomp/stomp/v3/frame"
+)
+
+// Style says how frames are shown.
+type Style struct {
+	Verbose bool // the command and every header, as `key: value`
+	// Separator puts a blank line between headers and body, as stomp.py's
+	// shell and -F do; its listen mode (-L) does not.
+	Separator bool
+	Color     bool
+}
+
+// Theme colours output when Color is on: errors red, headers dim, bodies
+// plain. Faint and red read well on dark and light backgrounds alike.
+type Theme struct {
+	header, err, bold *color.Color
+}
+
+// NewTheme builds a theme that colours only when on is true, whatever
+// fatih/color decided about the process's terminal.
+func NewTheme(on bool) *Theme {
+	t := &Theme{header: color.New(color.Faint), err: color.New(color.FgRed, color.Bold), bold: color.New(color.Bold)}
+	for _, c := range []*color.Color{t.header, t.err, t.bold} {
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	return t
+}
+
+// Error colours an error line.
+func (t *Theme) Error(s string) string { return t.err.Sprint(s) }
+
+// Header colours header lines.
+func (t *Theme) Header(s string) string { return t.header.Sprint(s) }
+
+// Bold emphasises a line (the version banner).
+func (t *Theme) Bold(s string) string { return t.bold.Sprint(s) }
+
+// Message renders a MESSAGE frame whose body is shown as body (the caller
+// may have replaced it, e.g. by "Saved file: x").
+func Message(buf *bytes.Buffer, f *frame.Frame, body []byte, st Style, th *Theme) {
+	buf.WriteByte('\n')
+	var hdr strings.Builder
+	if st.Verbose {
+		writeHeaders(&hdr, f, nil)
+	} else {
+		for _, k := range []string{frame.MessageId, frame.Subscription} {
+			if v, ok := f.Header.Contains(k); ok {
+				hdr.WriteString(k + ": " + v + "\n")
+			}
+		}
+	}
+	if hdr.Len() > 0 {
+		buf.WriteString(th.Header(strings.TrimSuffix(hdr.String(), "\n")))
+		buf.WriteByte('\n')
+	}
+	if st.Separator {
+		buf.WriteByte('\n')
+	}
+	writeBody(buf, body)
+}
+
+// Frame renders any frame the verbose way: command, headers, blank line,
+// body. Outgoing frames get a "Sending " prefix. The passcode is never shown.
+func Frame(buf *bytes.Buffer, f *frame.Frame, outgoing bool, th *Theme) {
+	var hdr strings.Builder
+	if outgoing {
+		hdr.WriteString("Sending ")
+	}
+	writeHeaders(&hdr, f, redact)
+	buf.WriteString(th.Header(strings.TrimSuffix(hdr.String(), "\n")))
+	buf.WriteByte('\n')
+	if len(f.Body) > 0 {
+		buf.WriteByte('\n')
+		writeBody(buf, f.Body)
+	}
+}
+
+// Redacted is what a secret header's value shows as.
+const Redacted = "********"
+
+func redact(k, v string) string {
+	if k == frame.Passcode {
+		return Redacted
+	}
+	return v
+}
+
+func writeHeaders(b *strings.Builder, f *frame.Frame, filter func(k, v string) string) {
+	b.WriteString(f.Command + "\n")
+	for i := 0; i < f.Header.Len(); i++ {
+		k, v := f.Header.GetAt(i)
+		if filter != nil {
+			v = filter(k, v)
+		}
+		b.WriteString(k + ": " + v + "\n")
+	}
+}
+
+// writeBody writes the body as text; invalid UTF-8 shows as U+FFFD, as
+// stomp.py's errors="replace" does, so binary bytes never reach a terminal
+// raw.
+func writeBody(buf *bytes.Buffer, body []byte) {
+	if utf8.Valid(body) {
+		buf.Write(body)
+	} else {
+		buf.WriteString(strings.ToValidUTF8(string(body), "\uFFFD"))
+	}
+	buf.WriteByte('\n')
+}
+
+// BrokerError is the one line an ERROR frame becomes.
+func BrokerError(f *frame.Frame) string {
+	msg := f.Header.Get(frame.Message)
+	body := strings.TrimSpace(string(f.Body))
+	if i := strings.IndexAny(body, "\r\n"); i >= 0 {
+		body = body[:i]
+	}
+	switch {
+	case msg == "" && body == "":
+		return "broker error (no message)"
+	case msg == "" || msg == body:
+		return "broker error: " + body
+	case body == "":
+		return "broker error: " + msg
+	default:
+		return "broker error: " + msg + ": " + body
+	}
+}

@@ -1,0 +1,446 @@
+// Package session is the state a user builds on one connection: the
+// subscriptions, the open transaction and the messages awaiting ack. Every
+// front end (shell, script, listen) works through it, so the protocol rules
+// that differ between STOMP versions live in one place.
+package session
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/client"
+)
+
+// Ack modes a subscription can have.
+const (
+	AckAuto             = "auto"
+	AckClient           = "client"
+	AckClientIndividual = "client-individual"
+)
+
+// Subscription is one SUBSCRIBE the user made.
+type Subscription struct {
+	ID          string
+	Destination string
+	Ack         string
+	Headers     [][2]string
+}
+
+// Pending is a received message that still needs an ACK or NACK.
+type Pending struct {
+	MessageID    string
+	AckID        string // the 1.2 ack header
+	Subscription string
+	seq          uint64
+}
+
+// UsageError is a mistake in what the user asked for, not a failure of the
+// broker or the network.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Session is safe for concurrent use: commands run on one goroutine while
+// incoming messages are observed on another.
+type Session struct {
+	conn           *client.Conn
+	receiptTimeout time.Duration
+
+	mu        sync.Mutex
+	subs      []*Subscription
+	nextSubID int
+	tx        string
+	pending   map[string]*Pending // by message-id
+	seq       uint64
+	received  uint64
+	errors    uint64
+}
+
+// maxPending bounds the messages remembered for ack: a user who subscribes
+// with client ack and never acks must not make us grow without limit. The
+// broker stops sending long before this on every broker we know.
+const maxPending = 100000
+
+// New wraps an open connection.
+func New(conn *client.Conn, receiptTimeout time.Duration) *Session {
+	if receiptTimeout <= 0 {
+		receiptTimeout = 10 * time.Second
+	}
+	return &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{}}
+}
+
+// Conn is the underlying connection.
+func (s *Session) Conn() *client.Conn { return s.conn }
+
+// Version is the negotiated protocol version.
+func (s *Session) Version() string { return s.conn.Version() }
+
+// request sends f and waits for its receipt, bounded by the receipt timeout.
+func (s *Session) request(ctx context.Context, f *frame.Frame) error {
+	ctx, cancel := context.WithTimeout(ctx, s.receiptTimeout)
+	defer cancel()
+	_, err := s.conn.Request(ctx, f)
+	var te *client.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w after %v (raise --receipt-timeout if the broker is slow)", err, s.receiptTimeout)
+	}
+	return err
+}
+
+// SendOptions are the optional parts of a SEND.
+type SendOptions struct {
+	Headers     [][2]string
+	Receipt     bool // wait until the broker confirms
+	Transaction bool // put it in the open transaction, if any
+}
+
+// Send sends one message.
+func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOptions) error {
+	f := frame.New(frame.SEND, frame.Destination, dest)
+	for _, h := range o.Headers {
+		if h[0] == frame.Destination || h[0] == frame.ContentLength {
+			continue // ours win: the broker must see the real length
+		}
+		f.Header.Add(h[0], h[1])
+	}
+	f.Header.Set(frame.ContentLength, strconv.Itoa(len(body)))
+	f.Body = body
+	if o.Transaction {
+		if tx := s.Transaction(); tx != "" {
+			f.Header.Set(frame.Transaction, tx)
+		}
+	}
+	if o.Receipt {
+		return s.request(ctx, f)
+	}
+	return s.conn.Send(ctx, f)
+}
+
+// Subscribe subscribes to dest with a new numeric id, as stomp.py does, and
+// waits for the broker's receipt so a refused destination is reported here.
+func (s *Session) Subscribe(ctx context.Context, dest, ack string, headers [][2]string) (*Subscription, error) {
+	switch ack {
+	case AckAuto, AckClient, AckClientIndividual:
+	default:
+		return nil, usage("unknown ack mode %q: use auto, client or client-individual", ack)
+	}
+	if ack == AckClientIndividual && s.Version() == "1.0" {
+		return nil, usage("ack mode client-individual needs STOMP 1.1 or later (connected with 1.0)")
+	}
+	s.mu.Lock()
+	for _, sub := range s.subs {
+		if sub.Destination == dest {
+			s.mu.Unlock()
+			return nil, usage("Already subscribed to %s", dest)
+		}
+	}
+	sub := &Subscription{ID: strconv.Itoa(s.nextSubID), Destination: dest, Ack: ack, Headers: headers}
+	s.nextSubID++
+	s.subs = append(s.subs, sub)
+	s.mu.Unlock()
+
+	f := frame.New(frame.SUBSCRIBE, frame.Destination, dest, frame.Id, sub.ID, frame.Ack, ack)
+	for _, h := range headers {
+		if h[0] != frame.Destination && h[0] != frame.Id && h[0] != frame.Ack {
+			f.Header.Add(h[0], h[1])
+		}
+	}
+	if err := s.request(ctx, f); err != nil {
+		s.forget(sub)
+		return nil, err
+	}
+	return sub, nil
+}
+
+func (s *Session) forget(sub *Subscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.subs {
+		if x == sub {
+			s.subs = append(s.subs[:i], s.subs[i+1:]...)
+			break
+		}
+	}
+	for id, p := range s.pending {
+		if p.Subscription == sub.ID {
+			delete(s.pending, id)
+		}
+	}
+}
+
+// Subscriptions returns the current subscriptions in the order made.
+func (s *Session) Subscriptions() []Subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Subscription, len(s.subs))
+	for i, sub := range s.subs {
+		out[i] = *sub
+	}
+	return out
+}
+
+// Unsubscribe ends the subscription to dest (or with id dest).
+func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, error) {
+	s.mu.Lock()
+	var sub *Subscription
+	for _, x := range s.subs {
+		if x.Destination == dest {
+			sub = x
+		}
+	}
+	if sub == nil {
+		for _, x := range s.subs {
+			if x.ID == dest {
+				sub = x
+			}
+		}
+	}
+	s.mu.Unlock()
+	if sub == nil {
+		return nil, usage("Subscription %s not found", dest)
+	}
+	f := frame.New(frame.UNSUBSCRIBE, frame.Id, sub.ID, frame.Destination, sub.Destination)
+	err := s.request(ctx, f)
+	s.forget(sub)
+	return sub, err
+}
+
+// Observe records a frame from the broker before it is shown: it counts it
+// and remembers a MESSAGE that needs an ack. It returns the message's
+// pending entry, or nil when none is needed.
+func (s *Session) Observe(f *frame.Frame) *Pending {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch f.Command {
+	case frame.ERROR:
+		s.errors++
+		return nil
+	case frame.MESSAGE:
+	default:
+		return nil
+	}
+	s.received++
+	subID := f.Header.Get(frame.Subscription)
+	var sub *Subscription
+	for _, x := range s.subs {
+		if x.ID == subID {
+			sub = x
+		}
+	}
+	if sub == nil || sub.Ack == AckAuto {
+		return nil
+	}
+	s.seq++
+	p := &Pending{MessageID: f.Header.Get(frame.MessageId), AckID: f.Header.Get(frame.Ack), Subscription: subID, seq: s.seq}
+	if len(s.pending) < maxPending {
+		s.pending[p.MessageID] = p
+	}
+	return p
+}
+
+// Received counts MESSAGE and ERROR frames observed.
+func (s *Session) Received() (messages, errors uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received, s.errors
+}
+
+// PendingIDs lists the message ids awaiting ack, oldest first.
+func (s *Session) PendingIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := make([]*Pending, 0, len(s.pending))
+	for _, p := range s.pending {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *Pending) int { return cmp.Compare(a.seq, b.seq) })
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.MessageID
+	}
+	return ids
+}
+
+// resolve finds what an ack or nack refers to: a message id as displayed, or
+// in 1.2 also the ack id itself. Unknown ids are passed through as typed, so
+// a user can still ack something we never saw (after a restart, say).
+func (s *Session) resolve(id, subID string) (*Pending, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.pending[id]; ok {
+		return p, nil
+	}
+	for _, p := range s.pending {
+		if p.AckID != "" && p.AckID == id {
+			return p, nil
+		}
+	}
+	switch s.conn.Version() {
+	case "1.2":
+		return &Pending{MessageID: id, AckID: id, Subscription: subID}, nil
+	case "1.1":
+		if subID == "" {
+			return nil, usage("message %s is not awaiting ack here: give its subscription too (ack <message-id> <subscription-id>)", id)
+		}
+	}
+	return &Pending{MessageID: id, Subscription: subID}, nil
+}
+
+// settle removes what an ACK covered: in client mode an ack is cumulative.
+func (s *Session) settle(p *Pending, cumulative bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, p.MessageID)
+	if !cumulative || p.seq == 0 {
+		return
+	}
+	for id, q := range s.pending {
+		if q.Subscription == p.Subscription && q.seq < p.seq {
+			delete(s.pending, id)
+		}
+	}
+}
+
+func (s *Session) ackMode(subID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.subs {
+		if x.ID == subID {
+			return x.Ack
+		}
+	}
+	return ""
+}
+
+// AckFrame builds the ACK or NACK for p in the negotiated version: 1.2 uses
+// id (the MESSAGE's ack header), 1.1 message-id and subscription, 1.0
+// message-id alone.
+func AckFrame(version, command string, p *Pending) *frame.Frame {
+	switch version {
+	case "1.2":
+		id := p.AckID
+		if id == "" {
+			id = p.MessageID
+		}
+		return frame.New(command, frame.Id, id)
+	case "1.1":
+		return frame.New(command, frame.MessageId, p.MessageID, frame.Subscription, p.Subscription)
+	default:
+		return frame.New(command, frame.MessageId, p.MessageID)
+	}
+}
+
+// Ack acknowledges a message. With wait, it waits for the broker's receipt,
+// so a rejected ack is reported here rather than later as a lost connection.
+func (s *Session) Ack(ctx context.Context, id, subID string, wait bool) error {
+	return s.ackOrNack(ctx, frame.ACK, id, subID, wait)
+}
+
+// Nack rejects a message (STOMP 1.1 and later).
+func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
+	if s.Version() == "1.0" {
+		return usage("nack needs STOMP 1.1 or later: this connection uses 1.0 (connect with -S 1.1 or -S 1.2)")
+	}
+	return s.ackOrNack(ctx, frame.NACK, id, subID, wait)
+}
+
+func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait bool) error {
+	p, err := s.resolve(id, subID)
+	if err != nil {
+		return err
+	}
+	f := AckFrame(s.Version(), command, p)
+	if tx := s.Transaction(); tx != "" {
+		f.Header.Set(frame.Transaction, tx)
+	}
+	if wait {
+		err = s.request(ctx, f)
+	} else {
+		err = s.conn.Send(ctx, f)
+	}
+	if err == nil {
+		s.settle(p, command == frame.ACK && s.ackMode(p.Subscription) == AckClient)
+	}
+	return err
+}
+
+// Transaction is the open transaction's id, or "".
+func (s *Session) Transaction() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tx
+}
+
+// Begin opens a transaction; there is one at a time, as in stomp.py.
+func (s *Session) Begin(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	if s.tx != "" {
+		tx := s.tx
+		s.mu.Unlock()
+		return "", usage("Currently in a transaction (%s)", tx)
+	}
+	tx := newUUID()
+	s.mu.Unlock()
+	if err := s.request(ctx, frame.New(frame.BEGIN, frame.Transaction, tx)); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.tx = tx
+	s.mu.Unlock()
+	return tx, nil
+}
+
+// End commits (commit true) or aborts the open transaction. The transaction
+// is closed locally whatever the broker says: a failed COMMIT leaves
+// nothing to retry on the broker's side.
+func (s *Session) End(ctx context.Context, commit bool) (string, error) {
+	s.mu.Lock()
+	tx := s.tx
+	s.tx = ""
+	s.mu.Unlock()
+	if tx == "" {
+		return "", usage("Not currently in a transaction")
+	}
+	cmd := frame.ABORT
+	if commit {
+		cmd = frame.COMMIT
+	}
+	return tx, s.request(ctx, frame.New(cmd, frame.Transaction, tx))
+}
+
+// Close unsubscribes from everything and disconnects, waiting (bounded by
+// ctx) for the broker to confirm it has every frame we sent.
+func (s *Session) Close(ctx context.Context) error {
+	if s.conn.Err() == nil {
+		for _, sub := range s.Subscriptions() {
+			f := frame.New(frame.UNSUBSCRIBE, frame.Id, sub.ID, frame.Destination, sub.Destination)
+			if err := s.conn.Send(ctx, f); err != nil {
+				break
+			}
+		}
+	}
+	return s.conn.Disconnect(ctx)
+}
+
+// newUUID makes a random (version 4) UUID, the transaction id format
+// stomp.py users see.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
