@@ -1,0 +1,210 @@
+// Package cmd is stomp's command line: the cobra root with stomp.py's flags,
+// the choice between shell, script (-F) and listen (-L) modes, and the one
+// place where errors become exit codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+// Version is this build's version, from the linker or from the module
+// information `go install` records.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "dev"
+}
+
+func versionLine() string {
+	s := "stomp " + Version()
+	var extra []string
+	if commit != "" {
+		extra = append(extra, "commit "+commit)
+	}
+	if date != "" {
+		extra = append(extra, "built "+date)
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return s
+}
+
+// IO is where a run reads and writes; tests pass buffers.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	Getenv func(string) string
+}
+
+// Main runs stomp with the process's arguments and returns the exit code.
+func Main() int {
+	return Run(context.Background(), os.Args[1:], IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
+}
+
+// Run runs stomp with args and returns the exit code.
+func Run(ctx context.Context, args []string, stdio IO) int {
+	opts := &options{}
+	root := newRoot(opts, stdio)
+	root.SetArgs(expandPrefixes(root, args))
+	err := root.ExecuteContext(ctx)
+	return report(err, stdio.Err)
+}
+
+func newRoot(o *options, stdio IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "stomp",
+		Short: "A command-line client for STOMP message brokers",
+		Long: `stomp talks to any STOMP 1.0, 1.1 or 1.2 broker (RabbitMQ, ActiveMQ, Artemis, ...).
+
+With no mode flag it opens an interactive shell; -F runs a script of shell
+commands and exits; -L listens to a destination and prints what arrives.
+Flags and shell commands are those of the stomp.py command-line client.`,
+		Example: `  stomp -H broker.example.com -U guest -W guest
+  stomp -L /queue/orders
+  stomp -F script.txt
+  echo "send /queue/a hello" | stomp`,
+		Version:       versionLine(),
+		Args:          noArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.validate(c.Flags(), stdio.Getenv); err != nil {
+				return err
+			}
+			return runMain(c.Context(), o, stdio)
+		},
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v (see stomp --help)", err)
+	})
+	o.register(root.Flags())
+	// Our own --version: cobra's would add -v, too close to -V (verbose).
+	root.Flags().Bool("version", false, "print the version and exit")
+	return root
+}
+
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unexpected argument %q: stomp takes only flags here (see stomp --help)", args[0])
+	}
+	return nil
+}
+
+// expandPrefixes accepts unambiguous prefixes of long flags (--prot 1.2,
+// --verb), as stomp.py's docopt parser does, so its users' command lines
+// keep working. Exact names and anything after "--" are left alone.
+func expandPrefixes(root *cobra.Command, args []string) []string {
+	names := []string{"help"} // cobra adds --help at Execute
+	root.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" {
+			names = append(names, f.Name)
+		}
+	})
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if !strings.HasPrefix(a, "--") || len(a) < 4 {
+			out = append(out, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(a[2:], "=")
+		var matches []string
+		exact := false
+		for _, n := range names {
+			if n == name {
+				exact = true
+			}
+			if strings.HasPrefix(n, name) {
+				matches = append(matches, n)
+			}
+		}
+		if exact || len(matches) != 1 {
+			out = append(out, a)
+			continue
+		}
+		expanded := "--" + matches[0]
+		if hasValue {
+			expanded += "=" + value
+		}
+		out = append(out, expanded)
+	}
+	return out
+}
+
+// Exit codes, documented in README.md.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the broker or network failed us, or a script line did
+	exitUsage   = 2 // the command line was wrong
+	exitSignal  = 130
+)
+
+// usageError is a mistake on the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errInterrupted ends a script the user stopped with Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
+// report prints err once, as one line, and returns the exit code for it.
+func report(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "stomp: "+err.Error())
+		return exitUsage
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(stderr, "stomp: interrupted")
+		return exitSignal
+	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
+		strings.HasPrefix(err.Error(), "unknown shorthand flag"):
+		fmt.Fprintln(stderr, "stomp: "+err.Error()+" (see stomp --help)")
+		return exitUsage
+	}
+	fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
+	return exitFailure
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,126 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/stats"
+)
+
+// Printer serialises everything written to the user: command output and
+// frames arriving in the background never interleave mid-line. In the
+// shell, Out and Err are readline's writers, which redraw the prompt and
+// the half-typed line after each write.
+type Printer struct {
+	mu    sync.Mutex
+	out   io.Writer
+	err   io.Writer
+	Theme *render.Theme
+}
+
+// NewPrinter writes to out and errOut.
+func NewPrinter(out, errOut io.Writer, theme *render.Theme) *Printer {
+	return &Printer{out: out, err: errOut, Theme: theme}
+}
+
+// Print writes s to standard output.
+func (p *Printer) Print(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.out, s)
+}
+
+// Write writes b to standard output in one piece.
+func (p *Printer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// Error writes one error line to standard error, in red on a terminal.
+func (p *Printer) Error(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.err, p.Theme.Error(msg)+"\n")
+}
+
+// SetOutput swaps the writers (the shell does when readline starts).
+func (p *Printer) SetOutput(out, errOut io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.out, p.err = out, errOut
+}
+
+// Env is what a command runs with.
+type Env struct {
+	Out           *Printer
+	Session       *session.Session
+	Stats         *stats.Recorder
+	Style         render.Style
+	ClientVersion string
+	// RunScript runs a script file through the same loop (for `run`).
+	RunScript func(ctx context.Context, path string) error
+	// SaveDir is where received files go.
+	SaveDir string
+	Now     func() time.Time
+	table   *Table
+}
+
+// NewEnv ties a session to its output.
+func NewEnv(out *Printer, sess *session.Session, style render.Style, version string) *Env {
+	return &Env{Out: out, Session: sess, Stats: &stats.Recorder{}, Style: style, ClientVersion: version,
+		SaveDir: ".", Now: time.Now, table: NewTable()}
+}
+
+// Table is the command table the env dispatches through.
+func (e *Env) Table() *Table { return e.table }
+
+// Counts gathers the counters `stats` reports.
+func (e *Env) Counts() stats.Counts {
+	_, out, beatsIn, beatsOut := e.Session.Conn().Counts()
+	msgs, errs := e.Session.Received()
+	return stats.Counts{
+		FramesSent:         out + beatsOut,
+		MessagesReceived:   msgs,
+		HeartbeatsReceived: beatsIn,
+		Errors:             errs,
+	}
+}
+
+// Show renders one frame that arrived from the broker, saving a sendfile
+// attachment first. It returns after the output is written, so a caller may
+// ack the message safely afterwards.
+func (e *Env) Show(f *frame.Frame) {
+	var buf bytes.Buffer
+	switch f.Command {
+	case frame.MESSAGE:
+		body := f.Body
+		if name, ok := f.Header.Contains("filename"); ok {
+			saved, err := render.SaveFile(e.SaveDir, name, f.Body, e.Now())
+			if err != nil {
+				e.Out.Error(err.Error())
+			} else {
+				body = []byte("Saved file: " + saved)
+			}
+		}
+		render.Message(&buf, f, body, e.Style, e.Out.Theme)
+		_, _ = e.Out.Write(buf.Bytes())
+	case frame.ERROR:
+		if e.Style.Verbose {
+			render.Frame(&buf, f, false, e.Out.Theme)
+			_, _ = e.Out.Write(buf.Bytes())
+		}
+		e.Out.Error(render.BrokerError(f))
+	case frame.RECEIPT:
+		if !e.Style.Verbose { // verbose mode already traced it
+			e.Out.Print("Receipt: " + f.Header.Get(frame.ReceiptId) + "\n")
+		}
+	}
+}

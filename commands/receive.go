@@ -1,0 +1,165 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+func receiveSpecs() []*Spec {
+	subscribe := &Spec{
+		Name: "subscribe", Group: "Receiving",
+		Usage:   "[--header key=value]... <destination> [ack]",
+		Summary: "receive messages from a destination",
+		Args: []Arg{
+			{Name: "destination", Desc: "the destination to subscribe to"},
+			{Name: "ack", Desc: "auto (default), client (ack is cumulative) or client-individual", Optional: true},
+		},
+		Description: "Subscribes to a destination; messages are shown as they arrive. With client or\n" +
+			"client-individual, each message must be acknowledged with ack (or rejected with nack)\n" +
+			"using the message-id it shows. Subscription ids are numbered from 1, as in stomp.py.",
+		Example: "subscribe /queue/test\nsubscribe /queue/work client-individual\nsubscribe --header selector=\"type = 'a'\" /queue/test",
+	}
+	subscribe.Run = func(ctx context.Context, env *Env, args []string) error {
+		headers, args, err := headerOpts(args)
+		if err != nil {
+			return err
+		}
+		if len(args) < 1 || len(args) > 2 {
+			return subscribe.expecting()
+		}
+		ack := session.AckAuto
+		if len(args) == 2 {
+			ack = args[1]
+		}
+		sub, err := env.Session.Subscribe(ctx, args[0], ack, headers)
+		if err != nil {
+			return err
+		}
+		env.Out.Print(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
+		return nil
+	}
+
+	unsubscribe := &Spec{
+		Name: "unsubscribe", Group: "Receiving",
+		Usage:       "<destination>",
+		Summary:     "stop receiving from a destination",
+		Args:        []Arg{{Name: "destination", Desc: "the destination (or subscription id) to unsubscribe from"}},
+		Description: "Ends the subscription to a destination.",
+		Example:     "unsubscribe /queue/test",
+	}
+	unsubscribe.Run = func(ctx context.Context, env *Env, args []string) error {
+		if len(args) != 1 {
+			return unsubscribe.expecting()
+		}
+		sub, err := env.Session.Unsubscribe(ctx, args[0])
+		if sub != nil {
+			env.Out.Print(fmt.Sprintf("Unsubscribing from '%s'\n", sub.Destination))
+		}
+		return err
+	}
+
+	ackArgs := func(verb string) []Arg {
+		return []Arg{
+			{Name: "message-id", Desc: "the message-id shown with the message (in STOMP 1.2 its ack id works too)"},
+			{Name: "subscription-id", Desc: "the subscription id; needed only under STOMP 1.1 for a message this\n    session did not show", Optional: true},
+		}
+	}
+	ack := &Spec{
+		Name: "ack", Group: "Receiving",
+		Usage:   "<message-id> [subscription-id]",
+		Summary: "acknowledge a message (client ack modes)",
+		Args:    ackArgs("acknowledged"),
+		Description: "Acknowledges a message received on a client or client-individual subscription,\n" +
+			"so the broker forgets it. Give the message-id the message was shown with, in every\n" +
+			"STOMP version: stomp picks the header the negotiated version needs. Waits for the\n" +
+			"broker's receipt. In client mode an ack covers all earlier messages too.",
+		Example: "ack 17",
+	}
+	ack.Run = func(ctx context.Context, env *Env, args []string) error {
+		if len(args) < 1 || len(args) > 2 {
+			return ack.expecting()
+		}
+		return env.Session.Ack(ctx, args[0], optional(args, 1), true)
+	}
+	nack := &Spec{
+		Name: "nack", Group: "Receiving",
+		Usage:   "<message-id> [subscription-id]",
+		Summary: "reject a message (STOMP 1.1 and 1.2)",
+		Args:    ackArgs("rejected"),
+		Description: "Tells the broker a message was not consumed. RabbitMQ redelivers it; ActiveMQ\n" +
+			"sends it to its dead-letter queue. Not available in STOMP 1.0.",
+		Example: "nack 17",
+	}
+	nack.Run = func(ctx context.Context, env *Env, args []string) error {
+		if len(args) < 1 || len(args) > 2 {
+			return nack.expecting()
+		}
+		return env.Session.Nack(ctx, args[0], optional(args, 1), true)
+	}
+	return []*Spec{subscribe, unsubscribe, ack, nack}
+}
+
+func optional(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}
+
+func txSpecs() []*Spec {
+	noArgs := func(s *Spec, args []string) error {
+		if len(args) != 0 {
+			return s.expecting()
+		}
+		return nil
+	}
+	begin := &Spec{
+		Name: "begin", Group: "Transactions", Summary: "start a transaction",
+		Description: "Starts a transaction. Until commit or abort, send, sendrec, sendreply, sendfile,\nack and nack are part of it. One transaction at a time.",
+		Example:     "begin\nsend /queue/a one\nsend /queue/a two\ncommit",
+	}
+	begin.Run = func(ctx context.Context, env *Env, args []string) error {
+		if err := noArgs(begin, args); err != nil {
+			return err
+		}
+		tx, err := env.Session.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		env.Out.Print("Transaction id: " + tx + "\n")
+		return nil
+	}
+	commit := &Spec{
+		Name: "commit", Group: "Transactions", Summary: "commit the transaction",
+		Description: "Commits the open transaction: its messages are delivered and its acks applied.",
+		Example:     "commit",
+	}
+	commit.Run = func(ctx context.Context, env *Env, args []string) error {
+		if err := noArgs(commit, args); err != nil {
+			return err
+		}
+		tx, err := env.Session.End(ctx, true)
+		if tx != "" && err == nil {
+			env.Out.Print("Committing " + tx + "\n")
+		}
+		return err
+	}
+	abort := &Spec{
+		Name: "abort", Aliases: []string{"rollback"}, Group: "Transactions", Summary: "roll the transaction back",
+		Description: "Aborts the open transaction: its messages are discarded and its acks undone.",
+		Example:     "abort",
+	}
+	abort.Run = func(ctx context.Context, env *Env, args []string) error {
+		if err := noArgs(abort, args); err != nil {
+			return err
+		}
+		tx, err := env.Session.End(ctx, false)
+		if tx != "" && err == nil {
+			env.Out.Print("Aborted transaction: " + tx + "\n")
+		}
+		return err
+	}
+	return []*Spec{begin, commit, abort}
+}

@@ -1,0 +1,200 @@
+package commands
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+// headerOpts splits leading --header key=value options off args.
+func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
+	for len(args) > 0 {
+		a := args[0]
+		var kv string
+		switch {
+		case a == "--":
+			return headers, args[1:], nil
+		case a == "--header" || a == "-H":
+			if len(args) < 2 {
+				return nil, nil, &UsageError{Msg: "--header needs key=value"}
+			}
+			kv, args = args[1], args[2:]
+		case strings.HasPrefix(a, "--header="):
+			kv, args = strings.TrimPrefix(a, "--header="), args[1:]
+		default:
+			return headers, args, nil
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("bad header %q: write it as key=value", kv)}
+		}
+		headers = append(headers, [2]string{k, v})
+	}
+	return headers, args, nil
+}
+
+func sendSpecs() []*Spec {
+	send := &Spec{
+		Name: "send", Group: "Sending",
+		Usage:   "[--header key=value]... <destination> <message>",
+		Summary: "send a message",
+		Args: []Arg{
+			{Name: "destination", Desc: "where to send the message, e.g. /queue/orders or /topic/news"},
+			{Name: "message", Desc: "the content to send: the rest of the line"},
+		},
+		Description: "Sends a message to a destination. Inside a transaction (begin) the message is\npart of it and delivered on commit.",
+		Example:     "send /queue/test hello world\nsend --header priority=9 /queue/test \"keeps  two spaces\"",
+	}
+	send.Run = func(ctx context.Context, env *Env, args []string) error {
+		headers, args, err := headerOpts(args)
+		if err != nil {
+			return err
+		}
+		if len(args) < 2 {
+			return send.expecting()
+		}
+		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[1:], " ")),
+			session.SendOptions{Headers: headers, Transaction: true})
+	}
+
+	sendrec := &Spec{
+		Name: "sendrec", Group: "Sending",
+		Usage:   "[--header key=value]... <destination> <message>",
+		Summary: "send a message and wait for the broker's receipt",
+		Args: []Arg{
+			{Name: "destination", Desc: "where to send the message"},
+			{Name: "message", Desc: "the content to send"},
+		},
+		Description: "Sends a message with a receipt header and waits until the broker confirms it\n(at most --receipt-timeout). A missing receipt is an error.",
+		Example:     "sendrec /queue/test important message",
+	}
+	sendrec.Run = func(ctx context.Context, env *Env, args []string) error {
+		headers, args, err := headerOpts(args)
+		if err != nil {
+			return err
+		}
+		if len(args) < 2 {
+			return sendrec.expecting()
+		}
+		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[1:], " ")),
+			session.SendOptions{Headers: headers, Transaction: true, Receipt: true})
+	}
+
+	sendreply := &Spec{
+		Name: "sendreply", Group: "Sending",
+		Usage:   "[--header key=value]... <destination> <correlation-id> <message>",
+		Summary: "send a reply carrying a correlation-id",
+		Args: []Arg{
+			{Name: "destination", Desc: "where to send the reply (the request's reply-to)"},
+			{Name: "correlation-id", Desc: "the request's correlation id, sent as the correlation-id header"},
+			{Name: "message", Desc: "the content to send; a newline is appended, as stomp.py does"},
+		},
+		Description: "Sends a reply message with a correlation-id header. Unlike stomp.py, a reply sent\ninside a transaction is part of it.",
+		Example:     "sendreply /queue/replies corr-123 the answer",
+	}
+	sendreply.Run = func(ctx context.Context, env *Env, args []string) error {
+		headers, args, err := headerOpts(args)
+		if err != nil {
+			return err
+		}
+		if len(args) < 3 {
+			return sendreply.expecting()
+		}
+		headers = append(headers, [2]string{"correlation-id", args[1]})
+		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[2:], " ")+"\n"),
+			session.SendOptions{Headers: headers, Transaction: true})
+	}
+
+	sendfile := &Spec{
+		Name: "sendfile", Group: "Sending",
+		Usage:   "[--header key=value]... <destination> <filename> [headers.json]",
+		Summary: "send a file (base64, with a filename header)",
+		Args: []Arg{
+			{Name: "destination", Desc: "where to send the file"},
+			{Name: "filename", Desc: "the file to send"},
+			{Name: "headers.json", Desc: "a JSON object of extra headers to send", Optional: true},
+		},
+		Description: "Sends a file as stomp.py does: the body is the file in base64 and the filename\n" +
+			"header carries the name as typed. A receiving stomp (or stomp.py) saves it under its\n" +
+			"base name in the working directory, never overwriting a file.",
+		Example: "sendfile /queue/files report.pdf\nsendfile /queue/files report.pdf headers.json",
+	}
+	sendfile.Run = func(ctx context.Context, env *Env, args []string) error {
+		headers, args, err := headerOpts(args)
+		if err != nil {
+			return err
+		}
+		if len(args) < 2 || len(args) > 3 {
+			return sendfile.expecting()
+		}
+		data, err := os.ReadFile(args[1])
+		if err != nil {
+			return fileError(args[1], err)
+		}
+		if len(args) == 3 {
+			extra, err := readHeadersJSON(args[2])
+			if err != nil {
+				return err
+			}
+			headers = append(extra, headers...)
+		}
+		// The file's own name wins over a filename in the JSON, as in stomp.py.
+		headers = slices.DeleteFunc(headers, func(h [2]string) bool { return h[0] == "filename" })
+		headers = append(headers, [2]string{"filename", args[1]})
+		body := []byte(base64.StdEncoding.EncodeToString(data))
+		return env.Session.Send(ctx, args[0], body, session.SendOptions{Headers: headers, Transaction: true})
+	}
+	return []*Spec{send, sendrec, sendreply, sendfile}
+}
+
+// fileError words a file problem as one line that says what to check.
+func fileError(path string, err error) error {
+	switch {
+	case os.IsNotExist(err):
+		return &UsageError{Msg: fmt.Sprintf("File %s does not exist", path)}
+	case os.IsPermission(err):
+		return &UsageError{Msg: fmt.Sprintf("File %s is not readable (permission denied)", path)}
+	}
+	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+		return &UsageError{Msg: fmt.Sprintf("%s is a directory, not a file", path)}
+	}
+	return &UsageError{Msg: fmt.Sprintf("cannot read %s: %v", path, err)}
+}
+
+// readHeadersJSON reads sendfile's headers file: a JSON object whose values
+// become header values (numbers and booleans as their JSON text).
+func readHeadersJSON(path string) ([][2]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a JSON object of headers: %v", path, err)}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out [][2]string
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string:
+			out = append(out, [2]string{k, v})
+		case float64, bool:
+			b, _ := json.Marshal(v)
+			out = append(out, [2]string{k, string(b)})
+		default:
+			return nil, &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number or boolean", path, k)}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+// Package shell runs command lines through the command table: typed at a
+// terminal, read from a -F script or a `run` file, or piped in. One loop
+// serves them all, so they behave alike.
+package shell
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/stomp-cli/stomp/commands"
+)
+
+// LineReader yields lines of input; io.EOF ends them.
+type LineReader interface {
+	ReadLine() (string, error)
+}
+
+// ErrInterrupted is returned by an interactive LineReader for Ctrl-C.
+var ErrInterrupted = errors.New("interrupted")
+
+// ScriptError says which line of which script failed.
+type ScriptError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ScriptError) Error() string {
+	return fmt.Sprintf("%s, line %d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *ScriptError) Unwrap() error { return e.Err }
+
+// Options say how the loop treats errors.
+type Options struct {
+	// Script stops at the first failing line and returns it as a
+	// *ScriptError; otherwise (interactive) errors are shown and the loop
+	// goes on.
+	Script bool
+	// Name is the script's name for error messages.
+	Name string
+	// CommandContext wraps the context each command runs under (the shell
+	// uses it to let Ctrl-C stop a waiting command). Nil means ctx itself.
+	CommandContext func(ctx context.Context) (context.Context, context.CancelFunc)
+	// OnInterrupt is called for Ctrl-C at an empty prompt.
+	OnInterrupt func()
+	depth int
+}
+
+// maxDepth stops `run` from recursing forever through a script that runs itself.
+const maxDepth = 10
+
+// ErrQuit tells the caller the user asked to quit (rather than input ending).
+var ErrQuit = commands.ErrQuit
+
+// Run reads and executes lines until input ends, the user quits (ErrQuit),
+// ctx ends, or, in script mode, a line fails.
+func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error {
+	if o.depth > maxDepth {
+		return &commands.UsageError{Msg: fmt.Sprintf("run is nested more than %d deep (does a script run itself?)", maxDepth)}
+	}
+	prev := env.RunScript
+	env.RunScript = func(ctx context.Context, path string) error {
+		return runFile(ctx, path, env, o)
+	}
+	defer func() { env.RunScript = prev }()
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := lr.ReadLine()
+		if errors.Is(err, ErrInterrupted) {
+			if line == "" && o.OnInterrupt != nil {
+				o.OnInterrupt()
+			}
+			continue
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if o.Script {
+				return &ScriptError{File: o.Name, Line: n, Err: err}
+			}
+			return err
+		}
+		err = Execute(ctx, env, line, o.CommandContext)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrQuit):
+			return ErrQuit
+		case o.Script:
+			var se *ScriptError
+			if errors.As(err, &se) { // from a nested run: already located
+				return err
+			}
+			return &ScriptError{File: o.Name, Line: n, Err: err}
+		default:
+			env.Out.Error(err.Error())
+		}
+	}
+}
+
+// Execute runs one line. Blank lines and # comments do nothing.
+func Execute(ctx context.Context, env *commands.Env, line string, wrap func(context.Context) (context.Context, context.CancelFunc)) error {
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "#") {
+		return nil
+	}
+	if strings.HasPrefix(line, "?") { // stomp.py's "?send" means "help send"
+		line = "help " + line[1:]
+	}
+	words := Split(line)
+	spec, ok := env.Table().Lookup(words[0])
+	if !ok {
+		return env.Table().UnknownCommand(words[0])
+	}
+	if wrap != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = wrap(ctx)
+		defer cancel()
+	}
+	return spec.Run(ctx, env, words[1:])
+}
+
+func runFile(ctx context.Context, path string, env *commands.Env, parent Options) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return scriptOpenError(path, err)
+	}
+	defer f.Close()
+	o := parent
+	o.Script, o.Name, o.depth = true, path, parent.depth+1
+	err = Run(ctx, NewScriptReader(f), env, o)
+	if errors.Is(err, ErrQuit) {
+		return nil // quit ends the file it is in
+	}
+	return err
+}
+
+func scriptOpenError(path string, err error) error {
+	if os.IsNotExist(err) {
+		return &commands.UsageError{Msg: fmt.Sprintf("File %s was not found", path)}
+	}
+	return &commands.UsageError{Msg: fmt.Sprintf("cannot read script %s: %v", path, err)}
+}
+
+// RunFile runs a script file (for -F); "-" is standard input.
+func RunFile(ctx context.Context, path string, stdin io.Reader, env *commands.Env, o Options) error {
+	if path == "-" {
+		o.Script, o.Name = true, "standard input"
+		return Run(ctx, NewScriptReader(stdin), env, o)
+	}
+	return runFile(ctx, path, env, o)
+}
+
+// ScriptReader reads lines from a file or pipe. It refuses binary input
+// (a NUL byte) rather than sending garbage to the broker, and lines of any
+// length up to 64 MiB.
+type ScriptReader struct {
+	sc *bufio.Scanner
+}
+
+// NewScriptReader reads lines from r.
+func NewScriptReader(r io.Reader) *ScriptReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	return &ScriptReader{sc: sc}
+}
+
+// ReadLine returns the next line without its line ending.
+func (s *ScriptReader) ReadLine() (string, error) {
+	if !s.sc.Scan() {
+		if err := s.sc.Err(); err != nil {
+			if errors.Is(err, bufio.ErrTooLong) {
+				return "", errors.New("a line is longer than 64 MiB")
+			}
+			return "", err
+		}
+		return "", io.EOF
+	}
+	line := s.sc.Text()
+	if strings.IndexByte(line, 0) >= 0 {
+		return "", errors.New("the script contains NUL bytes: is it a binary file?")
+	}
+	return strings.TrimSuffix(line, "\r"), nil
+}

@@ -1,0 +1,109 @@
+package shell
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/chzyer/readline"
+)
+
+// Terminal reads lines with line editing and history (chzyer/readline).
+// Output written through Stdout and Stderr appears above the prompt, and
+// the half-typed line is redrawn after it.
+type Terminal struct {
+	rl          *readline.Instance
+	historyPath string
+}
+
+// TerminalConfig configures the interactive reader.
+type TerminalConfig struct {
+	Prompt      string
+	HistoryPath string // "" keeps no history
+	Completer   readline.AutoCompleter
+	Stdin       io.ReadCloser // nil = os.Stdin
+	Stdout      io.Writer     // nil = os.Stdout
+	Stderr      io.Writer     // nil = os.Stderr
+}
+
+// historyLimit bounds the history file.
+const historyLimit = 1000
+
+// NewTerminal starts line editing on the terminal.
+func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
+	rc := &readline.Config{
+		Prompt:                 cfg.Prompt,
+		HistoryLimit:           historyLimit,
+		DisableAutoSaveHistory: true, // we filter secrets before saving
+		HistorySearchFold:      true,
+		AutoComplete:           cfg.Completer,
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "quit",
+		Stdin:                  cfg.Stdin,
+		Stdout:                 cfg.Stdout,
+		Stderr:                 cfg.Stderr,
+	}
+	if cfg.HistoryPath != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.HistoryPath), 0o700); err == nil {
+			rc.HistoryFile = cfg.HistoryPath
+		}
+	}
+	rl, err := readline.NewEx(rc)
+	if err != nil {
+		return nil, err
+	}
+	if rc.HistoryFile != "" {
+		_ = os.Chmod(rc.HistoryFile, 0o600)
+	}
+	return &Terminal{rl: rl, historyPath: rc.HistoryFile}, nil
+}
+
+// secretLine matches lines that must never reach the history file.
+var secretLine = regexp.MustCompile(`(?i)pass(word|code)|secret|token`)
+
+// ReadLine returns the next line; ErrInterrupted for Ctrl-C (with the line
+// that was cleared), io.EOF for Ctrl-D on an empty line.
+func (t *Terminal) ReadLine() (string, error) {
+	line, err := t.rl.Readline()
+	switch {
+	case errors.Is(err, readline.ErrInterrupt):
+		return line, ErrInterrupted
+	case err != nil:
+		return "", err
+	}
+	if line != "" && t.historyPath != "" && !secretLine.MatchString(line) {
+		_ = t.rl.SaveHistory(line)
+	}
+	return line, nil
+}
+
+// SetPrompt changes the prompt (it is redrawn at once if reading).
+func (t *Terminal) SetPrompt(p string) {
+	t.rl.SetPrompt(p)
+	t.rl.Refresh()
+}
+
+// Stdout writes above the prompt.
+func (t *Terminal) Stdout() io.Writer { return t.rl.Stdout() }
+
+// Stderr writes above the prompt.
+func (t *Terminal) Stderr() io.Writer { return t.rl.Stderr() }
+
+// Close restores the terminal.
+func (t *Terminal) Close() error { return t.rl.Close() }
+
+// HistoryPath is where history is kept: $XDG_STATE_HOME/stomp/history,
+// else ~/.local/state/stomp/history; "" when no home is known.
+func HistoryPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "stomp", "history")
+}
