@@ -25,12 +25,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stomp-cli/stomp/internal/broker"
 )
 
-// Names of the real brokers.
+// Names of the brokers.
 const (
-	RabbitMQ = "rabbitmq"
-	ActiveMQ = "activemq"
+	NameEmbedded = "embedded" // the in-process broker of internal/broker (see Embedded)
+	NameRabbitMQ = "rabbitmq"
+	NameActiveMQ = "activemq"
 )
 
 // Target is one broker a test can connect to.
@@ -53,8 +56,8 @@ type realDef struct {
 }
 
 var reals = []realDef{
-	{RabbitMQ, "STOMP_TEST_RABBITMQ", "guest", "guest", "/"},
-	{ActiveMQ, "STOMP_TEST_ACTIVEMQ", "admin", "admin", ""},
+	{NameRabbitMQ, "STOMP_TEST_RABBITMQ", "guest", "guest", "/"},
+	{NameActiveMQ, "STOMP_TEST_ACTIVEMQ", "admin", "admin", ""},
 }
 
 func lookup(name string) (realDef, bool) {
@@ -102,13 +105,46 @@ func Real() []Target {
 	return ts
 }
 
-// Require returns the real broker named ("rabbitmq" or "activemq"), or skips the test with the reason
-// when it is not configured.
+// Embedded starts an embedded broker (internal/broker, default config, no login) on a free loopback port
+// for this test and closes it when the test ends.
+//
+// internal/broker's own in-package tests must not import testbroker (that would be an import cycle);
+// external test packages (package broker_test) may.
+func Embedded(t testing.TB) Target {
+	t.Helper()
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatalf("testbroker: start embedded broker: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("testbroker: close embedded broker: %v", err)
+		}
+	})
+	host, port, err := net.SplitHostPort(b.Addr())
+	if err != nil {
+		t.Fatalf("testbroker: embedded broker address %q: %v", b.Addr(), err)
+	}
+	return Target{Name: NameEmbedded, Host: host, Port: port}
+}
+
+// All returns an embedded broker (started for this test) followed by Real(): the targets a test that
+// should pass everywhere loops over.
+func All(t testing.TB) []Target {
+	t.Helper()
+	return append([]Target{Embedded(t)}, Real()...)
+}
+
+// Require returns the broker named: "embedded" starts one (see Embedded); "rabbitmq" or "activemq" is
+// the real broker configured by the environment, or the test is skipped with the reason when it is not.
 func Require(t testing.TB, name string) Target {
 	t.Helper()
+	if name == NameEmbedded {
+		return Embedded(t)
+	}
 	d, ok := lookup(name)
 	if !ok {
-		t.Fatalf("testbroker.Require: unknown broker %q (want %q or %q)", name, RabbitMQ, ActiveMQ)
+		t.Fatalf("testbroker.Require: unknown broker %q (want %q, %q or %q)", name, NameEmbedded, NameRabbitMQ, NameActiveMQ)
 	}
 	tg, ok, err := d.target("")
 	if !ok {
@@ -171,7 +207,7 @@ func TLSConfig(t testing.TB) *tls.Config {
 }
 
 // RequireWebSocket returns the web-stomp URL of the real broker named (STOMP_TEST_<NAME>_WS, e.g.
-// ws://127.0.0.1:15674/ws for RabbitMQ), or skips the test when it is not configured.
+// ws://127.0.0.1:15674/ws for NameRabbitMQ), or skips the test when it is not configured.
 func RequireWebSocket(t testing.TB, name string) string {
 	t.Helper()
 	d, ok := lookup(name)

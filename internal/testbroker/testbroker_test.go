@@ -134,11 +134,15 @@ func roundTrip(t *testing.T, conn net.Conn, r *bufio.Reader, tg Target) {
 	}
 }
 
-// TestRealBrokersUp proves every configured real broker answers CONNECT and delivers a message.
-func TestRealBrokersUp(t *testing.T) {
-	ts := Real()
-	if len(ts) == 0 {
-		t.Skip("no real broker configured: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
+// TestAllBrokers runs the same CONNECT + round trip against the embedded broker and every configured
+// real one: in CI this proves the real brokers are really up.
+func TestAllBrokers(t *testing.T) {
+	ts := All(t)
+	if len(ts) == 0 || ts[0].Name != NameEmbedded || ts[0].Host != "127.0.0.1" || ts[0].Login != "" {
+		t.Fatalf("All() = %+v, want the embedded broker first", ts)
+	}
+	if len(ts) == 1 {
+		t.Log("no real broker configured: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
 	}
 	for _, tg := range ts {
 		t.Run(tg.Name, func(t *testing.T) {
@@ -153,9 +157,16 @@ func TestRealBrokersUp(t *testing.T) {
 	}
 }
 
+func TestRequireEmbedded(t *testing.T) {
+	a, b := Require(t, NameEmbedded), Embedded(t)
+	if a.Name != NameEmbedded || a.Addr() == b.Addr() {
+		t.Fatalf("Require(embedded) = %+v, Embedded = %+v: want two brokers on different ports", a, b)
+	}
+}
+
 // TestRealBrokersTLS proves the TLS listeners accept the test client certificate and CONNECT.
 func TestRealBrokersTLS(t *testing.T) {
-	for _, name := range []string{RabbitMQ, ActiveMQ} {
+	for _, name := range []string{NameRabbitMQ, NameActiveMQ} {
 		t.Run(name, func(t *testing.T) {
 			tg, cfg := RequireTLS(t, name)
 			d := &net.Dialer{Timeout: 5 * time.Second}
@@ -175,8 +186,8 @@ func TestRealBrokersTLS(t *testing.T) {
 // TestRabbitMQWebSocket proves web-stomp is up: a WebSocket handshake and a STOMP CONNECT in one text
 // message (a minimal client: one unfragmented frame each way).
 func TestRabbitMQWebSocket(t *testing.T) {
-	raw := RequireWebSocket(t, RabbitMQ)
-	tg := Require(t, RabbitMQ)
+	raw := RequireWebSocket(t, NameRabbitMQ)
+	tg := Require(t, NameRabbitMQ)
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "ws" {
 		t.Fatalf("STOMP_TEST_RABBITMQ_WS=%q: want ws://host:port/path (%v)", raw, err)
@@ -295,7 +306,7 @@ func TestRequireSkipsWhenUnset(t *testing.T) {
 	var reason string
 	ok := t.Run("inner", func(t *testing.T) {
 		defer func() { reason = fmt.Sprint(t.Skipped()) }()
-		Require(t, RabbitMQ)
+		Require(t, NameRabbitMQ)
 		t.Error("Require returned although STOMP_TEST_RABBITMQ is unset")
 	})
 	if !ok || reason != "true" {
