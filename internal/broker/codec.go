@@ -129,7 +129,8 @@ func (d *decoder) readLine() ([]byte, error) {
 }
 
 // read returns the next frame, skipping heart-beat EOLs. Errors are either
-// I/O errors or *protoError.
+// I/O errors or *protoError; with an error in the body, the frame with its
+// headers is returned as well.
 func (d *decoder) read() (*frame.Frame, error) {
 	defer d.releaseScratch()
 	var line []byte
@@ -172,7 +173,8 @@ func (d *decoder) read() (*frame.Frame, error) {
 	}
 	body, err := d.readBody(f.Header)
 	if err != nil {
-		return nil, err
+		// Return the headers too, so an ERROR can carry the receipt-id.
+		return f, err
 	}
 	f.Body = body
 	return f, nil

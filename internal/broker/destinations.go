@@ -179,8 +179,9 @@ func (r *router) attach(s *subscription) {
 }
 
 // detachSub unlinks a subscription (swap-remove, O(1), so 10,000
-// subscriptions on one connection stay cheap) and forgets empty
-// destinations.
+// subscriptions on one connection stay cheap) and forgets an empty topic.
+// Callers forget an empty queue (maybeForget) once they have put back
+// any unacked messages.
 func (r *router) detachSub(s *subscription) {
 	if s.q != nil {
 		q := s.q
@@ -189,7 +190,6 @@ func (r *router) detachSub(s *subscription) {
 		q.consumers[s.idx].idx = s.idx
 		q.consumers[last] = nil
 		q.consumers = q.consumers[:last]
-		r.maybeForget(q)
 		return
 	}
 	t := s.t

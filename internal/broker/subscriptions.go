@@ -115,6 +115,9 @@ func (r *router) cancel(s *subscription) {
 	delete(s.conn.subs, s.id)
 	r.detachSub(s)
 	r.redeliver(s, r.takeUnacked(s, nil))
+	if s.q != nil {
+		r.maybeForget(s.q)
+	}
 }
 
 // takeUnacked removes and returns, oldest first, the unacked deliveries of
