@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
@@ -50,13 +53,16 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	theme := render.NewTheme(o.colorOK && isTerminal(stdio.Out))
 	printer := commands.NewPrinter(stdio.Out, stdio.Err, theme)
 
+	// The completer needs the session, which exists only after connecting;
+	// it reads it through this pointer, set below.
+	completer := &shell.Completer{}
 	var term *shell.Terminal
 	if interactive {
 		hist := shell.HistoryPath()
 		if o.noHistory {
 			hist = ""
 		}
-		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: "> ", HistoryPath: hist})
+		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: "> ", HistoryPath: hist, Completer: completer})
 		if err != nil {
 			return fmt.Errorf("cannot start the interactive shell: %w", err)
 		}
@@ -76,6 +82,20 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 			_, _ = printer.Write(buf.Bytes())
 		}
 	}
+	if o.embedded {
+		// Quiet: its log lines would land in the middle of the shell.
+		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
+		if err != nil {
+			return fmt.Errorf("cannot start the embedded broker: %w", err)
+		}
+		defer b.Close()
+		o.host, o.port = splitAddr(b.Addr())
+		o.portNum, _ = strconv.Atoi(o.port)
+		o.tlsConfig = nil
+		if interactive {
+			printer.Print("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
+		}
+	}
 	conn, err := client.Dial(ctx, o.endpoint(), o.connectTimeout, copts)
 	if err != nil {
 		return connectError(o, err)
@@ -83,6 +103,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	sess := session.New(conn, o.receiptTimeout)
 	style := render.Style{Verbose: o.verbose, Separator: m != modeListen}
 	env := commands.NewEnv(printer, sess, style, "stomp "+Version())
+	completer.Env = env
 
 	switch m {
 	case modeListen:
@@ -92,6 +113,11 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	default:
 		return interactiveShell(ctx, env, term)
 	}
+}
+
+func splitAddr(addr string) (host, port string) {
+	host, port, _ = net.SplitHostPort(addr)
+	return host, port
 }
 
 // connectError words a failed connection as one line with a hint.
@@ -232,12 +258,20 @@ func listen(ctx context.Context, o *options, env *commands.Env) error {
 	defer stop()
 	var ackErr error
 	var once sync.Once
+	countReached := make(chan struct{})
+	seen := 0
 	r := startReceiver(env, func(f *frame.Frame, p *session.Pending) {
-		if p == nil || f.Command != frame.MESSAGE {
+		if f.Command != frame.MESSAGE {
 			return
 		}
-		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
-			once.Do(func() { ackErr = err })
+		if p != nil {
+			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
+				once.Do(func() { ackErr = err })
+			}
+		}
+		seen++
+		if seen == o.count {
+			close(countReached)
 		}
 	})
 	sub, err := env.Session.Subscribe(ctx, o.listen, o.ack, nil)
@@ -247,6 +281,8 @@ func listen(ctx context.Context, o *options, env *commands.Env) error {
 	}
 	env.Out.Print(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
 	select {
+	case <-countReached:
+		return finish(env, r)
 	case <-ctx.Done():
 		stop()
 		// A second Ctrl-C while we wait for the broker quits at once.

@@ -36,6 +36,8 @@ type options struct {
 	noColor         bool
 	noHistory       bool
 	stompFrame      bool
+	embedded        bool
+	count           int
 
 	// derived by validate
 	portNum        int
@@ -67,8 +69,27 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for the connection and the CONNECTED frame")
 	fs.IntVar(&o.maxFrameSize, "max-frame-size", client.DefaultMaxFrameSize, "largest frame accepted from the broker, in bytes")
 	fs.BoolVar(&o.stompFrame, "stomp-frame", false, "open with a STOMP frame instead of CONNECT (1.1+)")
+	fs.IntVar(&o.count, "count", 0, "with -L: exit after `N` messages (0 = run until Ctrl-C)")
+	fs.BoolVar(&o.embedded, "embedded", false, "start the embedded broker in-process on a free loopback port and connect to it")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours (also: NO_COLOR in the environment)")
 	fs.BoolVar(&o.noHistory, "no-history", false, "keep no shell history")
+}
+
+// fromEnvironment fills connection flags not given on the command line from
+// STOMP_HOST, STOMP_PORT, STOMP_USER and STOMP_PASSWORD (the names the Ruby
+// stomp gem's stompcat uses): flags win, then the environment, then defaults.
+func (o *options) fromEnvironment(fs *pflag.FlagSet, getenv func(string) string) {
+	for _, e := range []struct {
+		flag, env string
+		dst       *string
+	}{
+		{"host", "STOMP_HOST", &o.host}, {"port", "STOMP_PORT", &o.port},
+		{"user", "STOMP_USER", &o.user}, {"password", "STOMP_PASSWORD", &o.password},
+	} {
+		if v := getenv(e.env); v != "" && !fs.Changed(e.flag) {
+			*e.dst = v
+		}
+	}
 }
 
 var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
@@ -76,6 +97,7 @@ var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
 // validate checks and derives everything before any connection is tried,
 // so a typo costs no network round trip and always exits 2.
 func (o *options) validate(fs *pflag.FlagSet, getenv func(string) string) error {
+	o.fromEnvironment(fs, getenv)
 	n, err := strconv.Atoi(o.port)
 	if err != nil || n < 1 || n > 65535 {
 		return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", o.port)
@@ -102,6 +124,12 @@ func (o *options) validate(fs *pflag.FlagSet, getenv func(string) string) error 
 	case session.AckAuto, session.AckClient, session.AckClientIndividual:
 	default:
 		return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", o.ack)
+	}
+	if o.count < 0 {
+		return usageErrorf("--count must be 0 or more")
+	}
+	if o.count > 0 && o.listen == "" {
+		return usageErrorf("--count only applies to -L (listen mode)")
 	}
 	if o.listen != "" && o.file != "" {
 		return usageErrorf("-L and -F cannot be used together: listen or run a script")

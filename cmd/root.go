@@ -104,6 +104,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		return usageErrorf("%v (see stomp --help)", err)
 	})
 	o.register(root.Flags())
+	root.AddCommand(newServeCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
 	return root

@@ -71,12 +71,33 @@ type Env struct {
 	SaveDir string
 	Now     func() time.Time
 	table   *Table
+
+	shownMu sync.Mutex
+	shown   uint64        // messages written out so far
+	shownCh chan struct{} // closed and replaced each time one is
 }
 
 // NewEnv ties a session to its output.
 func NewEnv(out *Printer, sess *session.Session, style render.Style, version string) *Env {
 	return &Env{Out: out, Session: sess, Stats: &stats.Recorder{}, Style: style, ClientVersion: version,
-		SaveDir: ".", Now: time.Now, table: NewTable()}
+		SaveDir: ".", Now: time.Now, table: NewTable(), shownCh: make(chan struct{})}
+}
+
+// Shown is called after a message has been written out; `wait` counts them.
+func (e *Env) Shown() {
+	e.shownMu.Lock()
+	defer e.shownMu.Unlock()
+	e.shown++
+	close(e.shownCh)
+	e.shownCh = make(chan struct{})
+}
+
+// ShownCount is how many messages have been written out, and a channel
+// closed when the next one is.
+func (e *Env) ShownCount() (uint64, <-chan struct{}) {
+	e.shownMu.Lock()
+	defer e.shownMu.Unlock()
+	return e.shown, e.shownCh
 }
 
 // Table is the command table the env dispatches through.
@@ -112,6 +133,7 @@ func (e *Env) Show(f *frame.Frame) {
 		}
 		render.Message(&buf, f, body, e.Style, e.Out.Theme)
 		_, _ = e.Out.Write(buf.Bytes())
+		e.Shown()
 	case frame.ERROR:
 		if e.Style.Verbose {
 			render.Frame(&buf, f, false, e.Out.Theme)

@@ -13,7 +13,8 @@ func allSpecs(t *Table) []*Spec {
 	all = append(all, sendSpecs()...)
 	all = append(all, receiveSpecs()...)
 	all = append(all, txSpecs()...)
-	return append(all, sessionSpecs(t)...)
+	all = append(all, sessionSpecs(t)...)
+	return append(all, scriptSpecs()...)
 }
 
 func sessionSpecs(t *Table) []*Spec {
@@ -42,7 +43,7 @@ func sessionSpecs(t *Table) []*Spec {
 	}
 
 	run := &Spec{
-		Name: "run", Group: "Session", Usage: "<filename>", Summary: "run the commands in a file",
+		Name: "run", Group: "Scripting", Usage: "<filename>", Summary: "run the commands in a file",
 		Args: []Arg{{Name: "filename", Desc: "a script: one command per line, # for comments"}},
 		Description: "Runs each line of a file as a command, stopping at the first that fails.\n" +
 			"quit inside the file ends the file.",

@@ -60,7 +60,7 @@ func sendSpecs() []*Spec {
 		if len(args) < 2 {
 			return send.expecting()
 		}
-		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[1:], " ")),
+		return env.Session.Send(ctx, args[0], []byte(joinWords(args[1:])),
 			session.SendOptions{Headers: headers, Transaction: true})
 	}
 
@@ -83,7 +83,7 @@ func sendSpecs() []*Spec {
 		if len(args) < 2 {
 			return sendrec.expecting()
 		}
-		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[1:], " ")),
+		return env.Session.Send(ctx, args[0], []byte(joinWords(args[1:])),
 			session.SendOptions{Headers: headers, Transaction: true, Receipt: true})
 	}
 
@@ -108,7 +108,7 @@ func sendSpecs() []*Spec {
 			return sendreply.expecting()
 		}
 		headers = append(headers, [2]string{"correlation-id", args[1]})
-		return env.Session.Send(ctx, args[0], []byte(strings.Join(args[2:], " ")+"\n"),
+		return env.Session.Send(ctx, args[0], []byte(joinWords(args[2:])+"\n"),
 			session.SendOptions{Headers: headers, Transaction: true})
 	}
 
@@ -153,6 +153,10 @@ func sendSpecs() []*Spec {
 	}
 	return []*Spec{send, sendrec, sendreply, sendfile}
 }
+
+// joinWords rebuilds a message from its words, one space apart, as
+// stomp.py does.
+func joinWords(words []string) string { return strings.Join(words, " ") }
 
 // fileError words a file problem as one line that says what to check.
 func fileError(path string, err error) error {

@@ -67,7 +67,7 @@ comments. send, sendrec, sendreply, sendfile and subscribe take
 `
 
 // Groups in the order help lists them.
-var groupOrder = []string{"Sending", "Receiving", "Transactions", "Session"}
+var groupOrder = []string{"Sending", "Receiving", "Transactions", "Scripting", "Session"}
 
 // Table is every command.
 type Table struct {

@@ -49,7 +49,7 @@ type Options struct {
 	CommandContext func(ctx context.Context) (context.Context, context.CancelFunc)
 	// OnInterrupt is called for Ctrl-C at an empty prompt.
 	OnInterrupt func()
-	depth int
+	depth       int
 }
 
 // maxDepth stops `run` from recursing forever through a script that runs itself.

@@ -54,6 +54,7 @@ type Conn struct {
 	closeErr error
 
 	nextID    atomic.Uint64
+	leaving   atomic.Bool // DISCONNECT sent: the broker closing is expected
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -257,6 +258,7 @@ func (c *Conn) Send(ctx context.Context, f *frame.Frame) error {
 	}
 	select {
 	case c.out <- f:
+		c.framesOut.Add(1) // counted when queued, so `stats` right after a send sees it
 		return nil
 	case <-c.done:
 		return c.Err()
@@ -324,6 +326,7 @@ func (c *Conn) Disconnect(ctx context.Context) error {
 		c.Close()
 		return err
 	}
+	c.leaving.Store(true)
 	_, err := c.Request(ctx, frame.New(frame.DISCONNECT))
 	c.shutdown(ErrClosed)
 	c.wg.Wait()
@@ -373,6 +376,8 @@ func (c *Conn) readLoop(r *wire.Reader) {
 			var ne net.Error
 			switch {
 			case c.Err() != nil: // we closed it
+			case c.leaving.Load():
+				c.shutdown(ErrClosed)
 			case errors.As(err, &ne) && ne.Timeout():
 				c.shutdown(&ConnectionLostError{Cause: fmt.Errorf("no heart-beat from the broker for %v", c.readGrace)})
 			case errors.Is(err, wire.ErrFrameTooLarge):
@@ -460,7 +465,6 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 				fail(err)
 				return
 			}
-			c.framesOut.Add(1)
 			// Batch: flush the socket only when no other frame is queued.
 			if len(c.out) == 0 {
 				if err := bw.Flush(); err != nil {

@@ -1,0 +1,96 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// TimeoutError is a wait that ended before what it waited for came; a
+// one-shot run exits 3 for it.
+type TimeoutError struct{ Msg string }
+
+func (e *TimeoutError) Error() string { return e.Msg }
+
+func scriptSpecs() []*Spec {
+	wait := &Spec{
+		Name: "wait", Group: "Scripting", Usage: "<count> [timeout]",
+		Summary: "wait until count messages have arrived in this session",
+		Args: []Arg{
+			{Name: "count", Desc: "how many messages, counted from the start of the session"},
+			{Name: "timeout", Desc: "how long to wait at most, e.g. 5s (default 10s)", Optional: true},
+		},
+		Description: "Waits until this session has shown count messages, so a script can send and then\ncheck what came back. Fails if the timeout passes first.",
+		Example:     "subscribe /queue/a\nsend /queue/a ping\nwait 1",
+	}
+	wait.Run = func(ctx context.Context, env *Env, args []string) error {
+		if len(args) < 1 || len(args) > 2 {
+			return wait.expecting()
+		}
+		n, err := strconv.ParseUint(args[0], 10, 64)
+		if err != nil {
+			return &UsageError{Msg: fmt.Sprintf("wait: %q is not a count", args[0])}
+		}
+		timeout := 10 * time.Second
+		if len(args) == 2 {
+			if timeout, err = time.ParseDuration(args[1]); err != nil || timeout <= 0 {
+				return &UsageError{Msg: fmt.Sprintf("wait: %q is not a duration such as 5s", args[1])}
+			}
+		}
+		deadline := time.NewTimer(timeout)
+		defer deadline.Stop()
+		for {
+			shown, next := env.ShownCount()
+			if shown >= n {
+				return nil
+			}
+			select {
+			case <-next:
+			case <-env.Session.Conn().Done():
+				if shown, _ := env.ShownCount(); shown >= n {
+					return nil
+				}
+				return fmt.Errorf("wait: the connection ended after %d of %d messages: %w", shown, n, env.Session.Conn().Err())
+			case <-deadline.C:
+				return &TimeoutError{Msg: fmt.Sprintf("wait: only %d of %d messages arrived within %v", shown, n, timeout)}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+
+	sleep := &Spec{
+		Name: "sleep", Group: "Scripting", Usage: "<duration>", Summary: "pause the script",
+		Args:        []Arg{{Name: "duration", Desc: "how long, e.g. 500ms or 2s"}},
+		Description: "Pauses for a while (messages keep arriving meanwhile).",
+		Example:     "sleep 1s",
+	}
+	sleep.Run = func(ctx context.Context, env *Env, args []string) error {
+		if len(args) != 1 {
+			return sleep.expecting()
+		}
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d < 0 {
+			return &UsageError{Msg: fmt.Sprintf("sleep: %q is not a duration such as 500ms", args[0])}
+		}
+		select {
+		case <-time.After(d):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+
+	echo := &Spec{
+		Name: "echo", Group: "Scripting", Usage: "[text]", Summary: "print a line",
+		Args:        []Arg{{Name: "text", Desc: "what to print", Optional: true}},
+		Description: "Prints its arguments, joined by spaces: a script's way to say where it is.",
+		Example:     "echo sending the batch",
+	}
+	echo.Run = func(ctx context.Context, env *Env, args []string) error {
+		env.Out.Print(joinWords(args) + "\n")
+		return nil
+	}
+	return []*Spec{wait, sleep, echo}
+}

@@ -1,0 +1,131 @@
+package shell
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/stomp-cli/stomp/commands"
+)
+
+// Completer completes command names, then arguments from the live session:
+// destinations subscribed to, the usual destination prefixes, ack modes,
+// message ids awaiting ack, and file paths for sendfile and run. It
+// implements readline.AutoCompleter.
+type Completer struct {
+	Env *commands.Env
+}
+
+var destinationPrefixes = []string{"/queue/", "/topic/", "/temp-queue/", "/exchange/", "/amq/queue/"}
+
+var ackModes = []string{"auto", "client", "client-individual"}
+
+// Do returns the candidate suffixes for the word before pos and the length
+// of what they replace, as readline wants.
+func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
+	before := string(line[:pos])
+	words := strings.Fields(before)
+	if len(words) == 0 || !strings.HasSuffix(before, " ") && len(words) == 1 {
+		prefix := ""
+		if len(words) == 1 {
+			prefix = words[0]
+		}
+		return suffixes(prefix, c.Env.Table().Names(), " ")
+	}
+	current := ""
+	if !strings.HasSuffix(before, " ") {
+		current = words[len(words)-1]
+		words = words[:len(words)-1]
+	}
+	// Count positional arguments, skipping --header options (which come
+	// before the destination).
+	argIndex := 0
+	for i := 1; i < len(words); i++ {
+		switch {
+		case words[i] == "--header" || words[i] == "-H":
+			i++
+		case strings.HasPrefix(words[i], "--header="), words[i] == "--":
+		default:
+			argIndex++
+		}
+	}
+	return suffixes(current, c.candidates(words[0], argIndex, current), " ")
+}
+
+func (c *Completer) candidates(command string, arg int, current string) []string {
+	switch command {
+	case "send", "sendrec", "sendreply", "subscribe", "unsubscribe", "sendfile":
+		if arg == 0 {
+			return c.destinations()
+		}
+	case "help", "?":
+		if arg == 0 {
+			return c.Env.Table().Names()
+		}
+	}
+	switch {
+	case command == "subscribe" && arg == 1:
+		return ackModes
+	case (command == "ack" || command == "nack") && arg == 0:
+		return c.Env.Session.PendingIDs()
+	case command == "stats" && arg == 0:
+		return []string{"on", "off"}
+	case command == "sendfile" && (arg == 1 || arg == 2), command == "run" && arg == 0:
+		return paths(current)
+	}
+	return nil
+}
+
+func (c *Completer) destinations() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range c.Env.Session.Subscriptions() {
+		if !seen[s.Destination] {
+			seen[s.Destination] = true
+			out = append(out, s.Destination)
+		}
+	}
+	sort.Strings(out)
+	return append(out, destinationPrefixes...)
+}
+
+// paths lists files and directories matching what is typed so far.
+func paths(current string) []string {
+	dir, _ := filepath.Split(current)
+	readDir := dir
+	if readDir == "" {
+		readDir = "."
+	}
+	entries, err := os.ReadDir(readDir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := dir + e.Name()
+		if e.IsDir() {
+			name += "/"
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// suffixes keeps the candidates that start with prefix and returns what
+// each adds; a complete word gets the trailing space (not a directory or a
+// destination prefix, which the user goes on typing).
+func suffixes(prefix string, candidates []string, space string) ([][]rune, int) {
+	var out [][]rune
+	for _, c := range candidates {
+		if !strings.HasPrefix(c, prefix) || c == prefix && strings.HasSuffix(c, "/") {
+			continue
+		}
+		rest := c[len(prefix):]
+		if !strings.HasSuffix(c, "/") {
+			rest += space
+		}
+		out = append(out, []rune(rest))
+	}
+	return out, len([]rune(prefix))
+}
