@@ -37,7 +37,7 @@ func (c Counts) Text() string {
 }
 
 // ErrOff is returned when a report is asked for while stats are off.
-var ErrOff = errors.New("No stats available")
+var ErrOff = errors.New("stats are off")
 
 // Recorder counts from the moment it is switched on, like stomp.py's
 // StatsListener: `stats on` starts (or restarts) counting, `stats off`

@@ -132,8 +132,13 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 	defer stop()
 	cf := opts.connectFrame()
 	c.trace(Out, cf)
-	if err := writer.Write(cf); err == nil {
-		err = bw.Flush()
+	werr := writer.Write(cf)
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	if werr != nil {
+		nc.Close()
+		return nil, &ConnectionLostError{Cause: fmt.Errorf("sending CONNECT: %w", werr)}
 	}
 	resp, err := reader.Read()
 	for err == nil && resp == nil { // heart-beat EOLs before CONNECTED

@@ -1,0 +1,41 @@
+# stomp: a command-line client for STOMP brokers. `make help` lists the targets.
+GO      ?= go
+BIN     ?= stomp
+PKG     := github.com/stomp-cli/stomp
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X $(PKG)/cmd.version=$(VERSION) -X $(PKG)/cmd.commit=$(COMMIT) -X $(PKG)/cmd.date=$(DATE)
+STATICCHECK ?= $(shell command -v staticcheck || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-brokers lint fmt clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build the static ./stomp binary
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+run: build ## build, then open the shell on the embedded broker (no broker needed)
+	./$(BIN) --embedded
+
+test: ## all tests with the race detector, then lint; real brokers too when STOMP_TEST_* are set
+	$(GO) test -race -count=1 ./...
+	$(MAKE) lint
+
+test-brokers: ## start RabbitMQ and ActiveMQ on loopback, run the tests against them, stop them
+	scripts/ci-brokers.sh start
+	eval "$$(scripts/ci-brokers.sh env)" && $(MAKE) test; rc=$$?; scripts/ci-brokers.sh stop; exit $$rc
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if [ -x "$(STATICCHECK)" ]; then $(STATICCHECK) ./...; else $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...; fi
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build output
+	rm -f $(BIN)
+	rm -rf dist
