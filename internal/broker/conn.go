@@ -56,11 +56,17 @@ type conn struct {
 type deadlineReader struct {
 	nc      net.Conn
 	timeout time.Duration
+	armed   bool // a deadline is set and must be cleared if timeout drops to 0
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	if d.timeout > 0 {
+	switch {
+	case d.timeout > 0:
 		_ = d.nc.SetReadDeadline(time.Now().Add(d.timeout))
+		d.armed = true
+	case d.armed:
+		_ = d.nc.SetReadDeadline(time.Time{})
+		d.armed = false
 	}
 	return d.nc.Read(p)
 }
@@ -221,7 +227,9 @@ func (c *conn) writeLoop() {
 		}
 	}()
 	fail := func(err error) {
-		c.logf("write error: %v", err)
+		if !errors.Is(err, net.ErrClosed) {
+			c.logf("write error: %v", err)
+		}
 		c.out.abort()
 		_ = c.nc.Close()
 	}

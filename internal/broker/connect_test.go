@@ -120,6 +120,16 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestConnectDeadlineCleared: once connected without heart-beats, a
+// client may stay silent longer than the CONNECT timeout.
+func TestConnectDeadlineCleared(t *testing.T) {
+	b := startBroker(t, Config{ConnectTimeout: 100 * time.Millisecond, HeartBeat: time.Second})
+	c := connect(t, b, "1.2", frame.HeartBeat, "0,0")
+	c.expectNothing(300 * time.Millisecond)
+	c.send(frame.BEGIN, nil, frame.Transaction, "t", frame.Receipt, "alive")
+	c.expectReceipt("alive")
+}
+
 func TestHeartBeatTimeoutDropsSilentClient(t *testing.T) {
 	b := startBroker(t, Config{HeartBeat: 100 * time.Millisecond})
 	c := dial(t, b)

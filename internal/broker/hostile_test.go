@@ -1,0 +1,286 @@
+package broker
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+)
+
+// stillServes checks the broker works for a fresh, well-behaved client.
+func stillServes(t *testing.T, b *Broker) {
+	t.Helper()
+	c := connect(t, b, "1.2")
+	c.send(frame.BEGIN, nil, frame.Transaction, "t", frame.Receipt, "alive")
+	c.expectReceipt("alive")
+}
+
+func TestGarbageBytes(t *testing.T) {
+	b := startBroker(t, Config{MaxFrameSize: 64 << 10})
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 20; i++ {
+		junk := make([]byte, 1+rng.Intn(200<<10))
+		rng.Read(junk)
+		c := dial(t, b)
+		if i%2 == 1 { // garbage after a valid CONNECT
+			c.send(frame.CONNECT, nil, frame.AcceptVersion, "1.2")
+			c.expect(frame.CONNECTED)
+		}
+		go func() { _, _ = c.nc.Write(junk) }()
+		f, err := c.read()
+		if err == nil && f.Command != frame.ERROR {
+			t.Fatalf("garbage got %s", describe(f))
+		}
+		// Either an ERROR or (if our write raced the close) a reset; the
+		// connection must end either way.
+		if err == nil {
+			c.expectClosed()
+		}
+	}
+	for _, junk := range []string{"\x00\x00\x00\n", "HELLO\n\n\x00", "SEND\nno colon here\n\n\x00", "send\n\n\x00", "CONNECT\n:empty-name\n\n\x00"} {
+		c := dial(t, b)
+		c.sendRaw(junk)
+		c.expect(frame.ERROR)
+		c.expectClosed()
+	}
+	stillServes(t, b)
+}
+
+func TestFrameWithoutNULThenClose(t *testing.T) {
+	b := startBroker(t, Config{})
+	cons := connect(t, b, "1.2")
+	cons.subscribe("s", "/queue/partial", "auto")
+	c := connect(t, b, "1.2")
+	c.sendRaw("SEND\ndestination:/queue/partial\n\nthis never ends")
+	c.nc.Close()
+	c2 := connect(t, b, "1.2")
+	c2.sendRaw("SEND\ndestination:/queue/partial\ncontent-length:100\n\nshort")
+	c2.nc.Close()
+	cons.expectNothing(100 * time.Millisecond)
+	stillServes(t, b)
+}
+
+// TestHugeHeaderLine sends a 100 MB header line; the broker must stop at
+// MaxFrameSize and answer quickly without buffering 100 MB.
+func TestHugeHeaderLine(t *testing.T) {
+	b := startBroker(t, Config{MaxFrameSize: 1 << 20})
+	c := connect(t, b, "1.2")
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	go func() {
+		chunk := bytes.Repeat([]byte("a"), 1<<20)
+		if _, err := io.WriteString(c.nc, "SEND\ndestination:"); err != nil {
+			return
+		}
+		for i := 0; i < 100; i++ {
+			if _, err := c.nc.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	c.expectError("frame too large (limit 1048576 bytes)")
+	runtime.ReadMemStats(&after)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("ERROR took %v", d)
+	}
+	// Everything allocated meanwhile, by test and broker together.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+		t.Errorf("allocated %d MB while rejecting the line", alloc>>20)
+	}
+	stillServes(t, b)
+}
+
+func TestManySubscriptions(t *testing.T) {
+	b := startBroker(t, Config{})
+	c := connect(t, b, "1.2")
+	const n = 10000
+	var buf bytes.Buffer
+	for i := 0; i < n; i++ {
+		dest := fmt.Sprintf("/queue/many-%d", i)
+		if i%2 == 0 {
+			dest = "/topic/many"
+		}
+		fmt.Fprintf(&buf, "SUBSCRIBE\nid:%d\ndestination:%s\nack:client\n\n\x00", i, dest)
+	}
+	start := time.Now()
+	c.sendRaw(buf.String())
+	c.send(frame.SEND, []byte("fan"), frame.Destination, "/topic/many")
+	c.send(frame.SEND, []byte("one"), frame.Destination, "/queue/many-9999", frame.Receipt, "done")
+	c.expectReceipt("done")
+	topic := 0
+	for topic < n/2 {
+		f := c.expect(frame.MESSAGE)
+		if string(f.Body) == "fan" {
+			topic++
+		}
+	}
+	c.expectMessage("one")
+	for i := 0; i < n; i += 2 {
+		c.send(frame.UNSUBSCRIBE, nil, frame.Id, fmt.Sprint(i))
+	}
+	c.send(frame.DISCONNECT, nil, frame.Receipt, "bye")
+	c.expectReceipt("bye")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// The unacked queue message went back to its queue.
+	c2 := connect(t, b, "1.2")
+	c2.subscribe("s", "/queue/many-9999", "auto")
+	c2.expectMessage("one")
+}
+
+// logCounter counts broker log lines containing a substring.
+type logCounter struct {
+	t    *testing.T
+	sub  string
+	n    atomic.Int64
+	mu   sync.Mutex
+	done bool
+}
+
+func (l *logCounter) logf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	if !l.done {
+		l.t.Log("broker: " + line)
+	}
+	l.mu.Unlock()
+	if strings.Contains(line, l.sub) {
+		l.n.Add(1)
+	}
+}
+
+// TestSlowTopicConsumerDoesNotStall: one subscriber never reads; the
+// producer and another subscriber carry on, and the slow one's messages
+// are dropped (and logged).
+func TestSlowTopicConsumerDoesNotStall(t *testing.T) {
+	lc := &logCounter{t: t, sub: "too slow"}
+	t.Cleanup(func() { lc.mu.Lock(); lc.done = true; lc.mu.Unlock() })
+	b := startBroker(t, Config{OutBufferBytes: 64 << 10, Logf: lc.logf})
+	slow := connect(t, b, "1.2")
+	slow.subscribe("s", "/topic/flood", "auto")
+	fast := connect(t, b, "1.2")
+	fast.subscribe("s", "/topic/flood", "auto")
+	p := connect(t, b, "1.2")
+
+	// Batches smaller than the outgoing buffer, and the producer waits
+	// for the fast subscriber after each: so the fast one never drops.
+	const total, batch = 20000, 50
+	body := bytes.Repeat([]byte("x"), 1024)
+	var got atomic.Int64
+	fastDone := make(chan error, 1)
+	fast.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	go func() {
+		for got.Load() < total {
+			f, err := fast.r.Read()
+			if err != nil {
+				fastDone <- err
+				return
+			}
+			if f != nil && f.Command == frame.MESSAGE {
+				got.Add(1)
+			}
+		}
+		fastDone <- nil
+	}()
+	start := time.Now()
+	for i := 0; i < total; i += batch {
+		for j := 0; j < batch-1; j++ {
+			p.send(frame.SEND, body, frame.Destination, "/topic/flood")
+		}
+		// Flow control for the producer: wait for a receipt per batch.
+		p.send(frame.SEND, body, frame.Destination, "/topic/flood", frame.Receipt, "b")
+		p.expectReceipt("b")
+		for deadline := time.Now().Add(5 * time.Second); got.Load() < int64(i+batch); {
+			if time.Now().After(deadline) {
+				t.Fatalf("fast subscriber stalled at %d of %d", got.Load(), i+batch)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	t.Logf("published %d x 1 KB in %v", total, time.Since(start))
+	fast.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := <-fastDone; err != nil {
+		t.Fatalf("fast subscriber got %d of %d: %v", got.Load(), total, err)
+	}
+	if lc.n.Load() == 0 {
+		t.Errorf("no drop was logged for the slow subscriber")
+	}
+	stillServes(t, b)
+}
+
+// TestSlowQueueConsumerDoesNotStall: a queue consumer that never reads
+// gets only what fits in its buffers; the rest goes to the live consumer,
+// and what the slow one held unacked is redelivered when it goes away.
+func TestSlowQueueConsumerDoesNotStall(t *testing.T) {
+	b := startBroker(t, Config{OutBufferBytes: 64 << 10})
+	slow := connect(t, b, "1.2")
+	slow.subscribe("s", "/queue/work", "client-individual")
+	fast := connect(t, b, "1.2")
+	fast.subscribe("s", "/queue/work", "auto")
+	p := connect(t, b, "1.2")
+
+	const total, batch = 20000, 500
+	seen := make([]bool, total)
+	var mu sync.Mutex
+	count := 0
+	allIn := make(chan struct{})
+	go func() {
+		for {
+			f, err := fast.r.Read()
+			if err != nil {
+				return
+			}
+			if f == nil || f.Command != frame.MESSAGE {
+				continue
+			}
+			var i int
+			fmt.Sscanf(string(f.Body[:8]), "%d", &i)
+			mu.Lock()
+			if !seen[i] {
+				seen[i] = true
+				count++
+				if count == total {
+					close(allIn)
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	pad := strings.Repeat("y", 1000)
+	for i := 0; i < total; i += batch {
+		for j := i; j < i+batch; j++ {
+			h := []string{frame.Destination, "/queue/work"}
+			if j == i+batch-1 {
+				h = append(h, frame.Receipt, "b")
+			}
+			p.send(frame.SEND, []byte(fmt.Sprintf("%08d", j)+pad), h...)
+		}
+		p.expectReceipt("b")
+	}
+	fast.nc.SetReadDeadline(time.Now().Add(15 * time.Second))
+	mu.Lock()
+	n := count
+	mu.Unlock()
+	if n == total {
+		t.Logf("the slow consumer took nothing?")
+	}
+	slow.nc.Close() // its unacked messages must reach the fast consumer
+	select {
+	case <-allIn:
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		t.Fatalf("fast consumer saw %d of %d distinct messages", count, total)
+		mu.Unlock()
+	}
+}
