@@ -68,7 +68,7 @@ func checkPyMessages(t *testing.T, got []pyMessage, want []expectation) {
 }
 
 // TestStompToStomppyLibrary: our CLI sends (-F script) text, UTF-8, quoted bodies with escapes,
-// --header values with ':' '\' UTF-8 and a newline, a reply and a binary sendfile with headers.json;
+// --header values with ':' '\' UTF-8, CR and a newline (and a header name with ':'), a reply and a binary sendfile with headers.json;
 // the stomp.py library receives them byte for byte.
 func TestStompToStomppyLibrary(t *testing.T) {
 	eachBroker(t, func(t *testing.T, tg testbroker.Target) {
@@ -85,7 +85,8 @@ func TestStompToStomppyLibrary(t *testing.T) {
 			"send " + dest + " héllo wörld ✓",
 			"send " + dest + ` "two  spaces\nsecond line\ttab \"quoted\" back\\slash"`,
 			"send --header x-colon=a:b::c --header \"x-newline=line1\\nline2\" --header \"x-backslash=a\\\\b\" " +
-				"--header x-utf8=ü✓ --header \"x-spaces=two  words\" --header x-empty= " + dest + " with headers",
+				"--header x-utf8=ü✓ --header \"x-spaces=two  words\" --header x-empty= --header \"x-cr=a\\rb\" " +
+				"--header \"key:with:colons=v\" " + dest + " with headers",
 			"sendreply " + dest + " corr:1 a reply",
 			"sendfile " + dest + " all256.bin headers.json",
 			"",
@@ -97,7 +98,7 @@ func TestStompToStomppyLibrary(t *testing.T) {
 			{name: "quoted", body: []byte("two  spaces\nsecond line\ttab \"quoted\" back\\slash")},
 			{name: "headers", body: []byte("with headers"), headers: map[string]string{
 				"x-colon": "a:b::c", "x-newline": "line1\nline2", "x-backslash": `a\b`, "x-utf8": "ü✓",
-				"x-spaces": "two  words", "x-empty": "",
+				"x-spaces": "two  words", "x-empty": "", "x-cr": "a\rb", "key:with:colons": "v",
 			}},
 			{name: "sendreply", body: []byte("a reply\n"), headers: map[string]string{"correlation-id": "corr:1"}},
 			{name: "sendfile", body: []byte(base64.StdEncoding.EncodeToString(data)),

@@ -151,7 +151,7 @@ func cleanEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "NO_COLOR=1", "PYTHONUNBUFFERED=1", "GORACE=exitcode=66")
+	return append(env, "NO_COLOR=1", "PYTHONUNBUFFERED=1", "GORACE=exitcode=66 atexit_sleep_ms=50")
 }
 
 // lockedBuffer collects a child's output while the test reads it.
