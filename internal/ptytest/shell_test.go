@@ -1,0 +1,303 @@
+package ptytest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/testbroker"
+)
+
+// target is a broker the shell can be started on.
+type target struct {
+	name string
+	real *testbroker.Target // nil: stomp --embedded
+}
+
+// targets are the embedded broker and the real ones configured by the
+// environment (STOMP_TEST_RABBITMQ, STOMP_TEST_ACTIVEMQ).
+func targets() []target {
+	ts := []target{{name: testbroker.NameEmbedded}}
+	for _, r := range testbroker.Real() {
+		ts = append(ts, target{name: r.Name, real: &r})
+	}
+	return ts
+}
+
+// shell is a running interactive stomp and the broker it talks to.
+type shell struct {
+	*Term
+	conn []string // flags that connect another client to the same broker
+}
+
+// startShell opens the shell on tg; extra flags come first.
+func startShell(t *testing.T, env Env, tg target, extra ...string) *shell {
+	t.Helper()
+	if tg.real == nil {
+		tm := Start(t, env, append(extra, "--embedded")...)
+		host, port := tm.EmbeddedAddr()
+		tm.WaitPrompt("")
+		return &shell{Term: tm, conn: []string{"-H", host, "-P", port}}
+	}
+	conn := []string{"-H", tg.real.Host, "-P", tg.real.Port}
+	if tg.real.Login != "" {
+		conn = append(conn, "-U", tg.real.Login, "-W", tg.real.Passcode)
+	}
+	if tg.real.Vhost != "" {
+		conn = append(conn, "--vhost", tg.real.Vhost)
+	}
+	tm := Start(t, env, append(extra, conn...)...)
+	tm.WaitPrompt("")
+	return &shell{Term: tm, conn: conn}
+}
+
+// dest is a destination name for this test: plain on the embedded broker
+// (private to this process), unique on a shared real broker.
+func dest(t *testing.T, tg target, name string) string {
+	if tg.real == nil {
+		return "/queue/" + name
+	}
+	return testbroker.Unique(t, "/queue/") + "-" + name
+}
+
+// sendFrom runs a second stomp client (script mode) with these command lines.
+func (sh *shell) sendFrom(t *testing.T, lines ...string) {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "script.txt")
+	if err := os.WriteFile(script, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, stompBin, append(append([]string{}, sh.conn...), "-F", script)...)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("second client: %v\n%s", err, out)
+	}
+}
+
+// subscribe subscribes the shell to d and waits for the confirmation.
+func (sh *shell) subscribe(t *testing.T, d string) {
+	t.Helper()
+	sh.Line("subscribe " + d)
+	sh.WaitContains(fmt.Sprintf("Subscribing to '%s'", d))
+	sh.WaitPrompt("")
+}
+
+// TestPartialLineSurvivesIncomingMessages: messages arriving while a line is
+// half typed are printed above the prompt, and the half-typed line is
+// redrawn intact below them, ready to be finished.
+func TestPartialLineSurvivesIncomingMessages(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			sh := startShell(t, NewEnv(t), tg)
+			x, y := dest(t, tg, "x"), dest(t, tg, "y")
+			sh.subscribe(t, x)
+			sh.subscribe(t, y)
+
+			partial := "send " + y + " half-typed"
+			sh.Type(partial)
+			sh.WaitPrompt(partial)
+
+			const n = 100
+			lines := make([]string, n)
+			for i := range lines {
+				lines[i] = fmt.Sprintf("send %s body-%03d", x, i+1)
+			}
+			sh.sendFrom(t, lines...)
+
+			last := fmt.Sprintf("body-%03d", n)
+			sh.WaitLine(last)
+			sh.WaitPrompt(partial)
+			all := sh.All()
+			for i := 1; i <= n; i++ {
+				if c := countLines(all, fmt.Sprintf("body-%03d", i)); c != 1 {
+					t.Errorf("body-%03d shown %d times, want once", i, c)
+				}
+			}
+			// The partial line must not have been left behind in the
+			// scrollback either: exactly one prompt shows it, the last line.
+			if c := countLines(all, "> "+partial); c != 1 {
+				t.Errorf("%q appears on %d lines of the scrollback, want 1 (the prompt)", "> "+partial, c)
+			}
+			if t.Failed() {
+				t.Fatalf("scrollback:\n%s", all)
+			}
+
+			sh.Keys("Enter")
+			sh.WaitLine("half-typed")
+			sh.WaitPrompt("")
+			all = sh.All()
+			if c := countLines(all, "half-typed"); c != 1 {
+				t.Errorf("the finished line's message arrived %d times, want once:\n%s", c, all)
+			}
+			// It went to y: the body follows y's subscription header.
+			if !strings.Contains(all, "subscription: 2\n\nhalf-typed\n") {
+				t.Errorf("the message did not arrive on subscription 2 (%s):\n%s", y, all)
+			}
+		})
+	}
+}
+
+// TestTabCompletion: Tab completes command names, destinations subscribed
+// to and ack modes; an ambiguous word completes to the common prefix and a
+// second Tab lists the choices below the prompt.
+func TestTabCompletion(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	complete := func(typed, want string) {
+		t.Helper()
+		sh.Type(typed)
+		sh.WaitPrompt(typed)
+		sh.Keys("Tab")
+		sh.WaitPrompt(want)
+		sh.Keys("C-u")
+		sh.WaitPrompt("")
+	}
+	complete("sub", "subscribe ")
+	complete("sta", "stats ")
+	complete("help uns", "help unsubscribe ")
+
+	sh.subscribe(t, "/queue/tab-target")
+	complete("send /queue/tab-t", "send /queue/tab-target ")
+	complete("send /to", "send /topic/")
+	complete("subscribe /queue/z client-i", "subscribe /queue/z client-individual ")
+
+	sh.Type("se")
+	sh.Keys("Tab")
+	sh.WaitPrompt("send") // send, sendfile, sendrec, sendreply: their common prefix
+	sh.Keys("Tab")
+	sh.Wait("the choices listed under the prompt \"> send\"", func(s []string) bool {
+		for i, l := range s {
+			if l == "> send" && i+1 < len(s) &&
+				strings.Join(strings.Fields(s[i+1]), " ") == "send sendfile sendrec sendreply" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestHistoryAcrossRuns: a line typed in one run comes back with Up in the
+// next; lines with secrets are never kept; --no-history keeps nothing.
+func TestHistoryAcrossRuns(t *testing.T) {
+	embedded := target{name: testbroker.NameEmbedded}
+	for _, xdg := range []bool{true, false} {
+		name := "XDG_STATE_HOME"
+		if !xdg {
+			name = "HOME"
+		}
+		t.Run(name, func(t *testing.T) {
+			env := NewEnv(t)
+			if !xdg {
+				env.State = ""
+			}
+			sh := startShell(t, env, embedded)
+			sh.Line("send /queue/h remembered")
+			sh.WaitPrompt("")
+			sh.Line("echo my password is hunter2")
+			sh.WaitLine("my password is hunter2")
+			sh.WaitPrompt("")
+			// Not even this session's history has the secret line.
+			sh.Keys("Up")
+			sh.WaitPrompt("send /queue/h remembered")
+			sh.Keys("C-u", "C-d")
+			if code := sh.Exited(); code != 0 {
+				t.Fatalf("exit status %d", code)
+			}
+			data, err := os.ReadFile(env.HistoryFile())
+			if err != nil {
+				t.Fatalf("history file: %v", err)
+			}
+			if !strings.Contains(string(data), "send /queue/h remembered") {
+				t.Errorf("history file lacks the send line:\n%s", data)
+			}
+			if strings.Contains(string(data), "hunter2") {
+				t.Errorf("history file keeps the password line:\n%s", data)
+			}
+			if fi, err := os.Stat(env.HistoryFile()); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("history file mode %v, want no access for others", fi.Mode().Perm())
+			}
+
+			sh2 := startShell(t, env, embedded)
+			sh2.Keys("Up")
+			sh2.WaitPrompt("send /queue/h remembered")
+			sh2.Keys("C-u", "C-d")
+			if code := sh2.Exited(); code != 0 {
+				t.Fatalf("second run: exit status %d", code)
+			}
+		})
+	}
+	t.Run("no-history", func(t *testing.T) {
+		env := NewEnv(t)
+		sh := startShell(t, env, embedded, "--no-history")
+		sh.Line("send /queue/h forgotten")
+		sh.WaitPrompt("")
+		sh.Keys("C-d")
+		if code := sh.Exited(); code != 0 {
+			t.Fatalf("exit status %d", code)
+		}
+		if _, err := os.Stat(env.HistoryFile()); !os.IsNotExist(err) {
+			t.Errorf("--no-history: %s exists (%v)", env.HistoryFile(), err)
+		}
+		if _, err := os.Stat(filepath.Join(env.State, "stomp")); !os.IsNotExist(err) {
+			t.Errorf("--no-history: state dir created (%v)", err)
+		}
+	})
+}
+
+// TestCtrlCAndCtrlD: Ctrl-C clears a half-typed line, hints on an empty one;
+// Ctrl-D at an empty prompt disconnects and exits 0.
+func TestCtrlCAndCtrlD(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded}, "-V")
+	sh.Type("send /queue/c never sent")
+	sh.WaitPrompt("send /queue/c never sent")
+	sh.Keys("C-c")
+	sh.WaitPrompt("")
+	if !sh.Running() {
+		t.Fatalf("Ctrl-C on a typed line ended the shell:\n%s", sh.Dump())
+	}
+
+	sh.Keys("C-c")
+	sh.WaitLine("(type quit or press Ctrl-D to leave)")
+	sh.WaitPrompt("")
+
+	// The shell goes on: a command still works.
+	sh.Line("echo still here")
+	sh.WaitLine("still here")
+	sh.WaitPrompt("")
+	if n := strings.Count(sh.All(), "never sent"); n != 1 {
+		t.Errorf("the cleared line shows %d times, want once (as it was typed):\n%s", n, sh.All())
+	}
+
+	sh.Keys("C-d")
+	if code := sh.Exited(); code != 0 {
+		t.Fatalf("Ctrl-D: exit status %d, want 0:\n%s", code, sh.Dump())
+	}
+	// -V shows the frames: the shell said DISCONNECT before leaving.
+	if !strings.Contains(sh.All(), "DISCONNECT") {
+		t.Errorf("no DISCONNECT frame shown before exit:\n%s", sh.All())
+	}
+}
+
+// TestUnknownCommand: a typo gets a suggestion and the shell goes on.
+func TestUnknownCommand(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			sh := startShell(t, NewEnv(t), tg)
+			sh.Line("sned /queue/a x")
+			sh.WaitLine("Unknown command: sned (did you mean send?)")
+			sh.WaitPrompt("")
+			sh.Line("echo after the typo")
+			sh.WaitLine("after the typo")
+			sh.WaitPrompt("")
+			if !sh.Running() {
+				t.Fatal("the shell ended")
+			}
+		})
+	}
+}
