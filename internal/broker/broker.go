@@ -20,7 +20,7 @@ type Config struct {
 	Passcode     string                           // checked only when Login is non-empty
 	MaxFrameSize int                              // bytes, headers+body; default 8 MiB; larger frames get an ERROR and the connection is closed
 	HeartBeat    time.Duration                    // what the broker offers/wants for heart-beats; 0 (or negative) disables; the CLI passes DefaultHeartBeat
-	Logf         func(format string, args ...any) // one line per event; nil = silent
+	Logf         func(format string, args ...any) // one line per event; nil = silent; called from many goroutines
 
 	// MaxHeaders bounds the number of header lines in one frame so that a
 	// frame of many tiny headers cannot amplify memory; default 1000.
@@ -200,6 +200,16 @@ func (b *Broker) accept(nc net.Conn) {
 	b.wg.Add(2) // reader (run) and writer
 	go func() {
 		defer b.wg.Done()
+		defer func() {
+			// Last line of defence (run has its own for the read loop):
+			// a bug in teardown must not take the process down.
+			if p := recover(); p != nil {
+				c.logf("internal error during teardown: %v", p)
+				c.out.abort()
+				_ = c.nc.Close()
+				b.forget(c)
+			}
+		}()
 		c.run()
 	}()
 }
