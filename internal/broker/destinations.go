@@ -78,7 +78,7 @@ func (r *router) publish(c *conn, f *frame.Frame) {
 		q := r.queues[dest]
 		if q == nil || q.owner == nil {
 			// The requester is gone; replying must not kill the replier.
-			r.logf("session %s: dropped message for %s: no such reply queue (its connection closed?)", c.session, dest)
+			r.logf("session %s: dropped message for %q: no such reply queue (its connection closed?)", c.session, dest)
 			return
 		}
 		r.enqueue(q, m)
@@ -128,7 +128,7 @@ func (r *router) fanOut(t *topic, m *message) {
 func (r *router) noteDrop(s *subscription) {
 	s.dropped++
 	if n := s.dropped; n == 1 || n == 10 || n == 100 || n%1000 == 0 {
-		r.logf("session %s: subscriber %q on %s is too slow: dropped %d message(s) so far", s.conn.session, s.id, s.deliverAs, n)
+		r.logf("session %s: subscriber %q on %q is too slow: dropped %d message(s) so far", s.conn.session, s.id, s.deliverAs, n)
 	}
 }
 
