@@ -136,7 +136,7 @@ func (c *conn) onConnect(f *frame.Frame) error {
 		frame.Session, c.session,
 		frame.HeartBeat, hbHeader)
 	c.out.push(outItem{f: cf, heartBeat: send}, 128)
-	c.logf("connected (STOMP %s, heart-beat send %v receive %v)", ver, send, 2*recv)
+	c.logf("connected (STOMP %s, heart-beats sent every %v, dropped after %v of silence; 0 = off)", ver, send, 2*recv)
 	return nil
 }
 

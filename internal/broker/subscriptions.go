@@ -87,7 +87,7 @@ func (r *router) subscribe(c *conn, id, dest string, mode ackMode) error {
 	case strings.HasPrefix(dest, replyPrefix):
 		q := r.queues[dest]
 		if q == nil || q.owner != c {
-			return protoErr("access refused", "%s is not a reply queue of this connection; subscribe to /temp-queue/NAME instead", dest)
+			return protoErr("access refused", "%q is not a reply queue of this connection; subscribe to /temp-queue/NAME instead", dest)
 		}
 		s.q = q
 		r.removeImplicit(q)
