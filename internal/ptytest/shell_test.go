@@ -68,17 +68,25 @@ func dest(t *testing.T, tg target, name string) string {
 // sendFrom runs a second stomp client (script mode) with these command lines.
 func (sh *shell) sendFrom(t *testing.T, lines ...string) {
 	t.Helper()
+	if err := sh.sendFromAsync(t, lines...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendFromAsync is sendFrom for another goroutine: it reports the failure.
+func (sh *shell) sendFromAsync(t *testing.T, lines ...string) error {
 	script := filepath.Join(t.TempDir(), "script.txt")
 	if err := os.WriteFile(script, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, stompBin, append(append([]string{}, sh.conn...), "-F", script)...)
 	cmd.Env = []string{"HOME=" + t.TempDir(), "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("second client: %v\n%s", err, out)
+		return fmt.Errorf("second client: %v\n%s", err, out)
 	}
+	return nil
 }
 
 // subscribe subscribes the shell to d and waits for the confirmation.
@@ -300,4 +308,74 @@ func TestUnknownCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTypingWhileMessagesArrive: a person types a line key by key while
+// messages pour in; every message is shown once, and the line on the prompt
+// is exactly what was typed, so Enter sends it.
+func TestTypingWhileMessagesArrive(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			sh := startShell(t, NewEnv(t), tg)
+			x, y := dest(t, tg, "x"), dest(t, tg, "y")
+			sh.subscribe(t, x)
+			sh.subscribe(t, y)
+
+			// About a second of messages, a line typed over half a second
+			// in the middle of it.
+			const n = 300
+			var lines []string
+			for i := 1; i <= n; i++ {
+				lines = append(lines, fmt.Sprintf("send %s flood-%03d", x, i), "sleep 3ms")
+			}
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				if err := sh.sendFromAsync(t, lines...); err != nil {
+					t.Error(err)
+				}
+			}()
+			sh.WaitScrollback("flood-001")
+			before := countPrefix(sh.All(), "flood-")
+			typed := "send " + y + " typed-while-flooded"
+			for _, r := range typed {
+				sh.Type(string(r))
+				time.Sleep(10 * time.Millisecond)
+			}
+			after := countPrefix(sh.All(), "flood-")
+			t.Logf("%d of %d messages arrived while the line was typed", after-before, n)
+			if after == before {
+				t.Logf("no message arrived while typing: the overlap was not tested")
+			}
+			<-sent
+			sh.WaitLine(fmt.Sprintf("flood-%03d", n))
+			sh.WaitPrompt(typed)
+			all := sh.All()
+			for i := 1; i <= n; i++ {
+				if c := countLines(all, fmt.Sprintf("flood-%03d", i)); c != 1 {
+					t.Errorf("flood-%03d shown %d times, want once", i, c)
+				}
+			}
+			if t.Failed() {
+				t.Fatalf("scrollback:\n%s", all)
+			}
+			sh.Keys("Enter")
+			sh.WaitLine("typed-while-flooded")
+			sh.WaitPrompt("")
+			if c := countLines(sh.All(), "typed-while-flooded"); c != 1 {
+				t.Errorf("the typed line's message arrived %d times, want once", c)
+			}
+		})
+	}
+}
+
+// countPrefix counts the lines of text that start with prefix.
+func countPrefix(text, prefix string) int {
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
 }

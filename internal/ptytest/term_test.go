@@ -227,6 +227,18 @@ func (tm *Term) WaitContains(sub string) {
 	tm.Wait(fmt.Sprintf("%q", sub), func(s []string) bool { return strings.Contains(strings.Join(s, "\n"), sub) })
 }
 
+// WaitScrollback waits until some line of the scrollback or screen is exactly line.
+func (tm *Term) WaitScrollback(line string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for countLines(tm.All(), line) == 0 {
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("after %v neither the screen nor the scrollback has the line %q:\n%s", waitTimeout, line, tm.Dump())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // WaitPrompt waits until the last line of the screen is the prompt "> " followed by text
 // (and nothing else), with the cursor right after it.
 func (tm *Term) WaitPrompt(text string) {
