@@ -1,0 +1,194 @@
+package cmd_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stomp-cli/stomp/cmd"
+	"github.com/stomp-cli/stomp/internal/testbroker"
+)
+
+// session drives the CLI in-process like a person at a pipe: lines go to
+// its standard input, and its standard output is read as it comes.
+type session struct {
+	t      *testing.T
+	in     *io.PipeWriter
+	lines  chan string // standard output, drained as it comes so the CLI never blocks on it
+	errBuf *strings.Builder
+	exit   chan int
+	seen   strings.Builder
+}
+
+func start(t *testing.T, target testbroker.Target, args ...string) *session {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &strings.Builder{}, exit: make(chan int, 1)}
+	go func() {
+		defer close(s.lines)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+	}()
+	env := map[string]string{
+		"STOMP_HOST": target.Host, "STOMP_PORT": target.Port,
+		"STOMP_USER": target.Login, "STOMP_PASSWORD": target.Passcode,
+	}
+	go func() {
+		code := cmd.Run(context.Background(), args, cmd.IO{In: inR, Out: outW, Err: s.errBuf,
+			Getenv: func(k string) string { return env[k] }})
+		outW.Close()
+		s.exit <- code
+	}()
+	t.Cleanup(func() { inW.Close() })
+	return s
+}
+
+func (s *session) send(line string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.in, line+"\n"); err != nil {
+		s.t.Fatalf("writing %q: %v", line, err)
+	}
+}
+
+// expect reads output until a line matches re and returns its submatches.
+func (s *session) expect(re string) []string {
+	s.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				s.t.Fatalf("output ended before a line matching %q; output:\n%s\nstderr:\n%s", re, s.seen.String(), s.errBuf)
+			}
+			s.seen.WriteString(line + "\n")
+			if m := rx.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		case <-deadline:
+			s.t.Fatalf("no line matching %q within 15s; output:\n%s", re, s.seen.String())
+		}
+	}
+}
+
+// finish closes standard input and returns the exit code.
+func (s *session) finish() int {
+	s.t.Helper()
+	s.in.Close()
+	select {
+	case code := <-s.exit:
+		for line := range s.lines {
+			s.seen.WriteString(line + "\n")
+		}
+		return code
+	case <-time.After(15 * time.Second):
+		s.t.Fatal("the CLI did not exit within 15s of its input ending")
+		return -1
+	}
+}
+
+// TestAckTakesTheDisplayedID checks, in each protocol version and on each
+// broker, that `ack` with the message-id the message was shown with really
+// acknowledges it (the broker would refuse a wrong ACK, and the message
+// would come back), and that an unacked message is redelivered.
+func TestAckTakesTheDisplayedID(t *testing.T) {
+	for _, target := range testbroker.All(t) {
+		for _, version := range []string{"1.0", "1.1", "1.2"} {
+			t.Run(target.Name+"/"+version, func(t *testing.T) {
+				q := testbroker.Unique(t, "/queue/")
+				mode := "client-individual"
+				if version == "1.0" {
+					mode = "client" // 1.0 has no client-individual
+				}
+				s := start(t, target, "-S", version)
+				s.send("subscribe " + q + " " + mode)
+				s.expect("^Subscribing to ")
+				s.send("send " + q + " one")
+				s.send("send " + q + " two")
+				first := s.expect(`^message-id: (\S+)$`)[1]
+				s.expect("^one$")
+				s.expect(`^message-id: (\S+)$`)
+				s.expect("^two$")
+				s.send("ack " + first)
+				s.send("echo acked")
+				s.expect("^acked$")
+				if code := s.finish(); code != 0 {
+					t.Fatalf("exit %d, stderr: %s", code, s.errBuf)
+				}
+
+				// Only the unacked message comes back.
+				s = start(t, target, "-S", version)
+				s.send("subscribe " + q)
+				s.expect(`^message-id: `)
+				s.expect(`^two$`)
+				if strings.Contains(s.seen.String(), "\none\n") {
+					t.Fatalf("acked message redelivered:\n%s", s.seen.String())
+				}
+				if code := s.finish(); code != 0 {
+					t.Fatalf("exit %d, stderr: %s", code, s.errBuf)
+				}
+			})
+		}
+	}
+}
+
+func TestNackUnder10IsAClearError(t *testing.T) {
+	target := testbroker.Embedded(t)
+	s := start(t, target, "-S", "1.0")
+	s.send("nack 1")
+	if code := s.finish(); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	want := "nack needs STOMP 1.1 or later: this connection uses 1.0 (connect with -S 1.1 or -S 1.2)"
+	if !strings.Contains(s.errBuf.String(), want) {
+		t.Fatalf("stderr %q lacks %q", s.errBuf, want)
+	}
+}
+
+// TestTransactions checks that sends in a transaction arrive only on commit,
+// that abort discards them, and that an aborted ack leaves the message unacked.
+func TestTransactions(t *testing.T) {
+	for _, target := range testbroker.All(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			q := testbroker.Unique(t, "/queue/")
+			s := start(t, target)
+			s.send("begin")
+			s.expect(`^Transaction id: `)
+			s.send("send " + q + " discarded")
+			s.send("abort")
+			s.expect(`^Aborted transaction: `)
+			s.send("begin")
+			s.send("send " + q + " committed")
+			s.send("subscribe " + q + " client-individual")
+			s.expect("^Subscribing to ")
+			s.send("commit")
+			s.expect(`^Committing `)
+			id := s.expect(`^message-id: (\S+)$`)[1]
+			s.expect(`^committed$`)
+			s.send("begin")
+			s.send("ack " + id)
+			s.send("rollback")
+			s.expect(`^Aborted transaction: `)
+			if code := s.finish(); code != 0 {
+				t.Fatalf("exit %d, stderr: %s", code, s.errBuf)
+			}
+			if strings.Contains(s.seen.String(), "discarded") {
+				t.Fatalf("aborted send was delivered:\n%s", s.seen.String())
+			}
+			// The ack was rolled back: the message is still there.
+			s = start(t, target)
+			s.send("subscribe " + q)
+			s.expect(`^committed$`)
+			if code := s.finish(); code != 0 {
+				t.Fatalf("exit %d, stderr: %s", code, s.errBuf)
+			}
+		})
+	}
+}
