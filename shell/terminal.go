@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
+	"time"
 
 	"github.com/chzyer/readline"
 )
@@ -16,6 +18,7 @@ import (
 type Terminal struct {
 	rl          *readline.Instance
 	historyPath string
+	prompting   atomic.Bool // inside ReadLine: a prompt is (or is about to be) on screen
 }
 
 // TerminalConfig configures the interactive reader.
@@ -66,7 +69,9 @@ var secretLine = regexp.MustCompile(`(?i)pass(word|code)|secret|token`)
 // ReadLine returns the next line; ErrInterrupted for Ctrl-C (with the line
 // that was cleared), io.EOF for Ctrl-D on an empty line.
 func (t *Terminal) ReadLine() (string, error) {
+	t.prompting.Store(true)
 	line, err := t.rl.Readline()
+	t.prompting.Store(false)
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
 		return line, ErrInterrupted
@@ -86,10 +91,28 @@ func (t *Terminal) SetPrompt(p string) {
 }
 
 // Stdout writes above the prompt.
-func (t *Terminal) Stdout() io.Writer { return t.rl.Stdout() }
+func (t *Terminal) Stdout() io.Writer { return &aboveprompt{t: t, w: t.rl.Stdout()} }
 
 // Stderr writes above the prompt.
-func (t *Terminal) Stderr() io.Writer { return t.rl.Stderr() }
+func (t *Terminal) Stderr() io.Writer { return &aboveprompt{t: t, w: t.rl.Stderr()} }
+
+// aboveprompt writes output above the prompt and redraws the line being
+// typed. readline's own writer does so only once its reader goroutine has
+// started reading, which is a little after it drew the prompt: output in
+// that window would land after the prompt and leave the screen with no
+// prompt at all. So while a prompt is being drawn we wait (briefly) for
+// readline to be reading.
+type aboveprompt struct {
+	t *Terminal
+	w io.Writer
+}
+
+func (a *aboveprompt) Write(b []byte) (int, error) {
+	for i := 0; i < 200 && a.t.prompting.Load() && !a.t.rl.Terminal.IsReading(); i++ {
+		time.Sleep(500 * time.Microsecond)
+	}
+	return a.w.Write(b)
+}
 
 // Close restores the terminal.
 func (t *Terminal) Close() error { return t.rl.Close() }
