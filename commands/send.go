@@ -1,13 +1,16 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/stomp-cli/stomp/internal/session"
@@ -173,14 +176,18 @@ func fileError(path string, err error) error {
 }
 
 // readHeadersJSON reads sendfile's headers file: a JSON object whose values
-// become header values (numbers and booleans as their JSON text).
+// become header values written as stomp.py writes them (Python's str():
+// True, False, None, 5, 1000.0), so both tools put the same bytes on the
+// wire.
 func readHeadersJSON(path string) ([][2]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fileError(path, err)
 	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := dec.Decode(&m); err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a JSON object of headers: %v", path, err)}
 	}
 	keys := make([]string, 0, len(m))
@@ -190,15 +197,56 @@ func readHeadersJSON(path string) ([][2]string, error) {
 	sort.Strings(keys)
 	var out [][2]string
 	for _, k := range keys {
-		switch v := m[k].(type) {
-		case string:
-			out = append(out, [2]string{k, v})
-		case float64, bool:
-			b, _ := json.Marshal(v)
-			out = append(out, [2]string{k, string(b)})
-		default:
-			return nil, &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number or boolean", path, k)}
+		v, ok := pythonStr(m[k])
+		if !ok {
+			return nil, &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number, boolean or null", path, k)}
 		}
+		out = append(out, [2]string{k, v})
 	}
 	return out, nil
+}
+
+// pythonStr formats a JSON scalar as Python's str() of what json.load gives.
+func pythonStr(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		if v {
+			return "True", true
+		}
+		return "False", true
+	case nil:
+		return "None", true
+	case json.Number:
+		s := v.String()
+		if !strings.ContainsAny(s, ".eE") {
+			return s, true // a Python int
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return s, true
+		}
+		return pythonFloat(f), true
+	}
+	return "", false
+}
+
+// pythonFloat is Python's repr of a float: the shortest digits, a ".0" on
+// whole numbers, and exponent form below 1e-4 or from 1e16.
+func pythonFloat(f float64) string {
+	if math.IsInf(f, 0) {
+		if f > 0 {
+			return "inf"
+		}
+		return "-inf"
+	}
+	if a := math.Abs(f); a != 0 && (a < 1e-4 || a >= 1e16) {
+		return strconv.FormatFloat(f, 'e', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
-// knownBugs runs the tests that document known bugs instead of skipping them.
-var knownBugs = os.Getenv("STOMP_INTEROP_KNOWN_BUGS") != ""
 
 // expectation is one message as it must arrive: exact body, and these headers with exactly these
 // values (brokers add their own headers, which are not checked).
@@ -410,12 +408,8 @@ func TestSendfileParity(t *testing.T) {
 }
 
 // TestSendfileJSONHeaderValues: JSON booleans and floats in headers.json. stomp.py sends Python's
-// str() of the value (True, 1000.0, 0.1); stomp sends the JSON text (true, 1000, 0.1).
+// str() of the value (True, 1000.0, 0.5), and so must stomp.
 func TestSendfileJSONHeaderValues(t *testing.T) {
-	if !knownBugs {
-		t.Skip("BUG: sendfile headers.json booleans/floats differ from stomp.py: stomp.py sends x-bool:True, x-float:1000.0 " +
-			"(Python str()), stomp sends true, 1000 (commands/send.go readHeadersJSON); set STOMP_INTEROP_KNOWN_BUGS=1 to run")
-	}
 	eachBroker(t, func(t *testing.T, tg testbroker.Target) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -427,10 +421,6 @@ func TestSendfileJSONHeaderValues(t *testing.T) {
 // TestBinaryBodyDisplayMatchesStomppy: a raw (non-sendfile) binary body is shown by both CLIs with
 // invalid UTF-8 replaced by U+FFFD; stomp.py (errors="replace") puts one U+FFFD per invalid byte.
 func TestBinaryBodyDisplayMatchesStomppy(t *testing.T) {
-	if !knownBugs {
-		t.Skip("BUG: stomp shows a run of invalid UTF-8 bytes as ONE U+FFFD (strings.ToValidUTF8 in internal/render/render.go " +
-			"writeBody), stomp.py shows one U+FFFD per invalid byte; set STOMP_INTEROP_KNOWN_BUGS=1 to run")
-	}
 	eachBroker(t, func(t *testing.T, tg testbroker.Target) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()

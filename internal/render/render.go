@@ -110,14 +110,22 @@ func writeHeaders(b *strings.Builder, f *frame.Frame, filter func(k, v string) s
 	}
 }
 
-// writeBody writes the body as text; invalid UTF-8 shows as U+FFFD, as
-// stomp.py's errors="replace" does, so binary bytes never reach a terminal
-// raw.
+// writeBody writes the body as text; each byte that is not valid UTF-8
+// shows as U+FFFD, as stomp.py's decode(errors="replace") does, so binary
+// bytes never reach a terminal raw.
 func writeBody(buf *bytes.Buffer, body []byte) {
 	if utf8.Valid(body) {
 		buf.Write(body)
 	} else {
-		buf.WriteString(strings.ToValidUTF8(string(body), "\uFFFD"))
+		for len(body) > 0 {
+			r, size := utf8.DecodeRune(body)
+			if r == utf8.RuneError && size == 1 {
+				buf.WriteRune(utf8.RuneError)
+			} else {
+				buf.Write(body[:size])
+			}
+			body = body[size:]
+		}
 	}
 	buf.WriteByte('\n')
 }
