@@ -18,7 +18,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
-
 // expectation is one message as it must arrive: exact body, and these headers with exactly these
 // values (brokers add their own headers, which are not checked).
 type expectation struct {
