@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stomp-cli/stomp/internal/testbin"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
@@ -52,23 +53,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	root, err := repoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "interop:", err)
-		return 1
-	}
-	stompBin = filepath.Join(dir, "stomp")
-	args := []string{"build", "-o", stompBin}
-	if raceEnabled {
-		// Under `go test -race` the CLI is built with the race detector too, so a data race the
-		// interop runs provoke in it fails the test (see checkNoRace).
-		args = append(args, "-race")
-	}
 	start := time.Now()
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "interop: go build in %s: %v\n%s", root, err, out)
+	// Under `go test -race` the CLI is built with the race detector too (see checkNoRace).
+	if stompBin, err = testbin.Build(dir, raceEnabled); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
 		return 1
 	}
 	if testing.Verbose() {
@@ -82,16 +70,6 @@ func run(m *testing.M) int {
 }
 
 // repoRoot is the directory of the module's go.mod.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err == nil {
-		if p := strings.TrimSpace(string(out)); p != "" && p != os.DevNull {
-			return filepath.Dir(p), nil
-		}
-	}
-	return filepath.Abs(filepath.Join("..", ".."))
-}
-
 // requirePython skips the test unless /usr/bin/python3 can import stomp.
 func requirePython(t *testing.T) {
 	t.Helper()

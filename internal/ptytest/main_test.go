@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/stomp-cli/stomp/internal/testbin"
 )
 
 // stompBin is the stomp binary built once for all tests ("" when the build
@@ -28,7 +28,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	stompBin, buildErr = build(dir)
+	stompBin, buildErr = testbin.Build(dir, false)
 	if buildErr != nil {
 		fmt.Fprintln(os.Stderr, "ptytest:", buildErr)
 		return 1
@@ -37,22 +37,3 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// build compiles the module's main package into dir.
-func build(dir string) (string, error) {
-	_, here, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate the source tree")
-	}
-	root := filepath.Join(filepath.Dir(here), "..", "..")
-	bin := filepath.Join(dir, "stomp")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-}
