@@ -56,13 +56,15 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	// The completer needs the session, which exists only after connecting;
 	// it reads it through this pointer, set below.
 	completer := &shell.Completer{}
+	var sess *session.Session
+	prompt := func() string { return shellPrompt(o.host, sess) }
 	var term *shell.Terminal
 	if interactive {
 		hist := shell.HistoryPath()
 		if o.noHistory {
 			hist = ""
 		}
-		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: "> ", HistoryPath: hist, Completer: completer})
+		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer})
 		if err != nil {
 			return fmt.Errorf("cannot start the interactive shell: %w", err)
 		}
@@ -100,7 +102,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	if err != nil {
 		return connectError(o, err)
 	}
-	sess := session.New(conn, o.receiptTimeout)
+	sess = session.New(conn, o.receiptTimeout)
 	style := render.Style{Verbose: o.verbose, Separator: m != modeListen}
 	env := commands.NewEnv(printer, sess, style, "stomp "+Version())
 	completer.Env = env
@@ -198,12 +200,30 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	return ferr
 }
 
+// shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open
+// transaction ("127.0.0.1 1.2 tx:d6ba08cc> ") or a lost connection
+// ("127.0.0.1 disconnected> ").
+func shellPrompt(host string, sess *session.Session) string {
+	switch {
+	case sess == nil:
+		return host + "> "
+	case sess.Conn().Err() != nil:
+		return host + " disconnected> "
+	}
+	p := host + " " + sess.Version()
+	if tx := sess.Transaction(); tx != "" {
+		p += " tx:" + tx[:min(8, len(tx))]
+	}
+	return p + "> "
+}
+
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
 	r := startReceiver(env, nil)
 	go func() {
 		<-r.done
 		if r.err != nil {
 			env.Out.Error(r.err.Error())
+			t.UpdatePrompt()
 		}
 	}()
 	// While a command runs the terminal is not in raw mode, so Ctrl-C

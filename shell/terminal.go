@@ -19,11 +19,14 @@ type Terminal struct {
 	rl          *readline.Instance
 	historyPath string
 	prompting   atomic.Bool // inside ReadLine: a prompt is (or is about to be) on screen
+	prompt      func() string
 }
 
 // TerminalConfig configures the interactive reader.
 type TerminalConfig struct {
-	Prompt      string
+	// Prompt is asked for the prompt before each line, so it can show
+	// where the user is (host, protocol, transaction, connection state).
+	Prompt      func() string
 	HistoryPath string // "" keeps no history
 	Completer   readline.AutoCompleter
 	Stdin       io.ReadCloser // nil = os.Stdin
@@ -37,7 +40,7 @@ const historyLimit = 1000
 // NewTerminal starts line editing on the terminal.
 func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 	rc := &readline.Config{
-		Prompt:                 cfg.Prompt,
+		Prompt:                 cfg.Prompt(),
 		HistoryLimit:           historyLimit,
 		DisableAutoSaveHistory: true, // we filter secrets before saving
 		HistorySearchFold:      true,
@@ -60,7 +63,7 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 	if rc.HistoryFile != "" {
 		_ = os.Chmod(rc.HistoryFile, 0o600)
 	}
-	return &Terminal{rl: rl, historyPath: rc.HistoryFile}, nil
+	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt}, nil
 }
 
 // secretLine matches lines that must never reach the history file.
@@ -69,6 +72,7 @@ var secretLine = regexp.MustCompile(`(?i)pass(word|code)|secret|token`)
 // ReadLine returns the next line; ErrInterrupted for Ctrl-C (with the line
 // that was cleared), io.EOF for Ctrl-D on an empty line.
 func (t *Terminal) ReadLine() (string, error) {
+	t.rl.SetPrompt(t.prompt())
 	t.prompting.Store(true)
 	line, err := t.rl.Readline()
 	t.prompting.Store(false)
@@ -84,9 +88,10 @@ func (t *Terminal) ReadLine() (string, error) {
 	return line, nil
 }
 
-// SetPrompt changes the prompt (it is redrawn at once if reading).
-func (t *Terminal) SetPrompt(p string) {
-	t.rl.SetPrompt(p)
+// UpdatePrompt redraws the prompt at once, for a change that happened
+// while the user was typing (the connection was lost, say).
+func (t *Terminal) UpdatePrompt() {
+	t.rl.SetPrompt(t.prompt())
 	t.rl.Refresh()
 }
 

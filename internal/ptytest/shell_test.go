@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
@@ -130,8 +131,8 @@ func TestPartialLineSurvivesIncomingMessages(t *testing.T) {
 			}
 			// The partial line must not have been left behind in the
 			// scrollback either: exactly one prompt shows it, the last line.
-			if c := countLines(all, "> "+partial); c != 1 {
-				t.Errorf("%q appears on %d lines of the scrollback, want 1 (the prompt)", "> "+partial, c)
+			if c := countLines(all, prompt+partial); c != 1 {
+				t.Errorf("%q appears on %d lines of the scrollback, want 1 (the prompt)", prompt+partial, c)
 			}
 			if t.Failed() {
 				t.Fatalf("scrollback:\n%s", all)
@@ -183,7 +184,7 @@ func TestTabCompletion(t *testing.T) {
 	sh.Keys("Tab")
 	sh.Wait("the choices listed under the prompt \"> send\"", func(s []string) bool {
 		for i, l := range s {
-			if l == "> send" && i+1 < len(s) &&
+			if l == prompt+"send" && i+1 < len(s) &&
 				strings.Join(strings.Fields(s[i+1]), " ") == "send sendfile sendrec sendreply" {
 				return true
 			}
@@ -414,13 +415,13 @@ func TestPromptAfterMessageAtEnter(t *testing.T) {
 // promptWithin says whether the screen ends with the prompt and text
 // (cursor after it) within d.
 func promptWithin(sh *shell, text string, d time.Duration) bool {
-	want := strings.TrimRight("> "+text, " ")
+	want := strings.TrimRight(prompt+text, " ")
 	deadline := time.Now().Add(d)
 	for {
 		s := sh.Screen()
 		if lastNonBlank(s) == want {
 			x, y := sh.Cursor()
-			if y == lastNonBlankRow(s) && x == len("> "+text) {
+			if y == lastNonBlankRow(s) && x == len(prompt+text) {
 				return true
 			}
 		}
@@ -429,4 +430,30 @@ func promptWithin(sh *shell, text string, d time.Duration) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestPromptShowsWhereYouAre: the prompt shows the host and protocol, the
+// open transaction, and changes at once when the connection is lost, even
+// while the user is typing.
+func TestPromptShowsWhereYouAre(t *testing.T) {
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	host, port, _ := strings.Cut(b.Addr(), ":")
+	tm := Start(t, NewEnv(t), "-H", host, "-P", port)
+	tm.WaitPrompt("")
+	tm.Line("begin")
+	tm.Wait("a prompt with the transaction", func(s []string) bool {
+		return strings.HasPrefix(s[lastNonBlankRow(s)], "127.0.0.1 1.2 tx:")
+	})
+	tm.Line("commit")
+	tm.WaitPrompt("")
+	tm.Type("send /queue/a typed")
+	b.Close()
+	tm.Wait("the disconnected prompt with the typed line intact", func(s []string) bool {
+		return s[lastNonBlankRow(s)] == "127.0.0.1 disconnected> send /queue/a typed"
+	})
+	tm.WaitContains("connection lost")
 }

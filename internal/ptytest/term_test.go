@@ -239,17 +239,21 @@ func (tm *Term) WaitScrollback(line string) {
 	}
 }
 
-// WaitPrompt waits until the last line of the screen is the prompt "> " followed by text
+// prompt is what the shell shows when connected with STOMP 1.2 to 127.0.0.1,
+// as every broker in these tests is.
+const prompt = "127.0.0.1 1.2> "
+
+// WaitPrompt waits until the last line of the screen is the prompt followed by text
 // (and nothing else), with the cursor right after it.
 func (tm *Term) WaitPrompt(text string) {
 	tm.t.Helper()
-	want := strings.TrimRight("> "+text, " ")
+	want := strings.TrimRight(prompt+text, " ")
 	tm.Wait(fmt.Sprintf("the prompt %q as its last line", want), func(s []string) bool {
 		if lastNonBlank(s) != want {
 			return false
 		}
 		x, y := tm.Cursor()
-		return y == lastNonBlankRow(s) && x == len("> "+text)
+		return y == lastNonBlankRow(s) && x == len(prompt+text)
 	})
 }
 
