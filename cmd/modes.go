@@ -1,14 +1,11 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
@@ -50,14 +46,14 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		m = modeScript // piped standard input is a script too
 	}
 	interactive := m == modeShell
-	theme := render.NewTheme(o.colorOK && isTerminal(stdio.Out))
+	theme := render.NewTheme(o.conn.colorOK && isTerminal(stdio.Out))
 	printer := commands.NewPrinter(stdio.Out, stdio.Err, theme)
 
 	// The completer needs the session, which exists only after connecting;
 	// it reads it through this pointer, set below.
 	completer := &shell.Completer{}
 	var sess *session.Session
-	prompt := func() string { return shellPrompt(o.host, sess) }
+	prompt := func() string { return shellPrompt(o.conn.host, sess) }
 	var term *shell.Terminal
 	if interactive {
 		hist := shell.HistoryPath()
@@ -73,37 +69,13 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		printer.SetOutput(t.Stdout(), t.Stderr())
 	}
 
-	copts := o.clientOptions()
-	if o.verbose {
-		copts.Trace = func(d client.Direction, f *frame.Frame) {
-			if d == client.In && f.Command == frame.MESSAGE {
-				return // shown in full when displayed
-			}
-			var buf bytes.Buffer
-			render.Frame(&buf, f, d == client.Out, theme)
-			_, _ = printer.Write(buf.Bytes())
-		}
-	}
-	if o.embedded {
-		// Quiet: its log lines would land in the middle of the shell.
-		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
-		if err != nil {
-			return fmt.Errorf("cannot start the embedded broker: %w", err)
-		}
-		defer b.Close()
-		o.host, o.port = splitAddr(b.Addr())
-		o.portNum, _ = strconv.Atoi(o.port)
-		o.tlsConfig = nil
-		if interactive {
-			printer.Print("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
-		}
-	}
-	conn, err := client.Dial(ctx, o.endpoint(), o.connectTimeout, copts)
+	conn, stopBroker, err := o.conn.connect(ctx, printer, interactive)
 	if err != nil {
-		return connectError(o, err)
+		return err
 	}
-	sess = session.New(conn, o.receiptTimeout)
-	style := render.Style{Verbose: o.verbose, Separator: m != modeListen}
+	defer stopBroker()
+	sess = session.New(conn, o.conn.receiptTimeout)
+	style := render.Style{Verbose: o.conn.verbose, Separator: m != modeListen}
 	env := commands.NewEnv(printer, sess, style, "stomp "+Version())
 	completer.Env = env
 
@@ -115,24 +87,6 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	default:
 		return interactiveShell(ctx, env, term)
 	}
-}
-
-func splitAddr(addr string) (host, port string) {
-	host, port, _ = net.SplitHostPort(addr)
-	return host, port
-}
-
-// connectError words a failed connection as one line with a hint.
-func connectError(o *options, err error) error {
-	var be *client.BrokerError
-	if errors.As(err, &be) {
-		hint := ""
-		if o.user == "" {
-			hint = " (no login given: try -U and -W)"
-		}
-		return fmt.Errorf("broker %s refused the connection: %v%s", o.describe(), be, hint)
-	}
-	return err
 }
 
 // receiver shows every frame the broker sends, in order, until the

@@ -65,14 +65,16 @@ func Main() int {
 
 // Run runs stomp with args and returns the exit code.
 func Run(ctx context.Context, args []string, stdio IO) int {
-	opts := &options{}
-	root := newRoot(opts, stdio)
+	root := newRoot(&options{conn: &connFlags{}}, stdio)
 	root.SetArgs(expandPrefixes(root, args))
 	err := root.ExecuteContext(ctx)
 	return report(err, stdio.Err)
 }
 
 func newRoot(o *options, stdio IO) *cobra.Command {
+	if o.conn == nil {
+		o.conn = &connFlags{}
+	}
 	root := &cobra.Command{
 		Use:   "stomp",
 		Short: "A command-line client for STOMP message brokers",
@@ -90,7 +92,10 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.validate(c.Flags(), stdio.Getenv); err != nil {
+			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
 				return err
 			}
 			return runMain(c.Context(), o, stdio)
@@ -103,6 +108,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see stomp --help)", err)
 	})
+	o.conn.register(root.PersistentFlags())
 	o.register(root.Flags())
 	root.AddCommand(newServeCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
