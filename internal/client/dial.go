@@ -16,6 +16,9 @@ type Endpoint struct {
 	Host string
 	Port string
 	TLS  *tls.Config // nil = plain TCP
+	// WSPath, when set, makes this a WebSocket endpoint (ws://, or wss://
+	// with TLS): the HTTP path to upgrade, e.g. "/ws" for RabbitMQ.
+	WSPath string
 }
 
 // Addr is host:port.
@@ -26,6 +29,9 @@ func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, e.Port) }
 func Dial(ctx context.Context, e Endpoint, timeout time.Duration, opts Options) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if e.WSPath != "" {
+		return dialWebSocket(ctx, e, opts)
+	}
 	d := &net.Dialer{}
 	nc, err := d.DialContext(ctx, "tcp", e.Addr())
 	if err != nil {
@@ -33,8 +39,8 @@ func Dial(ctx context.Context, e Endpoint, timeout time.Duration, opts Options) 
 	}
 	if e.TLS != nil {
 		cfg := e.TLS.Clone()
-		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-			cfg.ServerName = e.Host
+		if cfg.ServerName == "" {
+			cfg.ServerName = e.Host // SNI, even when not verifying
 		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {

@@ -1,0 +1,151 @@
+// Package profile reads named connections ("contexts", as natscli calls
+// them) from $XDG_CONFIG_HOME/stomp/config.toml (~/.config/stomp/config.toml
+// when XDG_CONFIG_HOME is unset):
+//
+//	[contexts.prod]
+//	url = "stomp+ssl://orders@broker.example.com"
+//	ssl_ca_file = "/etc/stomp/ca.pem"
+//
+//	[contexts.local]
+//	host = "localhost"
+//	port = 61613
+//	user = "guest"
+//	password = "guest"   # allowed; the file should then be chmod 600
+//	vhost = "/"
+//
+// `stomp --context prod` uses one. Fields: host, port, user, password,
+// vhost, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, url; the separate
+// fields win over the parts of url.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Context is one named connection. Empty fields are unset.
+type Context struct {
+	Host        string `toml:"host"`
+	Port        Port   `toml:"port"`
+	User        string `toml:"user"`
+	Password    string `toml:"password"`
+	Vhost       string `toml:"vhost"`
+	SSL         bool   `toml:"ssl"`
+	SSLCAFile   string `toml:"ssl_ca_file"`
+	SSLCertFile string `toml:"ssl_cert_file"`
+	SSLKeyFile  string `toml:"ssl_key_file"`
+	URL         string `toml:"url"`
+}
+
+// Port accepts a TOML integer or string.
+type Port string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (p *Port) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case int64:
+		*p = Port(strconv.FormatInt(x, 10))
+	case string:
+		*p = Port(x)
+	default:
+		return fmt.Errorf("port must be a number, not %T", v)
+	}
+	return nil
+}
+
+// File is a loaded configuration file.
+type File struct {
+	Path     string
+	Contexts map[string]Context `toml:"contexts"`
+	// Exposed is true when the file holds a password and its permissions
+	// let the group or others read it.
+	Exposed bool
+}
+
+// Path is where the configuration lives, given the environment.
+func Path(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" || !filepath.IsAbs(dir) { // the XDG spec says to ignore relative paths
+		home := getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "stomp", "config.toml")
+}
+
+// ErrNoFile is returned by Load when the file does not exist.
+var ErrNoFile = errors.New("no configuration file")
+
+// Load reads and checks the file at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w %s", ErrNoFile, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Path: path}
+	md, err := toml.Decode(string(data), f)
+	if err != nil {
+		// toml's messages quote a line and column, not the file's contents.
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s, line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("%s: unknown setting %s (known: host, port, user, password, vhost, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, url under [contexts.NAME])", path, strings.Join(keys, ", "))
+	}
+	if f.holdsPassword() {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o044 != 0 {
+			f.Exposed = true
+		}
+	}
+	return f, nil
+}
+
+func (f *File) holdsPassword() bool {
+	for _, c := range f.Contexts {
+		if c.Password != "" {
+			return true
+		}
+		if scheme, rest, ok := strings.Cut(c.URL, "://"); ok && scheme != "" {
+			if auth, _, _ := strings.Cut(rest, "/"); strings.Contains(auth, "@") && strings.Contains(strings.SplitN(auth, "@", 2)[0], ":") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Names lists the contexts, sorted.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Contexts))
+	for n := range f.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get returns the context called name.
+func (f *File) Get(name string) (Context, bool) {
+	c, ok := f.Contexts[name]
+	return c, ok
+}
