@@ -216,6 +216,64 @@ func TestAckClientIndividual(t *testing.T) {
 	})
 }
 
+func TestUnsubscribeWithUnacked(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		q := testbroker.Unique(t, "/queue/")
+		c := connect(t, tg, "1.2", "")
+		c.sendMsg(q, "m1")
+		c.subscribe(q, "s1", "client-individual")
+		c.expectMessage("m1")
+		c.withReceipt(frame.New(frame.UNSUBSCRIBE, frame.Id, "s1"))
+		c.subscribe(q, "s2", "client-individual")
+		if tg.Name == testbroker.NameRabbitMQ {
+			// RabbitMQ keeps a cancelled subscription's unacked messages on the
+			// connection (AMQP channel) until it closes: only then are they redelivered.
+			c.expectNone(quiet)
+			c.disconnect()
+			c = connect(t, tg, "1.2", "")
+			c.subscribe(q, "s2", "client-individual")
+		}
+		// The embedded broker and ActiveMQ redeliver at the UNSUBSCRIBE.
+		m := c.expectMessage("m1")
+		checkRedelivered(t, []*frame.Frame{m})
+		if got := m.Header.Get(frame.Subscription); got != "s2" {
+			t.Errorf("redelivered to subscription %q, want s2", got)
+		}
+	})
+}
+
+// TestAckClientAcrossSubscriptions: in client mode an ACK covers earlier
+// messages of its own subscription, not of the connection's other ones.
+func TestAckClientAcrossSubscriptions(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		qa := testbroker.Unique(t, "/queue/")
+		qb := testbroker.Unique(t, "/queue/")
+		c := connect(t, tg, "1.2", "A")
+		c.subscribe(qa, "a", "client")
+		c.subscribe(qb, "b", "client")
+		c.sendMsg(qa, "a1")
+		c.expectMessage("a1")
+		c.sendMsg(qb, "b1")
+		c.expectMessage("b1")
+		c.sendMsg(qa, "a2")
+		c.withReceipt(c.ackFrame(frame.ACK, c.expectMessage("a2")))
+		c.disconnect()
+
+		d := connect(t, tg, "1.2", "B")
+		d.subscribe(qa, "a", "client")
+		d.subscribe(qb, "b", "client")
+		if tg.Name == testbroker.NameRabbitMQ {
+			// RabbitMQ acks with AMQP's multiple flag on the connection's single
+			// channel: the ACK of a2 also acked b1, delivered earlier to another
+			// subscription (the spec says "sent to the subscription").
+			d.expectNone(quiet)
+			return
+		}
+		checkRedelivered(t, d.expectMessages("b1"))
+		d.expectNone(quiet)
+	})
+}
+
 func TestRedeliveryAfterDisconnect(t *testing.T) {
 	forAll(t, func(t *testing.T, tg testbroker.Target) {
 		for _, how := range []string{"DISCONNECT", "TCP close"} {
@@ -276,6 +334,43 @@ func TestNack(t *testing.T) {
 				a.expectNone(quiet)
 			})
 		}
+	})
+}
+
+func TestNackClientCumulative(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		q := testbroker.Unique(t, "/queue/")
+		c := connect(t, tg, "1.2", "")
+		c.sendMsg(q, "m1")
+		c.sendMsg(q, "m2")
+		c.subscribe(q, "s1", "client")
+		ms := c.expectMessages("m1", "m2")
+		c.withReceipt(c.ackFrame(frame.NACK, ms[1]))
+		if tg.Name == testbroker.NameActiveMQ {
+			// ActiveMQ does not redeliver NACKed messages (see TestNack).
+			c.expectNone(quiet)
+			return
+		}
+		// In client mode NACK is cumulative like ACK: both come back.
+		checkRedelivered(t, c.expectMessages("m1", "m2"))
+	})
+}
+
+func TestNackTopic(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		topic := testbroker.Unique(t, "/topic/")
+		c := connect(t, tg, "1.2", "")
+		c.subscribe(topic, "s1", "client-individual")
+		c.sendMsg(topic, "m1")
+		c.withReceipt(c.ackFrame(frame.NACK, c.expectMessage("m1")))
+		if tg.Name == testbroker.NameActiveMQ {
+			// ActiveMQ does not redeliver NACKed messages (see TestNack).
+			c.expectNone(quiet)
+			return
+		}
+		// RabbitMQ (a topic subscription is a private queue) and the embedded broker
+		// redeliver to the same subscriber.
+		checkRedelivered(t, c.expectMessages("m1"))
 	})
 }
 
@@ -363,6 +458,15 @@ func TestHeaderEscaping(t *testing.T) {
 				for k, val := range values {
 					hs = append(hs, "x-"+k, val)
 				}
+				// Names are escaped too.
+				hs = append(hs, "x-na:me\\", "v")
+				if v == "1.2" {
+					// \r is an escape only in 1.2 (go-stomp's writer always writes it).
+					hs = append(hs, "x-cr", "a\rb")
+				}
+				// A repeated header: only the first occurrence counts (1.2), and all
+				// three brokers pass on only that one.
+				hs = append(hs, "x-rep", "first", "x-rep", "second")
 				c.sendMsg(q, "esc", hs...)
 				m := c.expectMessage("esc")
 				for k, val := range values {
@@ -370,8 +474,33 @@ func TestHeaderEscaping(t *testing.T) {
 						t.Errorf("header x-%s = %q, want %q", k, got, val)
 					}
 				}
+				if got := m.Header.Get("x-na:me\\"); got != "v" {
+					t.Errorf("header with escaped name = %q, want v (%s)", got, describe([]*frame.Frame{m}))
+				}
+				if got := m.Header.Get("x-cr"); v == "1.2" && got != "a\rb" {
+					t.Errorf("header x-cr = %q, want %q", got, "a\rb")
+				}
+				if got := m.Header.GetAll("x-rep"); len(got) != 1 || got[0] != "first" {
+					t.Errorf("repeated header x-rep arrived as %q, want [first]", got)
+				}
 			})
 		}
+	})
+}
+
+// TestCRLF sends a frame whose lines end in CRLF (allowed since 1.2) and a
+// CRLF heart-beat after it.
+func TestCRLF(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		q := testbroker.Unique(t, "/queue/")
+		c := connect(t, tg, "1.2", "")
+		c.subscribe(q, "s1", "auto")
+		if _, err := c.conn.Write([]byte("SEND\r\ndestination:" + q + "\r\nreceipt:crlf\r\n\r\nhello\x00\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		c.expectReceipts("crlf")
+		c.expectMessage("hello")
+		c.disconnect()
 	})
 }
 
@@ -454,36 +583,108 @@ func TestTempQueueReply(t *testing.T) {
 	})
 }
 
-func TestErrorSendWithoutDestination(t *testing.T) {
+// errorOutcome is what a broker does with a bad frame.
+type errorOutcome int
+
+const (
+	errorClose    errorOutcome = iota // ERROR, then the connection is closed (what the spec asks)
+	errorStayOpen                     // ERROR, and the session stays usable
+	accepted                          // no ERROR: the frame is accepted (RECEIPT)
+)
+
+func TestErrorFrames(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(c *client)
+		bad   *frame.Frame
+		// The embedded broker follows the spec: ERROR, then close. RabbitMQ and
+		// ActiveMQ treat most bad frames as a failed frame, not a failed session.
+		rabbitmq, activemq errorOutcome
+		// rabbitReceipt: RabbitMQ sends the RECEIPT of the bad frame after the ERROR.
+		rabbitReceipt bool
+	}{
+		{
+			name:     "SEND without destination",
+			bad:      frame.New(frame.SEND),
+			rabbitmq: errorStayOpen, activemq: errorStayOpen,
+		},
+		{
+			name:     "ACK of an id never delivered",
+			bad:      frame.New(frame.ACK, frame.Id, "never-delivered"),
+			rabbitmq: errorStayOpen, activemq: errorStayOpen,
+		},
+		{
+			name:     "COMMIT of an unknown transaction",
+			bad:      frame.New(frame.COMMIT, frame.Transaction, "never-begun"),
+			rabbitmq: errorStayOpen, activemq: errorStayOpen,
+		},
+		{
+			name:  "BEGIN of an open transaction",
+			setup: func(c *client) { c.withReceipt(frame.New(frame.BEGIN, frame.Transaction, "tx")) },
+			bad:   frame.New(frame.BEGIN, frame.Transaction, "tx"),
+			// RabbitMQ accepts it silently.
+			rabbitmq: accepted, activemq: errorStayOpen,
+		},
+		{
+			name: "SUBSCRIBE with an id in use",
+			setup: func(c *client) {
+				c.subscribe(testbroker.Unique(c.t, "/queue/"), "dup", "auto")
+			},
+			bad: frame.New(frame.SUBSCRIBE, frame.Id, "dup", frame.Destination, "/queue/conformance-other"),
+			// ActiveMQ accepts it silently; RabbitMQ sends ERROR, then the RECEIPT,
+			// then closes the connection.
+			rabbitmq: errorClose, activemq: accepted, rabbitReceipt: true,
+		},
+	}
 	forAll(t, func(t *testing.T, tg testbroker.Target) {
-		c := connect(t, tg, "1.2", "")
-		c.send(frame.SEND, []byte("x"), frame.Receipt, "r-nodest")
-		e := c.expect(frame.ERROR)
-		t.Logf("ERROR: %s", describe([]*frame.Frame{e}))
-		if e.Header.Get(frame.Message) == "" {
-			t.Errorf("ERROR without a message header")
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				c := connect(t, tg, "1.2", "")
+				if tc.setup != nil {
+					tc.setup(c)
+				}
+				want := errorClose
+				switch tg.Name {
+				case testbroker.NameRabbitMQ:
+					want = tc.rabbitmq
+				case testbroker.NameActiveMQ:
+					want = tc.activemq
+				}
+				bad := tc.bad.Clone()
+				bad.Header.Set(frame.Receipt, "r-bad")
+				if want == accepted {
+					c.withReceipt(bad)
+					c.disconnect()
+					return
+				}
+				c.write(bad)
+				e := c.expect(frame.ERROR)
+				if e.Header.Get(frame.Message) == "" {
+					t.Errorf("ERROR without a message header: %s", describe([]*frame.Frame{e}))
+				}
+				// The spec says the ERROR should carry the receipt-id of the frame that
+				// caused it; RabbitMQ never does.
+				wantID := "r-bad"
+				if tg.Name == testbroker.NameRabbitMQ {
+					wantID = ""
+				}
+				if got := e.Header.Get(frame.ReceiptId); got != wantID {
+					t.Errorf("ERROR receipt-id %q, want %q: %s", got, wantID, describe([]*frame.Frame{e}))
+				}
+				if tc.rabbitReceipt && tg.Name == testbroker.NameRabbitMQ {
+					c.expectReceipts("r-bad")
+				}
+				if want == errorClose {
+					if fs := c.expectClosed(waitFrame); len(fs) > 0 {
+						t.Errorf("frames after ERROR: %s", describe(fs))
+					}
+					return
+				}
+				// Still usable: no RECEIPT for the bad frame, but one for the next.
+				c.withReceipt(frame.New(frame.BEGIN, frame.Transaction, "still-open"))
+				c.disconnect()
+			})
 		}
-		// The spec says the ERROR should carry the receipt-id of the frame that
-		// caused it; RabbitMQ leaves it out.
-		wantID := "r-nodest"
-		if tg.Name == testbroker.NameRabbitMQ {
-			wantID = ""
-		}
-		if got := e.Header.Get(frame.ReceiptId); got != wantID {
-			t.Errorf("ERROR receipt-id %q, want %q", got, wantID)
-		}
-		if tg.Name == testbroker.NameEmbedded {
-			// The spec says the server must close the connection after an ERROR; the
-			// embedded broker does.
-			if fs := c.expectClosed(waitFrame); len(fs) > 0 {
-				t.Errorf("frames after ERROR: %s", describe(fs))
-			}
-			return
-		}
-		// RabbitMQ and ActiveMQ treat it as a failed frame, not a failed session: the
-		// connection stays open and usable.
-		c.withReceipt(frame.New(frame.BEGIN, frame.Transaction, "still-open"))
-		c.disconnect()
 	})
 }
 
