@@ -39,3 +39,8 @@ fmt: ## format the code
 clean: ## remove build output
 	rm -f $(BIN)
 	rm -rf dist
+
+.PHONY: man
+
+man: ## regenerate man/*.1 from the command tree and the shell command table
+	$(GO) run ./internal/manpage -out man
