@@ -40,7 +40,10 @@ clean: ## remove build output
 	rm -f $(BIN)
 	rm -rf dist
 
-.PHONY: man
+.PHONY: man release-check
 
 man: ## regenerate man/*.1 from the command tree and the shell command table
 	$(GO) run ./internal/manpage -out man
+
+release-check: ## check go install, the man pages and .goreleaser.yaml; build a snapshot release in dist/
+	scripts/release-check.sh
