@@ -40,7 +40,7 @@ var flagCompletions = []struct {
 // registered; flags the root does not have are skipped.
 func registerCompletions(root *cobra.Command) {
 	for _, fc := range flagCompletions {
-		if root.Flags().Lookup(fc.flag) == nil {
+		if root.Flag(fc.flag) == nil { // local or persistent
 			continue
 		}
 		var fn cobra.CompletionFunc

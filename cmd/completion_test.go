@@ -139,8 +139,46 @@ func TestRegisterCompletionsTwice(t *testing.T) {
 	root := CommandTree()
 	registerCompletions(root)
 	registerCompletions(root) // harmless when newRoot already did it
-	if _, ok := root.GetFlagCompletionFunc("ack"); !ok {
-		t.Fatal("--ack has no completion")
+	for _, fc := range flagCompletions {
+		if root.Flag(fc.flag) == nil {
+			continue // not (or no longer) a flag: nothing to complete
+		}
+		if _, ok := root.GetFlagCompletionFunc(fc.flag); !ok {
+			t.Errorf("--%s has no completion", fc.flag)
+		}
+	}
+	for _, must := range []string{"protocol", "ack", "file", "heartbeats"} {
+		if root.Flag(must) == nil {
+			t.Errorf("stomp has no --%s flag any more: update flagCompletions", must)
+		}
+	}
+}
+
+// Subcommands inherit the root's persistent flags, and their completions.
+func TestRegisteredCompletionsRun(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-S", ""}, "1.0 1.1 1.2 :4"},
+		{[]string{"--ack", "client-"}, "client-individual :4"},
+		{[]string{"--heartbeats", ""}, ":4"},
+		{[]string{"-F", ""}, ":0"},
+		{[]string{"--ssl-key-file", ""}, ":0"},
+		{[]string{"serve", "-S", ""}, "1.0 1.1 1.2 :4"},
+	} {
+		root := CommandTree()
+		registerCompletions(root)
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetArgs(expandPrefixes(root, append([]string{"__complete"}, tc.args...)))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("__complete %q: %v", tc.args, err)
+		}
+		values, directive := completionValues(out.String())
+		if got := strings.TrimSpace(strings.Join(values, " ") + " " + directive); got != tc.want {
+			t.Errorf("__complete %q = %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }
 
