@@ -47,3 +47,7 @@ man: ## regenerate man/*.1 from the command tree and the shell command table
 
 release-check: ## check go install, the man pages and .goreleaser.yaml; build a snapshot release in dist/
 	scripts/release-check.sh
+
+.PHONY: bench
+bench: build ## compare stomp with stomp.py and go-stomp on RabbitMQ, ActiveMQ and the embedded broker, write BENCHMARKS.md (minutes; not in test)
+	$(GO) run ./scripts/bench -stomp ./$(BIN) -out BENCHMARKS.md $(BENCH_FLAGS)
