@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -376,6 +377,27 @@ func TestNackTopic(t *testing.T) {
 
 func TestTransactions(t *testing.T) {
 	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		t.Run("NACK in a transaction", func(t *testing.T) {
+			t.Parallel()
+			q := testbroker.Unique(t, "/queue/")
+			c := connect(t, tg, "1.2", "")
+			c.sendMsg(q, "m1")
+			c.subscribe(q, "s1", "client-individual")
+			m := c.expectMessage("m1")
+			c.withReceipt(frame.New(frame.BEGIN, frame.Transaction, "tx1"))
+			nack := c.ackFrame(frame.NACK, m, frame.Transaction, "tx1")
+			if tg.Name == testbroker.NameActiveMQ {
+				// ActiveMQ refuses: "Poison ack cannot be transacted".
+				nack.Header.Set(frame.Receipt, "r-nack")
+				c.write(nack)
+				c.expect(frame.ERROR)
+				return
+			}
+			c.withReceipt(nack)
+			c.expectNone(quiet)
+			c.withReceipt(frame.New(frame.COMMIT, frame.Transaction, "tx1"))
+			checkRedelivered(t, c.expectMessages("m1"))
+		})
 		t.Run("SEND delivered on COMMIT, discarded on ABORT", func(t *testing.T) {
 			t.Parallel()
 			q := testbroker.Unique(t, "/queue/")
@@ -438,6 +460,31 @@ func TestTransactions(t *testing.T) {
 			c.subscribe(q, "s1", "client-individual")
 			c.expectNone(quiet)
 		})
+	})
+}
+
+func TestUTF8(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		q := testbroker.Unique(t, "/queue/") + "-é日本"
+		c := connect(t, tg, "1.2", "")
+		c.subscribe(q, "s1", "auto")
+		// Header values are not trimmed (1.2) and may be empty.
+		c.sendMsg(q, "héllo 日本", "x-utf", "日本", "x-spaces", " a ", "x-empty", "")
+		m := c.expectMessage("héllo 日本")
+		for k, want := range map[string]string{"x-utf": "日本", "x-spaces": " a ", "x-empty": ""} {
+			if got, ok := m.Header.Contains(k); !ok || got != want {
+				t.Errorf("header %s = %q (present %v), want %q", k, got, ok, want)
+			}
+		}
+		wantDest := q
+		if tg.Name == testbroker.NameRabbitMQ {
+			// RabbitMQ percent-encodes non-ASCII bytes of the queue name in the
+			// MESSAGE's destination header.
+			wantDest = strings.ReplaceAll(url.PathEscape(q), "%2F", "/")
+		}
+		if got := m.Header.Get(frame.Destination); got != wantDest {
+			t.Errorf("MESSAGE destination %q, want %q", got, wantDest)
+		}
 	})
 }
 
@@ -580,6 +627,24 @@ func TestTempQueueReply(t *testing.T) {
 			}
 		}
 		a.expectNone(0)
+
+		// A reply after the requester left: the temporary queue is gone.
+		a.disconnect()
+		late := frame.New(frame.SEND, frame.Destination, replyTo)
+		late.Body = []byte("late")
+		if tg.Name == testbroker.NameActiveMQ {
+			// ActiveMQ: ERROR DestinationDoesNotExistException (the session stays open).
+			late.Header.Set(frame.Receipt, "r-late")
+			b.write(late)
+			if got := b.expect(frame.ERROR).Header.Get(frame.ReceiptId); got != "r-late" {
+				t.Errorf("ERROR receipt-id %q, want r-late", got)
+			}
+			b.withReceipt(frame.New(frame.BEGIN, frame.Transaction, "still-open"))
+			return
+		}
+		// RabbitMQ and the embedded broker drop it silently.
+		b.withReceipt(late)
+		b.expectNone(quiet)
 	})
 }
 
@@ -597,9 +662,12 @@ func TestErrorFrames(t *testing.T) {
 		name  string
 		setup func(c *client)
 		bad   *frame.Frame
-		// The embedded broker follows the spec: ERROR, then close. RabbitMQ and
-		// ActiveMQ treat most bad frames as a failed frame, not a failed session.
-		rabbitmq, activemq errorOutcome
+		// badAfter, when set, runs instead of setup and returns the bad frame.
+		badAfter func(c *client) *frame.Frame
+		// The embedded broker follows the spec (ERROR, then close) unless said
+		// otherwise. RabbitMQ and ActiveMQ treat most bad frames as a failed
+		// frame, not a failed session.
+		embedded, rabbitmq, activemq errorOutcome
 		// rabbitReceipt: RabbitMQ sends the RECEIPT of the bad frame after the ERROR.
 		rabbitReceipt bool
 	}{
@@ -635,6 +703,34 @@ func TestErrorFrames(t *testing.T) {
 			// then closes the connection.
 			rabbitmq: errorClose, activemq: accepted, rabbitReceipt: true,
 		},
+		{
+			name: "ACK of a message already acked",
+			badAfter: func(c *client) *frame.Frame {
+				q := testbroker.Unique(c.t, "/queue/")
+				c.sendMsg(q, "m")
+				c.subscribe(q, "s1", "client-individual")
+				m := c.expectMessage("m")
+				c.withReceipt(c.ackFrame(frame.ACK, m))
+				return c.ackFrame(frame.ACK, m)
+			},
+			// The embedded broker ignores an ACK of a message it delivered on this
+			// connection that is no longer pending (documented); RabbitMQ answers
+			// PRECONDITION_FAILED "unknown delivery tag" and the RECEIPT, then closes
+			// (the AMQP channel died); ActiveMQ "Unexpected ACK".
+			embedded: accepted, rabbitmq: errorClose, activemq: errorStayOpen, rabbitReceipt: true,
+		},
+		{
+			name: "ACK of a message of an auto-ack subscription",
+			badAfter: func(c *client) *frame.Frame {
+				q := testbroker.Unique(c.t, "/queue/")
+				c.sendMsg(q, "m")
+				c.subscribe(q, "s1", "auto")
+				m := c.expectMessage("m")
+				m.Header.Set(frame.Ack, m.Header.Get(frame.MessageId)) // RabbitMQ and ActiveMQ send no ack header for auto
+				return c.ackFrame(frame.ACK, m)
+			},
+			embedded: accepted, rabbitmq: errorClose, activemq: errorStayOpen, rabbitReceipt: true,
+		},
 	}
 	forAll(t, func(t *testing.T, tg testbroker.Target) {
 		for _, tc := range cases {
@@ -643,14 +739,18 @@ func TestErrorFrames(t *testing.T) {
 				if tc.setup != nil {
 					tc.setup(c)
 				}
-				want := errorClose
+				bad := tc.bad
+				if tc.badAfter != nil {
+					bad = tc.badAfter(c)
+				}
+				bad = bad.Clone()
+				want := tc.embedded
 				switch tg.Name {
 				case testbroker.NameRabbitMQ:
 					want = tc.rabbitmq
 				case testbroker.NameActiveMQ:
 					want = tc.activemq
 				}
-				bad := tc.bad.Clone()
 				bad.Header.Set(frame.Receipt, "r-bad")
 				if want == accepted {
 					c.withReceipt(bad)
@@ -778,6 +878,20 @@ func TestHeartBeat(t *testing.T) {
 				if n < 2 {
 					t.Errorf("%d heart-beats in %v, want at least 2 (every %v)", n, window, every)
 				}
+			})
+			t.Run("client that sends heart-beats is kept", func(t *testing.T) {
+				t.Parallel()
+				c := connectWith(t, tg, connectOpts{accept: "1.2", heartBeat: "1000,0"})
+				_, sy := parseHeartBeat(t, c.connected)
+				if sy <= 0 {
+					t.Skipf("broker does not want client heart-beats")
+				}
+				every := max(sy, time.Second)
+				for end := time.Now().Add(3 * every); time.Now().Before(end); {
+					c.write(nil) // an EOL
+					c.expectNone(every / 2)
+				}
+				c.disconnect()
 			})
 			t.Run("silent client is dropped", func(t *testing.T) {
 				t.Parallel()
