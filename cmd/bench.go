@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/internal/bench"
@@ -88,6 +89,19 @@ prints the result as JSON on standard output.`,
 }
 
 func (o *benchOptions) config(c *cobra.Command, getenv func(string) string) (bench.Config, error) {
+	var cfg bench.Config
+	// The root's connection flags that bench does not define itself (TLS,
+	// heart-beats, -V, ...) are inherited but unused: say so rather than
+	// ignore them.
+	var unused error
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if unused == nil && f.Changed && c.LocalFlags().Lookup(f.Name) == nil {
+			unused = usageErrorf("--%s does not apply to stomp bench (see stomp bench --help)", f.Name)
+		}
+	})
+	if unused != nil {
+		return cfg, unused
+	}
 	fs := c.Flags()
 	if getenv != nil {
 		for _, e := range []struct {
@@ -102,7 +116,6 @@ func (o *benchOptions) config(c *cobra.Command, getenv func(string) string) (ben
 			}
 		}
 	}
-	var cfg bench.Config
 	if n, err := strconv.Atoi(o.port); err != nil || n < 1 || n > 65535 {
 		return cfg, usageErrorf("invalid port %q for -P: give a number from 1 to 65535", o.port)
 	}
@@ -199,7 +212,7 @@ func showProgress(cfg bench.Config, w io.Writer, show bool, done <-chan struct{}
 		bar := progressbar.NewOptions64(sendN+recvN,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("bench"),
-			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
 			progressbar.OptionShowIts(),
 			progressbar.OptionSetItsString("msg"),
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -211,7 +224,7 @@ func showProgress(cfg bench.Config, w io.Writer, show bool, done <-chan struct{}
 		for {
 			select {
 			case <-t.C:
-				bar.Describe(fmt.Sprintf("sent %d/%d, received %d/%d", p.Sent.Load(), sendN, p.Received.Load(), recvN))
+				bar.Describe(fmt.Sprintf("sent %d/%d received %d/%d", p.Sent.Load(), sendN, p.Received.Load(), recvN))
 				_ = bar.Set64(p.Sent.Load() + p.Received.Load())
 			case <-done:
 				_ = bar.Clear()
