@@ -386,15 +386,6 @@ func describe(fs []*frame.Frame) string {
 	return b.String()
 }
 
-// bodies returns the bodies of ms.
-func bodies(ms []*frame.Frame) []string {
-	var s []string
-	for _, m := range ms {
-		s = append(s, string(m.Body))
-	}
-	return s
-}
-
 // isRedelivered reports the MESSAGE's redelivered header.
 func isRedelivered(m *frame.Frame) bool {
 	b, _ := strconv.ParseBool(m.Header.Get("redelivered"))
