@@ -7,25 +7,37 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/endpoint"
+	"github.com/stomp-cli/stomp/internal/profile"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/secret"
 )
 
 // connFlags say where the broker is and how to talk to it. They are
 // persistent flags of the root, so every mode and subcommand has them
 // (`stomp -H x send ...` and `stomp send -H x ...` alike). The single
 // letters are stomp.py's.
+//
+// Where the broker is comes from, highest first: the flags; a broker URL
+// (the root's one positional argument, or -H stomp://...); the environment
+// (STOMP_HOST, STOMP_PORT, STOMP_USER, STOMP_PASSWORD over STOMP_URL); the
+// --context profile (its fields over its url); the defaults.
 type connFlags struct {
 	host, port      string
 	user, password  string
@@ -35,7 +47,9 @@ type connFlags struct {
 	sslCA           string
 	sslCert, sslKey string
 	sslInsecure     bool
+	ws              bool
 	vhost           string
+	context         string
 	receiptTimeout  time.Duration
 	connectTimeout  time.Duration
 	maxFrameSize    int
@@ -44,20 +58,26 @@ type connFlags struct {
 	verbose         bool
 	noColor         bool
 
+	// set by args (the root command) before resolve
+	url    string    // the positional broker URL
+	in     io.Reader // standard input, to know whether it is a terminal
+	errOut io.Writer // where warnings go
+
 	// derived by resolve
 	portNum        int
 	versions       []string
 	hbSend, hbRecv time.Duration
 	tlsConfig      *tls.Config
+	wsPath         string // non-empty: STOMP over WebSocket
 	colorOK        bool
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.SortFlags = false
-	fs.StringVarP(&c.host, "host", "H", "localhost", "broker host name or address (env STOMP_HOST)")
+	fs.StringVarP(&c.host, "host", "H", "localhost", "broker host name or address, or a broker URL (env STOMP_HOST)")
 	fs.StringVarP(&c.port, "port", "P", "61613", "broker STOMP port (env STOMP_PORT)")
 	fs.StringVarP(&c.user, "user", "U", "", "login user name (env STOMP_USER)")
-	fs.StringVarP(&c.password, "password", "W", "", "login password (env STOMP_PASSWORD); never shown in output")
+	fs.StringVarP(&c.password, "password", "W", "", "login password (env STOMP_PASSWORD); - asks for it on the terminal; never shown in output")
 	fs.StringVarP(&c.protocol, "protocol", "S", "", "pin the STOMP version: 1.0, 1.1 or 1.2 (default: offer all, use the broker's choice)")
 	fs.BoolVarP(&c.verbose, "verbose", "V", false, "show every frame's command and headers, sent and received")
 	fs.StringVar(&c.heartbeats, "heartbeats", "0,0", "heart-beats `cx,cy` in milliseconds: how often we send, how often we want to hear from the broker")
@@ -66,7 +86,9 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.sslCert, "ssl-cert-file", "", "present the client certificate in `FILE` (PEM)")
 	fs.StringVar(&c.sslKey, "ssl-key-file", "", "private key `FILE` (PEM) for --ssl-cert-file (default: the cert file)")
 	fs.BoolVar(&c.sslInsecure, "ssl-insecure", false, "do not verify the broker's certificate (insecure; for testing only)")
+	fs.BoolVar(&c.ws, "ws", false, "STOMP over WebSocket (default port 15674, path /ws: RabbitMQ web-stomp); with --ssl, wss")
 	fs.StringVar(&c.vhost, "vhost", "/", "virtual host sent as the CONNECT host header (RabbitMQ vhost)")
+	fs.StringVar(&c.context, "context", "", "use the connection `NAME` from ~/.config/stomp/config.toml (env STOMP_CONTEXT)")
 	fs.DurationVar(&c.receiptTimeout, "receipt-timeout", 10*time.Second, "how long to wait for a broker receipt")
 	fs.DurationVar(&c.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for the connection and the CONNECTED frame")
 	fs.IntVar(&c.maxFrameSize, "max-frame-size", client.DefaultMaxFrameSize, "largest frame accepted from the broker, in bytes")
@@ -75,21 +97,239 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.noColor, "no-color", false, "no colours (also: NO_COLOR in the environment)")
 }
 
-// fromEnvironment fills connection flags not given on the command line from
-// STOMP_HOST, STOMP_PORT, STOMP_USER and STOMP_PASSWORD (the names the Ruby
-// stomp gem's stompcat uses): flags win, then the environment, then defaults.
-func (c *connFlags) fromEnvironment(fs *pflag.FlagSet, getenv func(string) string) {
-	for _, e := range []struct {
-		flag, env string
-		dst       *string
-	}{
-		{"host", "STOMP_HOST", &c.host}, {"port", "STOMP_PORT", &c.port},
-		{"user", "STOMP_USER", &c.user}, {"password", "STOMP_PASSWORD", &c.password},
-	} {
-		if v := getenv(e.env); v != "" && !fs.Changed(e.flag) {
-			*e.dst = v
+// args checks the root command's positional arguments: at most one, a
+// broker URL. It also notes the command's standard streams, for the
+// password prompt and warnings.
+func (c *connFlags) args(cmd *cobra.Command, args []string) error {
+	c.in, c.errOut = cmd.InOrStdin(), cmd.ErrOrStderr()
+	if len(args) == 0 {
+		return nil
+	}
+	if len(args) > 1 || !endpoint.LooksLikeURL(args[0]) {
+		a := args[len(args)-1]
+		if len(args) == 1 {
+			a = args[0]
+		}
+		return usageErrorf("unexpected argument %q: stomp takes flags and at most one broker URL, such as stomp://host:61613 or ws://host:15674/ws (see stomp --help)", endpoint.Redact(a))
+	}
+	c.url = args[0]
+	return nil
+}
+
+// warnf prints a one-line warning on standard error.
+func (c *connFlags) warnf(format string, args ...any) {
+	w := c.errOut
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "stomp: warning: "+format+"\n", args...)
+}
+
+// target is where to connect, built up layer by layer.
+type target struct {
+	host, port, user, password, vhost string
+	passwordSet                       bool
+	ssl                               bool
+	sslCA, sslCert, sslKey            string
+	ws                                bool
+	wsPath                            string
+	defaultPort                       string // the port the last URL's scheme means
+}
+
+// applyURL lays a broker URL over t. what names its source in errors.
+func (t *target) applyURL(raw, what string) error {
+	u, err := endpoint.Parse(raw)
+	if err != nil {
+		return usageErrorf("%s: %v", what, err)
+	}
+	t.host = u.Host
+	if u.Port != "" {
+		t.port = u.Port
+	} else {
+		t.port = ""
+	}
+	t.defaultPort = endpoint.DefaultPort(u.Scheme)
+	if u.User != "" {
+		t.user = u.User
+	}
+	if u.HasPassword {
+		t.password, t.passwordSet = u.Password, true
+	}
+	if u.HasVhost {
+		t.vhost = u.Vhost
+	}
+	t.ssl = u.TLS()
+	t.ws = u.WebSocket()
+	t.wsPath = u.Path
+	return nil
+}
+
+// applyHost lays a -H or STOMP_HOST value over t: a URL or a host name.
+func (t *target) applyHost(v, what string) error {
+	if endpoint.LooksLikeURL(v) {
+		return t.applyURL(v, what)
+	}
+	t.host = v
+	return nil
+}
+
+// layers computes the target from the profile, the environment, the URL
+// and the flags, lowest first.
+func (c *connFlags) layers(fs *pflag.FlagSet, getenv func(string) string) (target, error) {
+	t := target{host: "localhost", vhost: "/", defaultPort: "61613"}
+
+	// The --context profile.
+	name := c.context
+	if !fs.Changed("context") {
+		name = getenv("STOMP_CONTEXT")
+	}
+	if name != "" {
+		if err := c.applyContext(&t, name, getenv); err != nil {
+			return t, err
 		}
 	}
+
+	// The environment: STOMP_URL, then the single variables over it.
+	if v := getenv("STOMP_URL"); v != "" {
+		if err := t.applyURL(v, "STOMP_URL"); err != nil {
+			return t, err
+		}
+	}
+	if v := getenv("STOMP_HOST"); v != "" {
+		if err := t.applyHost(v, "STOMP_HOST"); err != nil {
+			return t, err
+		}
+	}
+	if v := getenv("STOMP_PORT"); v != "" {
+		t.port = v
+	}
+	if v := getenv("STOMP_USER"); v != "" {
+		t.user = v
+	}
+	if v := getenv("STOMP_PASSWORD"); v != "" {
+		t.password, t.passwordSet = v, true
+	}
+
+	// The command line: a URL (positional or -H), then the flags over it.
+	hostURL := fs.Changed("host") && endpoint.LooksLikeURL(c.host)
+	if c.url != "" && hostURL {
+		return t, usageErrorf("two broker URLs: give the URL as the argument or with -H, not both")
+	}
+	cmdURL := c.url
+	if hostURL {
+		cmdURL = c.host
+	}
+	if cmdURL != "" {
+		if err := t.applyURL(cmdURL, "broker URL"); err != nil {
+			return t, err
+		}
+		if u, _ := endpoint.Parse(cmdURL); u.HasPassword {
+			c.warnf("a password in the URL is visible to other users of this machine (ps, shell history): use -W - to be asked for it, or STOMP_PASSWORD")
+		}
+	}
+	if fs.Changed("host") && !hostURL {
+		t.host = c.host
+	}
+	if fs.Changed("port") {
+		t.port = c.port
+	}
+	if fs.Changed("user") {
+		t.user = c.user
+	}
+	if fs.Changed("password") {
+		t.password, t.passwordSet = c.password, true
+	}
+	if fs.Changed("vhost") {
+		t.vhost = c.vhost
+	}
+	if fs.Changed("ssl") {
+		t.ssl = c.ssl
+	}
+	if fs.Changed("ws") {
+		t.ws = c.ws
+		if t.ws && t.wsPath == "" {
+			t.wsPath = "/ws"
+			t.defaultPort = "15674"
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  *string
+		v    string
+	}{{"ssl-ca-file", &t.sslCA, c.sslCA}, {"ssl-cert-file", &t.sslCert, c.sslCert}, {"ssl-key-file", &t.sslKey, c.sslKey}} {
+		if fs.Changed(f.flag) {
+			*f.dst = f.v
+		}
+	}
+	if t.port == "" {
+		t.port = t.defaultPort
+	}
+	return t, nil
+}
+
+// applyContext lays the profile called name over t.
+func (c *connFlags) applyContext(t *target, name string, getenv func(string) string) error {
+	path := profile.Path(getenv)
+	f, err := profile.Load(path)
+	if errors.Is(err, profile.ErrNoFile) {
+		return usageErrorf("unknown context %q: there is no %s (see stomp --help)", name, path)
+	}
+	if err != nil {
+		return usageErrorf("cannot read the contexts: %v", err)
+	}
+	p, ok := f.Get(name)
+	if !ok {
+		known := "none"
+		if names := f.Names(); len(names) > 0 {
+			known = strings.Join(names, ", ")
+		}
+		return usageErrorf("unknown context %q: %s defines %s", name, path, known)
+	}
+	if f.Exposed {
+		c.warnf("%s holds a password and other users can read it: chmod 600 %s", path, path)
+	}
+	if p.URL != "" {
+		if err := t.applyURL(p.URL, "context "+name+" url"); err != nil {
+			return err
+		}
+	}
+	if p.Host != "" {
+		if err := t.applyHost(p.Host, "context "+name+" host"); err != nil {
+			return err
+		}
+	}
+	if p.Port != "" {
+		t.port = string(p.Port)
+	}
+	if p.User != "" {
+		t.user = p.User
+	}
+	if p.Password != "" {
+		t.password, t.passwordSet = p.Password, true
+	}
+	if p.Vhost != "" {
+		t.vhost = p.Vhost
+	}
+	if p.SSL {
+		t.ssl = true
+	}
+	home := getenv("HOME")
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&t.sslCA, p.SSLCAFile}, {&t.sslCert, p.SSLCertFile}, {&t.sslKey, p.SSLKeyFile}} {
+		if f.v != "" {
+			*f.dst = expandHome(f.v, home)
+		}
+	}
+	return nil
+}
+
+func expandHome(p, home string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok && home != "" {
+		return filepath.Join(home, rest)
+	}
+	return p
 }
 
 var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
@@ -97,12 +337,30 @@ var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
 // resolve checks and derives everything before any connection is tried,
 // so a typo costs no network round trip and always exits 2.
 func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error {
-	c.fromEnvironment(fs, getenv)
+	t, err := c.layers(fs, getenv)
+	if err != nil {
+		return err
+	}
+	c.host, c.port, c.user, c.password, c.vhost = t.host, t.port, t.user, t.password, t.vhost
+	c.ssl, c.sslCA, c.sslCert, c.sslKey = t.ssl, t.sslCA, t.sslCert, t.sslKey
+	c.wsPath = ""
+	if t.ws {
+		c.wsPath = t.wsPath
+		if c.wsPath == "" {
+			c.wsPath = "/"
+		}
+	}
 	n, err := strconv.Atoi(c.port)
 	if err != nil || n < 1 || n > 65535 {
 		return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", c.port)
 	}
 	c.portNum = n
+	if err := c.askPassword(t.passwordSet); err != nil {
+		return err
+	}
+	if secret.Unsafe(c.password) {
+		c.warnf("the password contains ':', '\\' or a line break, which the CONNECT frame cannot carry as is (it is sent escaped): the broker may refuse the login")
+	}
 	switch c.protocol {
 	case "":
 	case "1.0", "1.1", "1.2":
@@ -132,6 +390,9 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 	if c.ssl {
 		if c.tlsConfig, err = c.buildTLS(); err != nil {
 			return err
+		}
+		if c.sslInsecure {
+			c.warnf("--ssl-insecure: the broker's certificate is not verified, so anyone on the network path can pose as the broker and read the password")
 		}
 	}
 	c.colorOK = !c.noColor && getenv("NO_COLOR") == ""
@@ -171,8 +432,34 @@ func (c *connFlags) buildTLS() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// askPassword prompts on the terminal, without echo, for -W - and for a
+// login given without a password while standard input is a terminal.
+func (c *connFlags) askPassword(given bool) error {
+	asked := given && c.password == "-"
+	in := c.in
+	if in == nil {
+		in = os.Stdin
+	}
+	if !asked && (given || c.user == "" || !isTerminal(in)) {
+		return nil
+	}
+	prompt := "Password: "
+	if c.user != "" {
+		prompt = fmt.Sprintf("Password for %s: ", c.user)
+	}
+	pw, err := secret.Prompt(prompt)
+	if err != nil {
+		if asked {
+			return usageErrorf("-W -: cannot ask for the password: %v (set STOMP_PASSWORD instead)", err)
+		}
+		return nil // no terminal after all: connect without a password
+	}
+	c.password = pw
+	return nil
+}
+
 func (c *connFlags) endpoint() client.Endpoint {
-	return client.Endpoint{Host: c.host, Port: strconv.Itoa(c.portNum), TLS: c.tlsConfig}
+	return client.Endpoint{Host: c.host, Port: strconv.Itoa(c.portNum), TLS: c.tlsConfig, WSPath: c.wsPath}
 }
 
 func (c *connFlags) clientOptions() client.Options {
@@ -188,6 +475,9 @@ func (c *connFlags) clientOptions() client.Options {
 }
 
 func (c *connFlags) describe() string {
+	if c.wsPath != "" {
+		return c.endpoint().WebSocketURL()
+	}
 	return net.JoinHostPort(c.host, strconv.Itoa(c.portNum))
 }
 
@@ -206,7 +496,7 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 		host, port, _ := net.SplitHostPort(b.Addr())
 		c.host, c.port = host, port
 		c.portNum, _ = strconv.Atoi(port)
-		c.tlsConfig = nil
+		c.tlsConfig, c.wsPath = nil, ""
 		if announce {
 			printer.Print("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
 		}
@@ -230,7 +520,8 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 	return conn, stop, nil
 }
 
-// connectError words a failed connection as one line with a hint.
+// connectError words a failed connection as one line with a hint. The
+// password never appears in it, whatever the broker echoed.
 func (c *connFlags) connectError(err error) error {
 	var be *client.BrokerError
 	if errors.As(err, &be) {
@@ -238,7 +529,10 @@ func (c *connFlags) connectError(err error) error {
 		if c.user == "" {
 			hint = " (no login given: try -U and -W)"
 		}
-		return fmt.Errorf("broker %s refused the connection: %v%s", c.describe(), be, hint)
+		err = fmt.Errorf("broker %s refused the connection: %v%s", c.describe(), be, hint)
+	}
+	if len(c.password) >= 3 && strings.Contains(err.Error(), c.password) {
+		return errors.New(strings.ReplaceAll(err.Error(), c.password, "********"))
 	}
 	return err
 }

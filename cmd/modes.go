@@ -10,12 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-stomp/stomp/v3/frame"
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
 	"github.com/stomp-cli/stomp/shell"
 )
@@ -46,8 +43,10 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		m = modeScript // piped standard input is a script too
 	}
 	interactive := m == modeShell
-	theme := render.NewTheme(o.conn.colorOK && isTerminal(stdio.Out))
-	printer := commands.NewPrinter(stdio.Out, stdio.Err, theme)
+	printer, err := newPrinter(o.conn, o.out, stdio)
+	if err != nil {
+		return err
+	}
 
 	// The completer needs the session, which exists only after connecting;
 	// it reads it through this pointer, set below.
@@ -69,19 +68,17 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		printer.SetOutput(t.Stdout(), t.Stderr())
 	}
 
-	conn, stopBroker, err := o.conn.connect(ctx, printer, interactive)
+	env, stopBroker, err := openEnv(ctx, o.conn, o.out, printer, m != modeListen, interactive)
 	if err != nil {
 		return err
 	}
 	defer stopBroker()
-	sess = session.New(conn, o.conn.receiptTimeout)
-	style := render.Style{Verbose: o.conn.verbose, Separator: m != modeListen}
-	env := commands.NewEnv(printer, sess, style, "stomp "+Version())
+	sess = env.Session
 	completer.Env = env
 
 	switch m {
 	case modeListen:
-		return listen(ctx, o, env)
+		return runListen(ctx, env, listenOpts{dests: []string{o.listen}, ack: o.ack, count: o.count, idle: o.timeout})
 	case modeScript:
 		return script(ctx, o, env, stdio)
 	default:
@@ -89,54 +86,15 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	}
 }
 
-// receiver shows every frame the broker sends, in order, until the
-// connection ends. afterShow runs once a message is written out (listen
-// mode acks there). It reports the error that ended the connection, if any.
-type receiver struct {
-	done chan struct{}
-	err  error
-}
-
-func startReceiver(env *commands.Env, afterShow func(*frame.Frame, *session.Pending)) *receiver {
-	r := &receiver{done: make(chan struct{})}
-	conn := env.Session.Conn()
-	go func() {
-		defer close(r.done)
-		for f := range conn.Incoming() {
-			p := env.Session.Observe(f)
-			env.Show(f)
-			if afterShow != nil {
-				afterShow(f, p)
-			}
-		}
-		if err := conn.Err(); !errors.Is(err, client.ErrClosed) {
-			r.err = err
-		}
-	}()
-	return r
-}
-
-// finish disconnects cleanly and waits for everything received to be shown.
-func finish(env *commands.Env, r *receiver) error {
-	ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)
-	defer cancel()
-	err := env.Session.Close(ctx)
-	<-r.done
-	if err != nil && !errors.Is(err, client.ErrClosed) {
-		return fmt.Errorf("disconnect not confirmed by the broker: %w", err)
-	}
-	return nil
-}
-
 func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := startReceiver(env, nil)
+	r := startReceiver(env, receiveHooks{})
 	path := o.file
 	if path == "" {
 		path = "-"
 	}
-	err := shell.RunFile(ctx, path, stdio.In, env, shell.Options{Script: true})
+	err := shell.RunFile(ctx, path, stdio.In, env, shell.Options{Script: true, ContinueOnError: o.continueOnError})
 	if errors.Is(err, shell.ErrQuit) {
 		err = nil
 	}
@@ -172,7 +130,7 @@ func shellPrompt(host string, sess *session.Session) string {
 }
 
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
-	r := startReceiver(env, nil)
+	r := startReceiver(env, receiveHooks{})
 	go func() {
 		<-r.done
 		if r.err != nil {
@@ -222,55 +180,4 @@ func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal)
 		return nil // already shown; leaving a shell is not a failure
 	}
 	return ferr
-}
-
-// listen subscribes to -L's destination and shows messages until Ctrl-C,
-// SIGTERM or the end of the connection. In client ack modes each message is
-// acked only after it has been written out, so nothing acked is lost.
-func listen(ctx context.Context, o *options, env *commands.Env) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var ackErr error
-	var once sync.Once
-	countReached := make(chan struct{})
-	seen := 0
-	r := startReceiver(env, func(f *frame.Frame, p *session.Pending) {
-		if f.Command != frame.MESSAGE {
-			return
-		}
-		if p != nil {
-			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
-				once.Do(func() { ackErr = err })
-			}
-		}
-		seen++
-		if seen == o.count {
-			close(countReached)
-		}
-	})
-	sub, err := env.Session.Subscribe(ctx, o.listen, o.ack, nil)
-	if err != nil {
-		finish(env, r)
-		return err
-	}
-	env.Out.Print(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
-	select {
-	case <-countReached:
-		return finish(env, r)
-	case <-ctx.Done():
-		stop()
-		// A second Ctrl-C while we wait for the broker quits at once.
-		go func() {
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-			<-sig
-			os.Exit(exitSignal)
-		}()
-		return finish(env, r)
-	case <-r.done:
-		if r.err != nil {
-			return r.err
-		}
-		return ackErr
-	}
 }

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"time"
+
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/session"
@@ -9,12 +11,15 @@ import (
 // options are the root command's own flags: the mode (-L, -F) and how it
 // runs. Connection flags are in connFlags, shared with the subcommands.
 type options struct {
-	conn      *connFlags
-	listen    string
-	file      string
-	ack       string
-	count     int
-	noHistory bool
+	conn            *connFlags
+	out             *outputFlags
+	listen          string
+	file            string
+	ack             string
+	count           int
+	timeout         time.Duration
+	noHistory       bool
+	continueOnError bool
 }
 
 func (o *options) register(fs *pflag.FlagSet) {
@@ -23,6 +28,8 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.file, "file", "F", "", "script mode: run the shell commands in `FILE` (- for standard input), then exit")
 	fs.StringVar(&o.ack, "ack", session.AckAuto, "ack mode for -L: auto, client or client-individual (acks after each message is written)")
 	fs.IntVar(&o.count, "count", 0, "with -L: exit after `N` messages (0 = run until Ctrl-C)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "with -L: exit when no message came for this long (exit 3 if --count was not reached)")
+	fs.BoolVar(&o.continueOnError, "continue-on-error", false, "with -F: run every line even after one fails, then exit 1 if any did")
 	fs.BoolVar(&o.noHistory, "no-history", false, "keep no shell history")
 }
 
@@ -36,8 +43,11 @@ func (o *options) validate() error {
 	if o.count < 0 {
 		return usageErrorf("--count must be 0 or more")
 	}
-	if o.count > 0 && o.listen == "" {
-		return usageErrorf("--count only applies to -L (listen mode)")
+	if (o.count > 0 || o.timeout > 0) && o.listen == "" {
+		return usageErrorf("--count and --timeout only apply to -L (listen mode)")
+	}
+	if o.timeout < 0 {
+		return usageErrorf("--timeout must be positive")
 	}
 	if o.listen != "" && o.file != "" {
 		return usageErrorf("-L and -F cannot be used together: listen or run a script")

@@ -65,7 +65,7 @@ func Main() int {
 
 // Run runs stomp with args and returns the exit code.
 func Run(ctx context.Context, args []string, stdio IO) int {
-	root := newRoot(&options{conn: &connFlags{}}, stdio)
+	root := newRoot(&options{}, stdio)
 	root.SetArgs(expandPrefixes(root, args))
 	err := root.ExecuteContext(ctx)
 	return report(err, stdio.Err)
@@ -74,6 +74,9 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 func newRoot(o *options, stdio IO) *cobra.Command {
 	if o.conn == nil {
 		o.conn = &connFlags{}
+	}
+	if o.out == nil {
+		o.out = &outputFlags{}
 	}
 	root := &cobra.Command{
 		Use:   "stomp",
@@ -88,7 +91,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
   stomp -F script.txt
   echo "send /queue/a hello" | stomp`,
 		Version:       versionLine(),
-		Args:          noArgs,
+		Args:          o.conn.args,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -96,6 +99,9 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 				return err
 			}
 			if err := o.validate(); err != nil {
+				return err
+			}
+			if err := o.out.resolve(); err != nil {
 				return err
 			}
 			return runMain(c.Context(), o, stdio)
@@ -109,10 +115,13 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		return usageErrorf("%v (see stomp --help)", err)
 	})
 	o.conn.register(root.PersistentFlags())
+	o.out.register(root.PersistentFlags())
 	o.register(root.Flags())
-	root.AddCommand(newServeCommand(stdio))
+	root.AddCommand(newServeCommand(stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
+		newRequestCommand(o, stdio), newReplyCommand(o, stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
+	registerCompletions(root)
 	return root
 }
 
@@ -128,11 +137,15 @@ func noArgs(c *cobra.Command, args []string) error {
 // keep working. Exact names and anything after "--" are left alone.
 func expandPrefixes(root *cobra.Command, args []string) []string {
 	names := []string{"help"} // cobra adds --help at Execute
-	root.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Name != "help" {
-			names = append(names, f.Name)
-		}
-	})
+	seen := map[string]bool{"help": true}
+	for _, fs := range []*pflag.FlagSet{root.PersistentFlags(), root.Flags()} {
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				names = append(names, f.Name)
+			}
+		})
+	}
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
@@ -171,6 +184,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the broker or network failed us, or a script line did
 	exitUsage   = 2 // the command line was wrong
+	exitTimeout = 3 // --timeout passed before --count messages, or no reply to a request
 	exitSignal  = 130
 )
 
@@ -196,6 +210,9 @@ func report(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "stomp: "+err.Error())
 		return exitUsage
+	case errors.As(err, new(*countTimeoutError)), errors.As(err, new(*noReplyError)):
+		fmt.Fprintln(stderr, "stomp: "+err.Error())
+		return exitTimeout
 	case errors.Is(err, errInterrupted):
 		fmt.Fprintln(stderr, "stomp: interrupted")
 		return exitSignal

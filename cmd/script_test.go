@@ -1,7 +1,10 @@
 package cmd_test
 
 import (
+	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +66,23 @@ func TestScripts(t *testing.T) {
 						for _, f := range args {
 							text := os.Expand(ts.ReadFile(f), ts.Getenv)
 							ts.Check(os.WriteFile(ts.MkAbs(f), []byte(text), 0o644))
+						}
+					},
+					// exitcode N PROG ARGS...: run PROG and require exit status N
+					// (exec only tells zero from non-zero).
+					"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+						want, err := strconv.Atoi(args[0])
+						ts.Check(err)
+						err = ts.Exec(args[1], args[2:]...)
+						got := 0
+						var ee *exec.ExitError
+						if errors.As(err, &ee) {
+							got = ee.ExitCode()
+						} else if err != nil {
+							ts.Fatalf("%v", err)
+						}
+						if got != want {
+							ts.Fatalf("exit status %d, want %d", got, want)
 						}
 					},
 					"sleep": func(ts *testscript.TestScript, neg bool, args []string) {

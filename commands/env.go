@@ -19,10 +19,18 @@ import (
 // shell, Out and Err are readline's writers, which redraw the prompt and
 // the half-typed line after each write.
 type Printer struct {
-	mu    sync.Mutex
-	out   io.Writer
-	err   io.Writer
-	Theme *render.Theme
+	mu        sync.Mutex
+	out       io.Writer
+	err       io.Writer
+	infoToErr bool
+	Theme     *render.Theme
+}
+
+// StatusToStderr sends Info lines to standard error.
+func (p *Printer) StatusToStderr() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.infoToErr = true
 }
 
 // NewPrinter writes to out and errOut.
@@ -42,6 +50,19 @@ func (p *Printer) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.Write(b)
+}
+
+// Info writes a status line ("Subscribing to ...") to standard output,
+// as stomp.py does, or to standard error when standard output carries
+// machine-readable messages (--format json, raw or a template).
+func (p *Printer) Info(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.out
+	if p.infoToErr {
+		w = p.err
+	}
+	_, _ = io.WriteString(w, s)
 }
 
 // Error writes one error line to standard error, in red on a terminal.
@@ -64,6 +85,7 @@ type Env struct {
 	Session       *session.Session
 	Stats         *stats.Recorder
 	Style         render.Style
+	Format        render.Format
 	ClientVersion string
 	// RunScript runs a script file through the same loop (for `run`).
 	RunScript func(ctx context.Context, path string) error
@@ -122,6 +144,15 @@ func (e *Env) Show(f *frame.Frame) {
 	var buf bytes.Buffer
 	switch f.Command {
 	case frame.MESSAGE:
+		if !e.Format.Text() {
+			if err := e.Format.Write(&buf, f, e.Now()); err != nil {
+				e.Out.Error(err.Error())
+				return
+			}
+			_, _ = e.Out.Write(buf.Bytes())
+			e.Shown()
+			return
+		}
 		body := f.Body
 		if name, ok := f.Header.Contains("filename"); ok {
 			saved, err := render.SaveFile(e.SaveDir, name, f.Body, e.Now())
@@ -142,7 +173,7 @@ func (e *Env) Show(f *frame.Frame) {
 		e.Out.Error(render.BrokerError(f))
 	case frame.RECEIPT:
 		if !e.Style.Verbose { // verbose mode already traced it
-			e.Out.Print("Receipt: " + f.Header.Get(frame.ReceiptId) + "\n")
+			e.Out.Info("Receipt: " + f.Header.Get(frame.ReceiptId) + "\n")
 		}
 	}
 }

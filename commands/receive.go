@@ -37,7 +37,7 @@ func receiveSpecs() []*Spec {
 		if err != nil {
 			return err
 		}
-		env.Out.Print(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
+		env.Out.Info(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
 		return nil
 	}
 
@@ -55,7 +55,7 @@ func receiveSpecs() []*Spec {
 		}
 		sub, err := env.Session.Unsubscribe(ctx, args[0])
 		if sub != nil {
-			env.Out.Print(fmt.Sprintf("Unsubscribing from '%s'\n", sub.Destination))
+			env.Out.Info(fmt.Sprintf("Unsubscribing from '%s'\n", sub.Destination))
 		}
 		return err
 	}
@@ -128,7 +128,7 @@ func txSpecs() []*Spec {
 		if err != nil {
 			return err
 		}
-		env.Out.Print("Transaction id: " + tx + "\n")
+		env.Out.Info("Transaction id: " + tx + "\n")
 		return nil
 	}
 	commit := &Spec{
@@ -142,7 +142,7 @@ func txSpecs() []*Spec {
 		}
 		tx, err := env.Session.End(ctx, true)
 		if tx != "" && err == nil {
-			env.Out.Print("Committing " + tx + "\n")
+			env.Out.Info("Committing " + tx + "\n")
 		}
 		return err
 	}
@@ -157,7 +157,7 @@ func txSpecs() []*Spec {
 		}
 		tx, err := env.Session.End(ctx, false)
 		if tx != "" && err == nil {
-			env.Out.Print("Aborted transaction: " + tx + "\n")
+			env.Out.Info("Aborted transaction: " + tx + "\n")
 		}
 		return err
 	}

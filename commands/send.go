@@ -75,7 +75,9 @@ func sendSpecs() []*Spec {
 			{Name: "destination", Desc: "where to send the message"},
 			{Name: "message", Desc: "the content to send"},
 		},
-		Description: "Sends a message with a receipt header and waits until the broker confirms it\n(at most --receipt-timeout). A missing receipt is an error.",
+		Description: "Sends a message with a receipt header and waits until the broker confirms it\n" +
+			"(at most --receipt-timeout). A missing receipt is an error. Inside a transaction it\n" +
+			"does not wait (RabbitMQ confirms only at commit): commit waits for the broker instead.",
 		Example:     "sendrec /queue/test important message",
 	}
 	sendrec.Run = func(ctx context.Context, env *Env, args []string) error {

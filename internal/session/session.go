@@ -118,12 +118,20 @@ func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOpti
 	}
 	f.Header.Set(frame.ContentLength, strconv.Itoa(len(body)))
 	f.Body = body
+	inTx := false
 	if o.Transaction {
 		if tx := s.Transaction(); tx != "" {
 			f.Header.Set(frame.Transaction, tx)
+			inTx = true
 		}
 	}
-	if o.Receipt {
+	switch {
+	case o.Receipt && inTx:
+		// RabbitMQ answers a transactional SEND's receipt only at COMMIT,
+		// so waiting here would hang; the COMMIT's own receipt confirms it.
+		f.Header.Set(frame.Receipt, s.conn.NewID("rcpt-"))
+		return s.conn.Send(ctx, f)
+	case o.Receipt:
 		return s.request(ctx, f)
 	}
 	return s.conn.Send(ctx, f)

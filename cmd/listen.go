@@ -1,0 +1,195 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+// listenOpts are what -L and `stomp listen` share.
+type listenOpts struct {
+	dests   []string
+	ack     string
+	count   int           // stop after this many messages (0 = never)
+	idle    time.Duration // stop when no message came for this long (0 = never)
+	headers [][2]string   // extra SUBSCRIBE headers (selector, ...)
+	browse  bool
+}
+
+// countTimeoutError ends a listen whose --timeout passed before --count
+// messages came (exit 3).
+type countTimeoutError struct {
+	got, want int
+	idle      time.Duration
+}
+
+func (e *countTimeoutError) Error() string {
+	return fmt.Sprintf("timed out: %d of %d messages arrived (no message for %v)", e.got, e.want, e.idle)
+}
+
+// runListen subscribes to every destination and shows messages until
+// Ctrl-C or SIGTERM (exit 0), --count messages (exit 0), --timeout of
+// silence (exit 0, or 3 when --count was not reached), the end of a browse,
+// or the end of the connection (exit 1). In client ack modes each message
+// is acked only after it has been written out, so nothing acked is lost.
+func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if lo.browse {
+		if err := checkBrowse(env); err != nil {
+			finish(env, startReceiver(env, receiveHooks{}))
+			return err
+		}
+		lo.headers = append(lo.headers, [2]string{"browser", "true"})
+	}
+	// With --count, exactly count messages are shown: we take them in client
+	// mode and ack (cumulatively) only those shown, so any extra the broker
+	// had already sent goes back to the queue instead of being lost.
+	mode, batchAck := lo.ack, false
+	if lo.count > 0 && lo.ack == session.AckAuto {
+		mode, batchAck = session.AckClient, true
+	}
+	var (
+		mu       sync.Mutex
+		ackErr   error
+		seen     int
+		skipped  bool
+		unacked  = map[string]*session.Pending{} // batchAck: the newest shown per subscription
+		done     = make(chan struct{})           // count reached or browse ended
+		doneOnce sync.Once
+		arrived  = make(chan struct{}, 1)
+	)
+	end := func() { doneOnce.Do(func() { close(done) }) }
+	ack := func(p *session.Pending) {
+		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
+			mu.Lock()
+			if ackErr == nil {
+				ackErr = err
+			}
+			mu.Unlock()
+		}
+	}
+	flushAcks := func() {
+		for id, p := range unacked {
+			ack(p)
+			delete(unacked, id)
+		}
+	}
+	browseEnd := func(f *frame.Frame) bool { return lo.browse && f.Header.Get("browser") == "end" }
+	r := startReceiver(env, receiveHooks{
+		// The hooks run one after the other on the receiver's goroutine.
+		skip: func(f *frame.Frame) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			skipped = browseEnd(f) || f.Command == frame.MESSAGE && lo.count > 0 && seen >= lo.count
+			return skipped
+		},
+		after: func(f *frame.Frame, p *session.Pending) {
+			if f.Command != frame.MESSAGE {
+				return
+			}
+			if browseEnd(f) {
+				end()
+			}
+			if skipped {
+				return
+			}
+			if p != nil {
+				if batchAck {
+					unacked[p.Subscription] = p
+				} else {
+					ack(p)
+				}
+			}
+			mu.Lock()
+			seen++
+			n := seen
+			mu.Unlock()
+			if batchAck && (n%100 == 0 || n == lo.count) {
+				flushAcks()
+			}
+			if n == lo.count {
+				end()
+			}
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+		},
+	})
+	for _, dest := range lo.dests {
+		sub, err := env.Session.Subscribe(ctx, dest, mode, lo.headers)
+		if err != nil {
+			finish(env, r)
+			return err
+		}
+		env.Out.Info(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
+	}
+	var idle <-chan time.Time
+	var timer *time.Timer
+	if lo.idle > 0 {
+		timer = time.NewTimer(lo.idle)
+		defer timer.Stop()
+		idle = timer.C
+	}
+	for {
+		select {
+		case <-arrived:
+			if timer != nil {
+				timer.Reset(lo.idle)
+			}
+			continue
+		case <-done:
+			return finish(env, r)
+		case <-idle:
+			err := finish(env, r)
+			mu.Lock()
+			got := seen
+			mu.Unlock()
+			if lo.count > 0 && got < lo.count {
+				return &countTimeoutError{got: got, want: lo.count, idle: lo.idle}
+			}
+			return err
+		case <-ctx.Done():
+			stop()
+			// A second Ctrl-C while we wait for the broker quits at once.
+			go func() {
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+				<-sig
+				os.Exit(exitSignal)
+			}()
+			return finish(env, r)
+		case <-r.done:
+			if r.err != nil {
+				return r.err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return ackErr
+		}
+	}
+}
+
+// checkBrowse refuses --browse on brokers that would consume the messages
+// instead: only ActiveMQ honours `browser:true` (RabbitMQ ignores it).
+func checkBrowse(env *commands.Env) error {
+	server := env.Session.Conn().Server()
+	if strings.HasPrefix(server, "ActiveMQ") {
+		return nil
+	}
+	if server == "" {
+		server = "this broker"
+	}
+	return usageErrorf("--browse is not supported by %s: it would consume the messages instead of showing them (ActiveMQ supports browsing)", server)
+}

@@ -1,0 +1,364 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+// oneShot runs a subcommand's work on a fresh connection: resolve the
+// shared flags, connect, run, disconnect.
+func oneShot(c *cobra.Command, o *options, stdio IO, separator bool, run func(ctx context.Context, env *commands.Env) error) error {
+	if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+		return err
+	}
+	if err := o.out.resolve(); err != nil {
+		return err
+	}
+	printer, err := newPrinter(o.conn, o.out, stdio)
+	if err != nil {
+		return err
+	}
+	env, stop, err := openEnv(c.Context(), o.conn, o.out, printer, separator, false)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return run(c.Context(), env)
+}
+
+// parseHeaders turns repeated key=value flags into headers.
+func parseHeaders(kvs []string) ([][2]string, error) {
+	var out [][2]string
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("bad --header %q: write it as key=value", kv)
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, nil
+}
+
+func newSendCommand(o *options, stdio IO) *cobra.Command {
+	var (
+		headers             []string
+		contentType, file   string
+		persistent, receipt bool
+		lines               bool
+		count               int
+		rate                string
+	)
+	c := &cobra.Command{
+		Use:   "send DEST [BODY]",
+		Short: "Send messages, and exit once the broker has them all",
+		Long: `send sends a message to DEST and exits 0 once the broker has confirmed it
+(its receipt for DISCONNECT, or for each message with --receipt).
+
+The body is BODY; standard input when BODY is absent or "-"; the file given
+with --file (binary safe); or, with --lines, each line of standard input as
+its own message, streamed in constant memory. A BODY containing {{ is a Go
+template: {{.Count}} is the message's number from 1, {{.Time}} the time it is
+sent and {{.ID}} a random id.`,
+		Example: `  stomp send /queue/a hello
+  echo hello | stomp send /queue/a
+  stomp send /queue/a --count 100 --rate 10 'message {{.Count}} at {{.Time}}'
+  seq 100000 | stomp send /queue/b --lines
+  stomp send /queue/files --file report.pdf --content-type application/pdf`,
+		Args: rangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			hs, err := parseHeaders(headers)
+			if err != nil {
+				return err
+			}
+			if contentType != "" {
+				hs = append(hs, [2]string{"content-type", contentType})
+			}
+			if persistent {
+				hs = append(hs, [2]string{"persistent", "true"})
+			}
+			perSecond, err := parseRate(rate)
+			if err != nil {
+				return err
+			}
+			if count < 1 {
+				return usageErrorf("--count must be at least 1")
+			}
+			bodyArg := ""
+			if len(args) == 2 {
+				bodyArg = args[1]
+			}
+			sources := 0
+			for _, set := range []bool{bodyArg != "" && bodyArg != "-", file != "", lines} {
+				if set {
+					sources++
+				}
+			}
+			if sources > 1 {
+				return usageErrorf("give the body one way: BODY, --file or --lines")
+			}
+			if lines && count != 1 {
+				return usageErrorf("--count does not apply to --lines (each line is one message)")
+			}
+			opts := session.SendOptions{Headers: hs, Receipt: receipt}
+			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+				ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				r := startReceiver(env, receiveHooks{})
+				var err error
+				switch {
+				case lines:
+					err = sendLines(ctx, env, args[0], stdio.In, opts, perSecond)
+				default:
+					var body func(n int) ([]byte, error)
+					body, err = bodySource(bodyArg, file, stdio.In)
+					if err == nil {
+						err = sendRepeated(ctx, env, args[0], body, count, opts, perSecond)
+					}
+				}
+				if ctx.Err() != nil && err != nil {
+					err = errInterrupted
+				}
+				ferr := finish(env, r)
+				if err != nil {
+					return err
+				}
+				if r.err != nil {
+					return r.err
+				}
+				return ferr // only a confirmed DISCONNECT proves the broker has them all
+			})
+		},
+	}
+	fs := c.Flags()
+	fs.StringArrayVar(&headers, "header", nil, "add a header `key=value` (repeatable)")
+	fs.StringVar(&contentType, "content-type", "", "the content-type header")
+	fs.BoolVar(&persistent, "persistent", false, "ask the broker to keep the message on disk (persistent:true)")
+	fs.BoolVar(&receipt, "receipt", false, "wait for the broker's receipt for every message (slower)")
+	fs.IntVar(&count, "count", 1, "send the message `N` times")
+	fs.StringVar(&rate, "rate", "", "at most `R` messages per second, e.g. 100 or 100/s")
+	fs.BoolVar(&lines, "lines", false, "send each line of standard input as one message")
+	fs.StringVar(&file, "file", "", "read the body from `PATH` (binary safe)")
+	return c
+}
+
+// rangeArgs is cobra.RangeArgs with our usage error (exit 2).
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usageErrorf("%s: expecting %s (see stomp %s --help)", c.Name(), c.Use, c.Name())
+		}
+		return nil
+	}
+}
+
+func parseRate(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	r, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || r <= 0 {
+		return 0, usageErrorf("bad --rate %q: give messages per second, e.g. 100 or 100/s", s)
+	}
+	return r, nil
+}
+
+// pacer spaces sends out to at most perSecond (0 = as fast as possible).
+type pacer struct {
+	every time.Duration
+	next  time.Time
+}
+
+func newPacer(perSecond float64) *pacer {
+	if perSecond <= 0 {
+		return &pacer{}
+	}
+	return &pacer{every: time.Duration(float64(time.Second) / perSecond), next: time.Now()}
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.every == 0 {
+		return ctx.Err()
+	}
+	if d := time.Until(p.next); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.next = p.next.Add(p.every)
+	return nil
+}
+
+// bodyTemplate is what a templated body sees.
+type bodyTemplate struct {
+	Count int
+	Time  string
+	ID    string
+}
+
+// bodySource returns the body of message n (from 1).
+func bodySource(arg, file string, stdin io.Reader) (func(n int) ([]byte, error), error) {
+	var fixed []byte
+	switch {
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageErrorf("cannot read --file: %v", err)
+		}
+		fixed = data
+	case arg == "" || arg == "-":
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		fixed = data
+	case strings.Contains(arg, "{{"):
+		t, err := template.New("body").Option("missingkey=error").Parse(arg)
+		if err != nil {
+			return nil, usageErrorf("bad body template: %v", err)
+		}
+		return func(n int) ([]byte, error) {
+			var b bytes.Buffer
+			err := t.Execute(&b, bodyTemplate{Count: n, Time: time.Now().Format(time.RFC3339Nano), ID: randomID()})
+			if err != nil {
+				return nil, usageErrorf("body template: %v", err)
+			}
+			return b.Bytes(), nil
+		}, nil
+	default:
+		fixed = []byte(arg)
+	}
+	return func(int) ([]byte, error) { return fixed, nil }, nil
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func sendRepeated(ctx context.Context, env *commands.Env, dest string, body func(int) ([]byte, error), count int, opts session.SendOptions, perSecond float64) error {
+	p := newPacer(perSecond)
+	for n := 1; n <= count; n++ {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		b, err := body(n)
+		if err != nil {
+			return err
+		}
+		if err := env.Session.Send(ctx, dest, b, opts); err != nil {
+			return fmt.Errorf("message %d: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// sendLines streams standard input, one message per line, in constant
+// memory: Send blocks while the connection's queue is full.
+func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader, opts session.SendOptions, perSecond float64) error {
+	p := newPacer(perSecond)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		line := bytes.TrimSuffix(sc.Bytes(), []byte{'\r'})
+		// Send keeps the body until it is written: give it its own copy.
+		if err := env.Session.Send(ctx, dest, bytes.Clone(line), opts); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("line %d is longer than 64 MiB", n+1)
+		}
+		return fmt.Errorf("reading standard input: %w", err)
+	}
+	return nil
+}
+
+func newListenCommand(o *options, stdio IO) *cobra.Command {
+	var (
+		lo       listenOpts
+		headers  []string
+		selector string
+	)
+	c := &cobra.Command{
+		Use:   "listen DEST...",
+		Short: "Print messages from one or more destinations",
+		Long: `listen subscribes to every DEST and prints what arrives (as -L does) until
+Ctrl-C, --count messages, or --timeout without a message. With --ack client or
+client-individual, each message is acked only after it has been written out.
+Exit status: 0 when stopped by the user or --count was reached, 3 when
+--timeout passed before --count messages came, 1 on failure.`,
+		Example: `  stomp listen /queue/a /topic/news
+  stomp listen /queue/a --count 10 --format json | jq .body
+  stomp listen /queue/work --ack client-individual --format raw > work.txt
+  stomp listen /queue/a --browse    # ActiveMQ: show without consuming`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("listen: give at least one destination (see stomp listen --help)")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			var err error
+			if lo.headers, err = parseHeaders(headers); err != nil {
+				return err
+			}
+			if selector != "" {
+				lo.headers = append(lo.headers, [2]string{"selector", selector})
+			}
+			if err := validateListen(lo); err != nil {
+				return err
+			}
+			lo.dests = args
+			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+				return runListen(ctx, env, lo)
+			})
+		},
+	}
+	fs := c.Flags()
+	fs.IntVar(&lo.count, "count", 0, "exit after `N` messages")
+	fs.DurationVar(&lo.idle, "timeout", 0, "exit when no message came for this long (exit 3 if --count was not reached)")
+	fs.StringVar(&lo.ack, "ack", session.AckAuto, "ack mode: auto, client or client-individual")
+	fs.StringVar(&selector, "selector", "", "a JMS selector, e.g. \"type = 'order'\" (ActiveMQ)")
+	fs.StringArrayVar(&headers, "header", nil, "add a SUBSCRIBE header `key=value` (repeatable)")
+	fs.BoolVar(&lo.browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
+	return c
+}
+
+func validateListen(lo listenOpts) error {
+	switch lo.ack {
+	case session.AckAuto, session.AckClient, session.AckClientIndividual:
+	default:
+		return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", lo.ack)
+	}
+	if lo.count < 0 || lo.idle < 0 {
+		return usageErrorf("--count and --timeout cannot be negative")
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"text/template"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+	"github.com/spf13/cobra"
+
+	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+// noReplyError is a request that got no answer in time (exit 3).
+type noReplyError struct {
+	dest    string
+	timeout time.Duration
+}
+
+func (e *noReplyError) Error() string {
+	return fmt.Sprintf("no reply from %s within %v (is a replier running? raise --timeout)", e.dest, e.timeout)
+}
+
+// tempQueueNeedsSubscribe says whether the broker delivers replies to a
+// /temp-queue/ only after we subscribe to it (ActiveMQ), rather than to the
+// connection that named it in reply-to (RabbitMQ, the embedded broker).
+func tempQueueNeedsSubscribe(server string) bool {
+	return strings.HasPrefix(server, "ActiveMQ")
+}
+
+func newRequestCommand(o *options, stdio IO) *cobra.Command {
+	var (
+		headers []string
+		timeout time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "request DEST BODY",
+		Short: "Send a request and print the reply",
+		Long: `request sends BODY to DEST with a reply-to header naming a temporary queue
+and a correlation-id, waits for the reply, prints it and exits. Exit status 3
+when no reply came within --timeout.`,
+		Example: `  stomp request /queue/rpc 'what time is it?'
+  stomp request /queue/rpc ping --format raw --timeout 2s`,
+		Args: rangeArgs(2, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			hs, err := parseHeaders(headers)
+			if err != nil {
+				return err
+			}
+			if timeout <= 0 {
+				return usageErrorf("--timeout must be positive")
+			}
+			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+				return request(ctx, env, args[0], []byte(args[1]), hs, timeout)
+			})
+		},
+	}
+	c.Flags().StringArrayVar(&headers, "header", nil, "add a header `key=value` (repeatable)")
+	c.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the reply")
+	return c
+}
+
+func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	replyTo := "/temp-queue/stomp-" + randomID()
+	corr := randomID()
+	replies := make(chan *frame.Frame, 1)
+	var once sync.Once
+	isReply := func(f *frame.Frame) bool {
+		return f.Command == frame.MESSAGE && f.Header.Get("correlation-id") == corr
+	}
+	r := startReceiver(env, receiveHooks{
+		skip: isReply, // shown below, once, after we know it is the reply
+		after: func(f *frame.Frame, _ *session.Pending) {
+			if isReply(f) {
+				once.Do(func() { replies <- f })
+			}
+		},
+	})
+	if tempQueueNeedsSubscribe(env.Session.Conn().Server()) {
+		if _, err := env.Session.Subscribe(ctx, replyTo, session.AckAuto, nil); err != nil {
+			finish(env, r)
+			return err
+		}
+	}
+	headers = append(headers, [2]string{"reply-to", replyTo}, [2]string{"correlation-id", corr})
+	if err := env.Session.Send(ctx, dest, body, session.SendOptions{Headers: headers, Receipt: true}); err != nil {
+		finish(env, r)
+		return err
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case f := <-replies:
+		env.Show(f)
+		return finish(env, r)
+	case <-timer.C:
+		finish(env, r)
+		return &noReplyError{dest: dest, timeout: timeout}
+	case <-ctx.Done():
+		return finish(env, r)
+	case <-r.done:
+		if r.err != nil {
+			return r.err
+		}
+		return fmt.Errorf("the connection ended before the reply came")
+	}
+}
+
+func newReplyCommand(o *options, stdio IO) *cobra.Command {
+	var (
+		command, tmpl string
+		count         int
+	)
+	c := &cobra.Command{
+		Use:   "reply DEST",
+		Short: "Answer the requests that arrive on a destination",
+		Long: `reply consumes requests from DEST and answers each one on its reply-to
+destination with the request's correlation-id. The answer is the request's
+body (an echo server), or --template rendered with the request (a Go template:
+{{.Body}}, {{.Headers.name}}), or the standard output of --command run with
+the request body on its standard input and the headers in STOMP_HEADER_<NAME>
+environment variables (like nats reply --command). A request is acked once
+its answer is sent; one whose command fails is acked without an answer (the
+error is shown), so a poison request cannot loop forever.`,
+		Example: `  stomp reply /queue/rpc --command 'date -u'
+  stomp reply /queue/rpc --template 'you said: {{.Body}}' --count 1`,
+		Args: rangeArgs(1, 1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if command != "" && tmpl != "" {
+				return usageErrorf("give --command or --template, not both")
+			}
+			answer, err := replyBody(command, tmpl)
+			if err != nil {
+				return err
+			}
+			if count < 0 {
+				return usageErrorf("--count cannot be negative")
+			}
+			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+				return serveReplies(ctx, env, args[0], answer, count)
+			})
+		},
+	}
+	c.Flags().StringVar(&command, "command", "", "answer with the output of this shell `command`")
+	c.Flags().StringVar(&tmpl, "template", "", "answer with this Go `template` of the request")
+	c.Flags().IntVar(&count, "count", 0, "exit after answering `N` requests")
+	return c
+}
+
+// replyBody builds the function that answers one request.
+func replyBody(command, tmpl string) (func(ctx context.Context, f *frame.Frame) ([]byte, error), error) {
+	switch {
+	case command != "":
+		return func(ctx context.Context, f *frame.Frame) ([]byte, error) {
+			cmd := exec.CommandContext(ctx, "sh", "-c", command)
+			cmd.Stdin = bytes.NewReader(f.Body)
+			cmd.Env = append(os.Environ(), headerEnv(f)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				return nil, fmt.Errorf("--command failed (%v): %s", err, strings.TrimSpace(stderr.String()))
+			}
+			return out, nil
+		}, nil
+	case tmpl != "":
+		t, err := template.New("reply").Option("missingkey=zero").Parse(tmpl)
+		if err != nil {
+			return nil, usageErrorf("bad --template: %v", err)
+		}
+		return func(_ context.Context, f *frame.Frame) ([]byte, error) {
+			var b bytes.Buffer
+			if err := t.Execute(&b, render.Data(f, time.Now())); err != nil {
+				return nil, fmt.Errorf("--template: %v", err)
+			}
+			return b.Bytes(), nil
+		}, nil
+	}
+	return func(_ context.Context, f *frame.Frame) ([]byte, error) { return f.Body, nil }, nil
+}
+
+// headerEnv passes a message's headers to a command as STOMP_HEADER_<NAME>
+// (upper case, anything not a letter or digit as _).
+func headerEnv(f *frame.Frame) []string {
+	var env []string
+	for i := 0; i < f.Header.Len(); i++ {
+		k, v := f.Header.GetAt(i)
+		name := strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z':
+				return r - 'a' + 'A'
+			case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+				return r
+			}
+			return '_'
+		}, k)
+		env = append(env, "STOMP_HEADER_"+name+"="+v)
+	}
+	return env
+}
+
+func serveReplies(ctx context.Context, env *commands.Env, dest string, answer func(context.Context, *frame.Frame) ([]byte, error), count int) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan struct{})
+	var once sync.Once
+	answered := 0
+	r := startReceiver(env, receiveHooks{after: func(f *frame.Frame, p *session.Pending) {
+		if f.Command != frame.MESSAGE {
+			return
+		}
+		if err := answerOne(ctx, env, f, answer); err != nil {
+			env.Out.Error(err.Error())
+		} else {
+			answered++
+		}
+		if p != nil {
+			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
+				env.Out.Error("ack: " + err.Error())
+			}
+		}
+		if count > 0 && answered >= count {
+			once.Do(func() { close(done) })
+		}
+	}})
+	mode := session.AckClientIndividual
+	if env.Session.Version() == "1.0" {
+		mode = session.AckClient
+	}
+	sub, err := env.Session.Subscribe(ctx, dest, mode, nil)
+	if err != nil {
+		finish(env, r)
+		return err
+	}
+	env.Out.Info(fmt.Sprintf("Answering requests on '%s' (subscription %s)\n", sub.Destination, sub.ID))
+	select {
+	case <-done:
+		return finish(env, r)
+	case <-ctx.Done():
+		return finish(env, r)
+	case <-r.done:
+		return r.err
+	}
+}
+
+func answerOne(ctx context.Context, env *commands.Env, f *frame.Frame, answer func(context.Context, *frame.Frame) ([]byte, error)) error {
+	replyTo := f.Header.Get("reply-to")
+	if replyTo == "" {
+		return fmt.Errorf("request %s has no reply-to header: not answered", f.Header.Get(frame.MessageId))
+	}
+	body, err := answer(ctx, f)
+	if err != nil {
+		return fmt.Errorf("request %s: %w", f.Header.Get(frame.MessageId), err)
+	}
+	corr := f.Header.Get("correlation-id")
+	if corr == "" {
+		corr = f.Header.Get(frame.MessageId)
+	}
+	return env.Session.Send(ctx, replyTo, body, session.SendOptions{Headers: [][2]string{{"correlation-id", corr}}})
+}

@@ -1,0 +1,73 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+)
+
+func TestFormats(t *testing.T) {
+	f := frame.New(frame.MESSAGE, "destination", "/queue/a", "message-id", "7", "destination", "/ignored")
+	f.Body = []byte("héllo")
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		format    string
+		noNewline bool
+		body      []byte
+		want      string
+	}{
+		{"raw", false, nil, "héllo\n"},
+		{"raw", true, nil, "héllo"},
+		{"{{.Headers.destination}} {{.Body}}", false, nil, "/queue/a héllo\n"},
+		{"{{.MessageID}}:{{.Headers.nothere}}", false, nil, "7:\n"},
+		{"json", false, nil, `{"command":"MESSAGE","headers":{"destination":"/queue/a","message-id":"7"},"body":"héllo","received":"2026-11-23T12:00:00Z"}` + "\n"},
+		{"json", false, []byte{0xff, 0}, `{"command":"MESSAGE","headers":{"destination":"/queue/a","message-id":"7"},"body":"/wA=","body_base64":true,"received":"2026-11-23T12:00:00Z"}` + "\n"},
+	}
+	for _, c := range cases {
+		fm, err := ParseFormat(c.format, c.noNewline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr := f.Clone()
+		if c.body != nil {
+			fr.Body = c.body
+		}
+		var buf bytes.Buffer
+		if err := fm.Write(&buf, fr, at); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != c.want {
+			t.Errorf("%s: got %q, want %q", c.format, buf.String(), c.want)
+		}
+		if c.format == "json" && !json.Valid(buf.Bytes()) {
+			t.Errorf("invalid JSON %q", buf.String())
+		}
+	}
+	for _, bad := range []string{"yaml", "{{.Body", "{{.Nope}}x"} {
+		fm, err := ParseFormat(bad, false)
+		if err == nil {
+			var buf bytes.Buffer
+			err = fm.Write(&buf, f, at)
+		}
+		if err == nil {
+			t.Errorf("format %q accepted", bad)
+		}
+	}
+}
+
+func TestMessageTextLooksLikeStompPy(t *testing.T) {
+	f := frame.New(frame.MESSAGE, "destination", "/queue/a", "message-id", "1", "subscription", "1")
+	var buf bytes.Buffer
+	Message(&buf, f, []byte("hello world"), Style{Separator: true}, NewTheme(false))
+	if want := "\nmessage-id: 1\nsubscription: 1\n\nhello world\n"; buf.String() != want {
+		t.Fatalf("shell look %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	Message(&buf, f, []byte{'a', 0xff, 0xfe, 'b'}, Style{}, NewTheme(false))
+	if want := "\nmessage-id: 1\nsubscription: 1\na\uFFFD\uFFFDb\n"; buf.String() != want {
+		t.Fatalf("listen look with binary %q, want %q", buf.String(), want)
+	}
+}
