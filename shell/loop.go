@@ -47,6 +47,9 @@ type Options struct {
 	// CommandContext wraps the context each command runs under (the shell
 	// uses it to let Ctrl-C stop a waiting command). Nil means ctx itself.
 	CommandContext func(ctx context.Context) (context.Context, context.CancelFunc)
+	// ContinueOnError (scripts) reports a failing line and goes on; the
+	// run then ends with an error saying how many lines failed.
+	ContinueOnError bool
 	// OnInterrupt is called for Ctrl-C at an empty prompt.
 	OnInterrupt func()
 	depth       int
@@ -69,6 +72,7 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 		return runFile(ctx, path, env, o)
 	}
 	defer func() { env.RunScript = prev }()
+	failed := 0
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -81,6 +85,9 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 			continue
 		}
 		if err == io.EOF {
+			if failed > 0 {
+				return fmt.Errorf("%d line(s) of %s failed", failed, o.Name)
+			}
 			return nil
 		}
 		if err != nil {
@@ -96,10 +103,14 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 			return ErrQuit
 		case o.Script:
 			var se *ScriptError
-			if errors.As(err, &se) { // from a nested run: already located
+			if !errors.As(err, &se) { // a nested run's errors are located already
+				err = &ScriptError{File: o.Name, Line: n, Err: err}
+			}
+			if !o.ContinueOnError {
 				return err
 			}
-			return &ScriptError{File: o.Name, Line: n, Err: err}
+			env.Out.Error(err.Error())
+			failed++
 		default:
 			env.Out.Error(err.Error())
 		}
