@@ -1,7 +1,8 @@
 #!/bin/bash
 # Install what the real-broker tests need from Debian's packages (idempotent; a no-op when all is there):
 #   rabbitmq-server (rabbitmq_stomp + rabbitmq_web_stomp plugins ship with it), activemq (+ a headless JRE),
-#   python3-stomp (reference client for interop tests), openssl (test certificates), procps (ps).
+#   python3-stomp (reference client for interop tests), openssl (test certificates), procps (ps),
+#   tmux and jq (terminal and pipeline tests).
 # No service is started: policy-rc.d forbids it during the install, the start scripts run the brokers.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -9,6 +10,8 @@ need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v ps >/dev/null || need+=(procps)
 command -v timeout >/dev/null || need+=(coreutils)
+command -v tmux >/dev/null || need+=(tmux)   # terminal tests of the shell (internal/ptytest)
+command -v jq >/dev/null || need+=(jq)       # pipeline tests (cmd/testdata/script/pipeline.txtar)
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v keytool >/dev/null || need+=(default-jre-headless)
 ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin >/dev/null 2>&1 || need+=(rabbitmq-server)
