@@ -6,10 +6,12 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
+	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
@@ -19,7 +21,7 @@ type session struct {
 	t      *testing.T
 	in     *io.PipeWriter
 	lines  chan string // standard output, drained as it comes so the CLI never blocks on it
-	errBuf *strings.Builder
+	errBuf *syncBuffer
 	exit   chan int
 	seen   strings.Builder
 }
@@ -28,7 +30,7 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &strings.Builder{}, exit: make(chan int, 1)}
+	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &syncBuffer{}, exit: make(chan int, 1)}
 	go func() {
 		defer close(s.lines)
 		sc := bufio.NewScanner(outR)
@@ -49,6 +51,26 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 	t.Cleanup(func() { inW.Close() })
 	return s
 }
+
+// syncBuffer is a strings.Builder safe to read while the CLI writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func (s *session) errText() string { return s.errBuf.String() }
 
 func (s *session) send(line string) {
 	s.t.Helper()
@@ -169,7 +191,7 @@ func TestTransactions(t *testing.T) {
 			s.send("subscribe " + q + " client-individual")
 			s.expect("^Subscribing to ")
 			s.send("commit")
-			s.expect(`^Committing `)
+			// The message may be shown before or after "Committing ...".
 			id := s.expect(`^message-id: (\S+)$`)[1]
 			s.expect(`^committed$`)
 			s.send("begin")
@@ -190,5 +212,68 @@ func TestTransactions(t *testing.T) {
 				t.Fatalf("exit %d, stderr: %s", code, s.errBuf)
 			}
 		})
+	}
+}
+
+// TestListenReconnects: a listener survives its broker going away and
+// coming back on the same address, resubscribes, and says so on stderr.
+func TestListenReconnects(t *testing.T) {
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr()
+	host, port, _ := strings.Cut(addr, ":")
+	target := testbroker.Target{Name: "embedded", Host: host, Port: port}
+	s := start(t, target, "listen", "/queue/r", "--reconnect-delay", "50ms", "--reconnect-max-delay", "200ms")
+	s.expect("^Subscribing to ")
+	send := start(t, target, "send", "/queue/r", "before")
+	if code := send.finish(); code != 0 {
+		t.Fatalf("send exit %d: %s", code, send.errBuf)
+	}
+	s.expect("^before$")
+	b.Close()
+	time.Sleep(300 * time.Millisecond) // let a few attempts fail
+	b2, err := broker.Start(broker.Config{Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	// The listener resubscribes; a message sent now reaches it.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.errText(), "reconnected after") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reconnect; stderr:\n%s", s.errText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	send = start(t, target, "send", "/queue/r", "after")
+	if code := send.finish(); code != 0 {
+		t.Fatalf("send exit %d: %s", code, send.errBuf)
+	}
+	s.expect("^after$")
+	errs := s.errText()
+	for _, want := range []string{"connection lost: the broker closed the connection; reconnecting", "reconnect attempt 1 failed", "resubscribed to 1 destination(s)"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+// TestNoReconnectExits: with --reconnect=false a lost listener exits 1.
+func TestNoReconnectExits(t *testing.T) {
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(b.Addr(), ":")
+	s := start(t, testbroker.Target{Host: host, Port: port}, "listen", "/queue/r", "--reconnect=false")
+	s.expect("^Subscribing to ")
+	b.Close()
+	if code := s.finish(); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", code, s.errText())
+	}
+	if !strings.Contains(s.errText(), "stomp: connection lost") {
+		t.Fatalf("stderr: %s", s.errText())
 	}
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -71,7 +72,9 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	)
 	end := func() { doneOnce.Do(func() { close(done) }) }
 	ack := func(p *session.Pending) {
-		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
+		// A stale ack (the message came before a reconnect) is fine: the
+		// broker redelivers that message.
+		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
 			mu.Lock()
 			if ackErr == nil {
 				ackErr = err

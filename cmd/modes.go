@@ -68,7 +68,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		printer.SetOutput(t.Stdout(), t.Stderr())
 	}
 
-	env, stopBroker, err := openEnv(ctx, o.conn, o.out, printer, m != modeListen, interactive)
+	env, stopBroker, err := openEnv(ctx, o.conn, o.out, o.reconnect, printer, m != modeListen, interactive)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func shellPrompt(host string, sess *session.Session) string {
 }
 
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
-	r := startReceiver(env, receiveHooks{})
+	r := startReceiver(env, receiveHooks{changed: t.UpdatePrompt})
 	go func() {
 		<-r.done
 		if r.err != nil {

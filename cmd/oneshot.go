@@ -32,11 +32,14 @@ func oneShot(c *cobra.Command, o *options, stdio IO, separator bool, run func(ct
 	if err := o.out.resolve(); err != nil {
 		return err
 	}
+	if err := o.reconnect.validate(); err != nil {
+		return err
+	}
 	printer, err := newPrinter(o.conn, o.out, stdio)
 	if err != nil {
 		return err
 	}
-	env, stop, err := openEnv(c.Context(), o.conn, o.out, printer, separator, false)
+	env, stop, err := openEnv(c.Context(), o.conn, o.out, o.reconnect, printer, separator, false)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 type options struct {
 	conn            *connFlags
 	out             *outputFlags
+	reconnect       *reconnectFlags
 	listen          string
 	file            string
 	ack             string

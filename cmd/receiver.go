@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
@@ -24,19 +25,30 @@ func newPrinter(c *connFlags, out *outputFlags, stdio IO) (*commands.Printer, er
 
 // openEnv connects and builds the environment commands run in. separator
 // is stomp.py's blank line between headers and body (not in listen mode).
-func openEnv(ctx context.Context, c *connFlags, out *outputFlags, printer *commands.Printer, separator, announce bool) (*commands.Env, func(), error) {
+func openEnv(ctx context.Context, c *connFlags, out *outputFlags, rf *reconnectFlags, printer *commands.Printer, separator, announce bool) (*commands.Env, func(), error) {
 	conn, stop, err := c.connect(ctx, printer, announce)
 	if err != nil {
 		return nil, stop, err
 	}
+	// Reconnects dial the same broker: an embedded one is already running
+	// (connect pointed the flags at it), so do not start another.
+	c.embedded = false
 	sess := session.New(conn, c.receiptTimeout)
+	sess.SetRedial(func(ctx context.Context) (*client.Conn, error) {
+		conn, _, err := c.connect(ctx, printer, false)
+		return conn, err
+	})
 	env := commands.NewEnv(printer, sess, render.Style{Verbose: c.verbose, Separator: separator}, "stomp "+Version())
 	env.Format = out.format
+	env.Reconnect = rf.backoff(!separator)
 	return env, stop, nil
 }
 
 // receiver shows every frame the broker sends, in order, until the
-// connection ends, and reports the error that ended it, if any.
+// session ends. When the connection is lost it reconnects (if the policy
+// allows), says so in one line each for the loss and the recovery, and
+// goes on with the new connection. It reports the error that ended the
+// session, if any.
 type receiver struct {
 	done chan struct{}
 	err  error
@@ -44,31 +56,74 @@ type receiver struct {
 
 // receiveHooks let a mode act on messages: skip decides a frame is not
 // shown (a browse's end marker), after runs once a message is written out
-// (listen mode acks there, so nothing is acked before it is safe).
+// (listen mode acks there, so nothing is acked before it is safe), and
+// changed runs when the connection is lost or comes back (the shell
+// redraws its prompt).
 type receiveHooks struct {
-	skip  func(*frame.Frame) bool
-	after func(*frame.Frame, *session.Pending)
+	skip    func(*frame.Frame) bool
+	after   func(*frame.Frame, *session.Pending)
+	changed func()
 }
 
 func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 	r := &receiver{done: make(chan struct{})}
-	conn := env.Session.Conn()
 	go func() {
 		defer close(r.done)
-		for f := range conn.Incoming() {
-			p := env.Session.Observe(f)
-			if h.skip == nil || !h.skip(f) {
-				env.Show(f)
+		for {
+			conn := env.Session.Conn()
+			for f := range conn.Incoming() {
+				p := env.Session.Observe(f)
+				if h.skip == nil || !h.skip(f) {
+					env.Show(f)
+				}
+				if h.after != nil {
+					h.after(f, p)
+				}
 			}
-			if h.after != nil {
-				h.after(f, p)
+			err := conn.Err()
+			if errors.Is(err, client.ErrClosed) {
+				return // we closed it
 			}
-		}
-		if err := conn.Err(); !errors.Is(err, client.ErrClosed) {
-			r.err = err
+			if !recoverConnection(env, err, h.changed) {
+				r.err = err
+				return
+			}
 		}
 	}()
 	return r
+}
+
+// recoverConnection reconnects after err, reporting on standard error;
+// false when reconnecting is off, gave up, or the session is closing.
+func recoverConnection(env *commands.Env, lost error, changed func()) bool {
+	if env.Reconnect == nil {
+		return false
+	}
+	if changed != nil {
+		changed()
+	}
+	env.Out.Error(fmt.Sprintf("%v; reconnecting", lost))
+	rec, err := env.Session.Reconnect(context.Background(), *env.Reconnect, func(attempt int, err error, wait time.Duration) {
+		env.Out.Error(fmt.Sprintf("reconnect attempt %d failed: %v (next in %v)", attempt, err, wait.Round(time.Millisecond)))
+	})
+	if err != nil {
+		if err.Error() != "closing" {
+			env.Out.Error(fmt.Sprintf("could not reconnect: %v", err))
+		}
+		return false
+	}
+	if changed != nil {
+		changed()
+	}
+	msg := fmt.Sprintf("reconnected after %d attempt(s); resubscribed to %d destination(s)", rec.Attempts, rec.Resubscribed)
+	if rec.DroppedAcks > 0 {
+		msg += fmt.Sprintf("; %d message(s) awaiting ack will be redelivered", rec.DroppedAcks)
+	}
+	env.Out.Error(msg)
+	if rec.LostTx != "" {
+		env.Out.Error("transaction " + rec.LostTx + " was lost with the connection: the broker aborted it (begin again)")
+	}
+	return true
 }
 
 // finish disconnects cleanly and waits for everything received to be shown.

@@ -78,6 +78,9 @@ func newRoot(o *options, stdio IO) *cobra.Command {
 	if o.out == nil {
 		o.out = &outputFlags{}
 	}
+	if o.reconnect == nil {
+		o.reconnect = &reconnectFlags{}
+	}
 	root := &cobra.Command{
 		Use:   "stomp",
 		Short: "A command-line client for STOMP message brokers",
@@ -104,6 +107,9 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 			if err := o.out.resolve(); err != nil {
 				return err
 			}
+			if err := o.reconnect.validate(); err != nil {
+				return err
+			}
 			return runMain(c.Context(), o, stdio)
 		},
 	}
@@ -116,6 +122,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	})
 	o.conn.register(root.PersistentFlags())
 	o.out.register(root.PersistentFlags())
+	o.reconnect.register(root.PersistentFlags())
 	o.register(root.Flags())
 	root.AddCommand(newServeCommand(stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
 		newRequestCommand(o, stdio), newReplyCommand(o, stdio))

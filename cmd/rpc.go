@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -227,7 +228,7 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 			answered++
 		}
 		if p != nil {
-			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil {
+			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
 				env.Out.Error("ack: " + err.Error())
 			}
 		}

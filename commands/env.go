@@ -89,6 +89,8 @@ type Env struct {
 	ClientVersion string
 	// RunScript runs a script file through the same loop (for `run`).
 	RunScript func(ctx context.Context, path string) error
+	// Reconnect is the policy for a lost connection; nil = do not reconnect.
+	Reconnect *session.Backoff
 	// SaveDir is where received files go.
 	SaveDir string
 	Now     func() time.Time

@@ -78,7 +78,7 @@ func sendSpecs() []*Spec {
 		Description: "Sends a message with a receipt header and waits until the broker confirms it\n" +
 			"(at most --receipt-timeout). A missing receipt is an error. Inside a transaction it\n" +
 			"does not wait (RabbitMQ confirms only at commit): commit waits for the broker instead.",
-		Example:     "sendrec /queue/test important message",
+		Example: "sendrec /queue/test important message",
 	}
 	sendrec.Run = func(ctx context.Context, env *Env, args []string) error {
 		headers, args, err := headerOpts(args)

@@ -41,6 +41,7 @@ type Pending struct {
 	AckID        string // the 1.2 ack header
 	Subscription string
 	seq          uint64
+	gen          uint64 // the connection it came on: acks are only valid there
 }
 
 // UsageError is a mistake in what the user asked for, not a failure of the
@@ -56,7 +57,14 @@ func usage(format string, args ...any) error {
 // Session is safe for concurrent use: commands run on one goroutine while
 // incoming messages are observed on another.
 type Session struct {
+	connMu         sync.RWMutex
 	conn           *client.Conn
+	gen            uint64 // bumped at each reconnect
+	redial         func(context.Context) (*client.Conn, error)
+	closing        chan struct{}
+	closeOnce      sync.Once
+	connects       uint64 // connections opened after the first
+	losses         uint64 // connections lost
 	receiptTimeout time.Duration
 
 	mu        sync.Mutex
@@ -79,20 +87,31 @@ func New(conn *client.Conn, receiptTimeout time.Duration) *Session {
 	if receiptTimeout <= 0 {
 		receiptTimeout = 10 * time.Second
 	}
-	return &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{}}
+	return &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{},
+		closing: make(chan struct{})}
 }
 
-// Conn is the underlying connection.
-func (s *Session) Conn() *client.Conn { return s.conn }
+// Conn is the current connection (a new one after a reconnect).
+func (s *Session) Conn() *client.Conn {
+	s.connMu.RLock()
+	defer s.connMu.RUnlock()
+	return s.conn
+}
+
+func (s *Session) generation() uint64 {
+	s.connMu.RLock()
+	defer s.connMu.RUnlock()
+	return s.gen
+}
 
 // Version is the negotiated protocol version.
-func (s *Session) Version() string { return s.conn.Version() }
+func (s *Session) Version() string { return s.Conn().Version() }
 
 // request sends f and waits for its receipt, bounded by the receipt timeout.
 func (s *Session) request(ctx context.Context, f *frame.Frame) error {
 	ctx, cancel := context.WithTimeout(ctx, s.receiptTimeout)
 	defer cancel()
-	_, err := s.conn.Request(ctx, f)
+	_, err := s.Conn().Request(ctx, f)
 	var te *client.TimeoutError
 	if errors.As(err, &te) {
 		return fmt.Errorf("%w after %v (raise --receipt-timeout if the broker is slow)", err, s.receiptTimeout)
@@ -129,12 +148,12 @@ func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOpti
 	case o.Receipt && inTx:
 		// RabbitMQ answers a transactional SEND's receipt only at COMMIT,
 		// so waiting here would hang; the COMMIT's own receipt confirms it.
-		f.Header.Set(frame.Receipt, s.conn.NewID("rcpt-"))
-		return s.conn.Send(ctx, f)
+		f.Header.Set(frame.Receipt, s.Conn().NewID("rcpt-"))
+		return s.Conn().Send(ctx, f)
 	case o.Receipt:
 		return s.request(ctx, f)
 	}
-	return s.conn.Send(ctx, f)
+	return s.Conn().Send(ctx, f)
 }
 
 // Subscribe subscribes to dest with a new numeric id, as stomp.py does, and
@@ -160,17 +179,23 @@ func (s *Session) Subscribe(ctx context.Context, dest, ack string, headers [][2]
 	s.subs = append(s.subs, sub)
 	s.mu.Unlock()
 
-	f := frame.New(frame.SUBSCRIBE, frame.Destination, dest, frame.Id, sub.ID, frame.Ack, ack)
-	for _, h := range headers {
-		if h[0] != frame.Destination && h[0] != frame.Id && h[0] != frame.Ack {
-			f.Header.Add(h[0], h[1])
-		}
-	}
-	if err := s.request(ctx, f); err != nil {
+	if err := s.request(ctx, sub.frame()); err != nil {
 		s.forget(sub)
 		return nil, err
 	}
 	return sub, nil
+}
+
+// frame is the SUBSCRIBE for sub; the user's headers cannot override the
+// ones that identify it.
+func (sub *Subscription) frame() *frame.Frame {
+	f := frame.New(frame.SUBSCRIBE, frame.Destination, sub.Destination, frame.Id, sub.ID, frame.Ack, sub.Ack)
+	for _, h := range sub.Headers {
+		if h[0] != frame.Destination && h[0] != frame.Id && h[0] != frame.Ack {
+			f.Header.Add(h[0], h[1])
+		}
+	}
+	return f
 }
 
 func (s *Session) forget(sub *Subscription) {
@@ -252,7 +277,8 @@ func (s *Session) Observe(f *frame.Frame) *Pending {
 		return nil
 	}
 	s.seq++
-	p := &Pending{MessageID: f.Header.Get(frame.MessageId), AckID: f.Header.Get(frame.Ack), Subscription: subID, seq: s.seq}
+	p := &Pending{MessageID: f.Header.Get(frame.MessageId), AckID: f.Header.Get(frame.Ack), Subscription: subID, seq: s.seq,
+		gen: s.generation()}
 	if len(s.pending) < maxPending {
 		s.pending[p.MessageID] = p
 	}
@@ -296,15 +322,16 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 			return p, nil
 		}
 	}
-	switch s.conn.Version() {
+	gen := s.generation()
+	switch s.Version() {
 	case "1.2":
-		return &Pending{MessageID: id, AckID: id, Subscription: subID}, nil
+		return &Pending{MessageID: id, AckID: id, Subscription: subID, gen: gen}, nil
 	case "1.1":
 		if subID == "" {
 			return nil, usage("message %s is not awaiting ack here: give its subscription too (ack <message-id> <subscription-id>)", id)
 		}
 	}
-	return &Pending{MessageID: id, Subscription: subID}, nil
+	return &Pending{MessageID: id, Subscription: subID, gen: gen}, nil
 }
 
 // settle removes what an ACK covered: in client mode an ack is cumulative.
@@ -370,6 +397,11 @@ func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait
 	if err != nil {
 		return err
 	}
+	if p.gen != s.generation() {
+		// It came on a connection that is gone: the broker will deliver it
+		// again, and its id means nothing to the new connection.
+		return ErrStaleAck
+	}
 	f := AckFrame(s.Version(), command, p)
 	if tx := s.Transaction(); tx != "" {
 		f.Header.Set(frame.Transaction, tx)
@@ -377,7 +409,7 @@ func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait
 	if wait {
 		err = s.request(ctx, f)
 	} else {
-		err = s.conn.Send(ctx, f)
+		err = s.Conn().Send(ctx, f)
 	}
 	if err == nil {
 		s.settle(p, command == frame.ACK && s.ackMode(p.Subscription) == AckClient)
@@ -432,15 +464,17 @@ func (s *Session) End(ctx context.Context, commit bool) (string, error) {
 // Close unsubscribes from everything and disconnects, waiting (bounded by
 // ctx) for the broker to confirm it has every frame we sent.
 func (s *Session) Close(ctx context.Context) error {
-	if s.conn.Err() == nil {
+	s.closeOnce.Do(func() { close(s.closing) }) // no reconnect from now on
+	conn := s.Conn()
+	if conn.Err() == nil {
 		for _, sub := range s.Subscriptions() {
 			f := frame.New(frame.UNSUBSCRIBE, frame.Id, sub.ID, frame.Destination, sub.Destination)
-			if err := s.conn.Send(ctx, f); err != nil {
+			if err := conn.Send(ctx, f); err != nil {
 				break
 			}
 		}
 	}
-	return s.conn.Disconnect(ctx)
+	return conn.Disconnect(ctx)
 }
 
 // newUUID makes a random (version 4) UUID, the transaction id format

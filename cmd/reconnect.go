@@ -1,0 +1,54 @@
+package cmd
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stomp-cli/stomp/internal/session"
+)
+
+// reconnectFlags say what to do when the connection is lost. Persistent:
+// every mode reconnects unless told not to.
+type reconnectFlags struct {
+	enabled  bool
+	initial  time.Duration
+	max      time.Duration
+	attempts int
+}
+
+// attemptsDefault is "not given": listeners retry forever, other modes 3
+// times, as stomp.py's library does.
+const attemptsDefault = -1
+
+func (r *reconnectFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&r.enabled, "reconnect", true, "reconnect after a lost connection, resubscribing (--reconnect=false to exit instead)")
+	fs.DurationVar(&r.initial, "reconnect-delay", 100*time.Millisecond, "first wait before reconnecting; doubles each attempt")
+	fs.DurationVar(&r.max, "reconnect-max-delay", 30*time.Second, "longest wait between reconnect attempts")
+	fs.IntVar(&r.attempts, "reconnect-attempts", attemptsDefault, "give up after `N` failed attempts; 0 = never (default: never when listening, 3 otherwise)")
+}
+
+func (r *reconnectFlags) validate() error {
+	if r.initial <= 0 || r.max <= 0 || r.max < r.initial {
+		return usageErrorf("--reconnect-delay and --reconnect-max-delay must be positive, the maximum at least the first")
+	}
+	if r.attempts < attemptsDefault {
+		return usageErrorf("--reconnect-attempts must be 0 (forever) or more")
+	}
+	return nil
+}
+
+// backoff is the policy for a mode; nil when reconnecting is off.
+func (r *reconnectFlags) backoff(listening bool) *session.Backoff {
+	if !r.enabled {
+		return nil
+	}
+	attempts := r.attempts
+	if attempts == attemptsDefault {
+		attempts = 3
+		if listening {
+			attempts = 0
+		}
+	}
+	return &session.Backoff{Initial: r.initial, Max: r.max, Attempts: attempts}
+}
