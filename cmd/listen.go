@@ -165,13 +165,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			return err
 		case <-ctx.Done():
 			stop()
-			// A second Ctrl-C while we wait for the broker quits at once.
-			go func() {
-				sig := make(chan os.Signal, 1)
-				signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-				<-sig
-				os.Exit(exitSignal)
-			}()
+			exitOnSecondSignal()
 			return finish(env, r)
 		case <-r.done:
 			if r.err != nil {

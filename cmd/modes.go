@@ -98,8 +98,11 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	if errors.Is(err, shell.ErrQuit) {
 		err = nil
 	}
-	if ctx.Err() != nil && err != nil {
-		err = errInterrupted
+	if ctx.Err() != nil {
+		exitOnSecondSignal()
+		if err != nil {
+			err = errInterrupted
+		}
 	}
 	// Only a confirmed DISCONNECT proves the broker has every message.
 	ferr := finish(env, r)
@@ -110,6 +113,17 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 		return r.err
 	}
 	return ferr
+}
+
+// exitOnSecondSignal makes a second Ctrl-C or SIGTERM, while we wait for
+// the broker to confirm the disconnect, exit at once.
+func exitOnSecondSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		os.Exit(exitSignal)
+	}()
 }
 
 // shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open
@@ -154,7 +168,23 @@ func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal)
 			mu.Unlock()
 		}
 	}()
-	err := shell.Run(ctx, t, env, shell.Options{
+	// SIGTERM or SIGHUP (the terminal went away) leave like quit does:
+	// unsubscribe and disconnect with a receipt.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(term)
+	go func() {
+		select {
+		case <-term:
+			stopRun()
+			t.Interrupt() // unblocks the line being read
+			exitOnSecondSignal()
+		case <-runCtx.Done():
+		}
+	}()
+	err := shell.Run(runCtx, t, env, shell.Options{
 		CommandContext: func(ctx context.Context) (context.Context, context.CancelFunc) {
 			c, cancel := context.WithCancel(ctx)
 			mu.Lock()
@@ -167,9 +197,13 @@ func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal)
 				cancel()
 			}
 		},
-		OnInterrupt: func() { env.Out.Print("(type quit or press Ctrl-D to leave)\n") },
+		OnInterrupt: func() {
+			if runCtx.Err() == nil {
+				env.Out.Print("(type quit or press Ctrl-D to leave)\n")
+			}
+		},
 	})
-	if errors.Is(err, shell.ErrQuit) {
+	if errors.Is(err, shell.ErrQuit) || runCtx.Err() != nil {
 		err = nil
 	}
 	ferr := finish(env, r)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,8 @@ type Terminal struct {
 	historyPath string
 	prompting   atomic.Bool // inside ReadLine: a prompt is (or is about to be) on screen
 	prompt      func() string
+	closeOnce   sync.Once
+	stdin       *interruptibleStdin
 }
 
 // TerminalConfig configures the interactive reader.
@@ -29,9 +32,9 @@ type TerminalConfig struct {
 	Prompt      func() string
 	HistoryPath string // "" keeps no history
 	Completer   readline.AutoCompleter
-	Stdin       io.ReadCloser // nil = os.Stdin
-	Stdout      io.Writer     // nil = os.Stdout
-	Stderr      io.Writer     // nil = os.Stderr
+	Stdin       io.Reader // nil = os.Stdin
+	Stdout      io.Writer // nil = os.Stdout
+	Stderr      io.Writer // nil = os.Stderr
 }
 
 // historyLimit bounds the history file.
@@ -39,6 +42,10 @@ const historyLimit = 1000
 
 // NewTerminal starts line editing on the terminal.
 func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	stdin := newInterruptibleStdin(cfg.Stdin)
 	rc := &readline.Config{
 		Prompt:                 cfg.Prompt(),
 		HistoryLimit:           historyLimit,
@@ -47,7 +54,7 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 		AutoComplete:           cfg.Completer,
 		InterruptPrompt:        "^C",
 		EOFPrompt:              "quit",
-		Stdin:                  cfg.Stdin,
+		Stdin:                  stdin,
 		Stdout:                 cfg.Stdout,
 		Stderr:                 cfg.Stderr,
 	}
@@ -63,7 +70,7 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 	if rc.HistoryFile != "" {
 		_ = os.Chmod(rc.HistoryFile, 0o600)
 	}
-	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt}, nil
+	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin}, nil
 }
 
 // secretLine matches lines that must never reach the history file.
@@ -119,8 +126,67 @@ func (a *aboveprompt) Write(b []byte) (int, error) {
 	return a.w.Write(b)
 }
 
-// Close restores the terminal.
-func (t *Terminal) Close() error { return t.rl.Close() }
+// Interrupt makes a ReadLine in progress return ErrInterrupted, as if the
+// user pressed Ctrl-C. (readline's Close and WriteStdin both wait for the
+// next key press, so the input itself is made interruptible.)
+func (t *Terminal) Interrupt() {
+	select {
+	case t.stdin.interrupt <- struct{}{}:
+	default:
+	}
+}
+
+// interruptibleStdin feeds readline from standard input, or a Ctrl-C byte
+// when interrupted.
+type interruptibleStdin struct {
+	data      chan []byte
+	interrupt chan struct{}
+	pending   []byte
+}
+
+func newInterruptibleStdin(r io.Reader) *interruptibleStdin {
+	in := &interruptibleStdin{data: make(chan []byte), interrupt: make(chan struct{}, 1)}
+	go func() { // lives as long as standard input: it is the process's
+		defer close(in.data)
+		for {
+			buf := make([]byte, 1024)
+			n, err := r.Read(buf)
+			if n > 0 {
+				in.data <- buf[:n]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return in
+}
+
+func (in *interruptibleStdin) Read(p []byte) (int, error) {
+	if len(in.pending) == 0 {
+		select {
+		case b, ok := <-in.data:
+			if !ok {
+				return 0, io.EOF
+			}
+			in.pending = b
+		case <-in.interrupt:
+			return copy(p, []byte{3}), nil
+		}
+	}
+	n := copy(p, in.pending)
+	in.pending = in.pending[n:]
+	return n, nil
+}
+
+func (in *interruptibleStdin) Close() error { return nil }
+
+// Close restores the terminal. It may be called more than once.
+func (t *Terminal) Close() error {
+	var err error
+	t.closeOnce.Do(func() { err = t.rl.Close() })
+	return err
+}
 
 // HistoryPath is where history is kept: $XDG_STATE_HOME/stomp/history,
 // else ~/.local/state/stomp/history; "" when no home is known.

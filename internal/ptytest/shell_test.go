@@ -457,3 +457,27 @@ func TestPromptShowsWhereYouAre(t *testing.T) {
 	})
 	tm.WaitContains("connection lost")
 }
+
+// TestSIGTERMLeavesCleanly: SIGTERM at the prompt, with a half-typed line,
+// leaves like quit (DISCONNECT with its receipt) and exits 0; the typed line
+// is not sent.
+func TestSIGTERMLeavesCleanly(t *testing.T) {
+	tm := Start(t, NewEnv(t), "--embedded", "-V")
+	tm.WaitPrompt("")
+	tm.Type("send /queue/a not-sent")
+	tm.WaitPrompt("send /queue/a not-sent")
+	pid := strings.TrimSpace(tm.tmux("display-message", "-p", "#{pane_pid}"))
+	if err := exec.Command("pkill", "-TERM", "-x", "-P", pid, "stomp").Run(); err != nil {
+		t.Fatalf("pkill: %v", err)
+	}
+	if code := tm.Exited(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM, want 0\n%s", code, tm.Dump())
+	}
+	all := tm.All()
+	if !strings.Contains(all, "Sending DISCONNECT") || !strings.Contains(all, "RECEIPT") {
+		t.Fatalf("no clean disconnect:\n%s", all)
+	}
+	if strings.Contains(all, "Sending SEND") {
+		t.Fatalf("the half-typed line was sent:\n%s", all)
+	}
+}
