@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -50,6 +52,11 @@ func Dial(ctx context.Context, e Endpoint, timeout time.Duration, opts Options) 
 		nc = tc
 	}
 	c, err := Connect(ctx, nc, opts)
+	if err != nil && e.TLS != nil && isCertAlert(err) {
+		// Under TLS 1.3 the broker checks our certificate after the
+		// handshake: its verdict arrives as the answer to CONNECT.
+		return nil, &DialError{Addr: e.Addr(), Cause: err, TLS: true}
+	}
 	if err != nil && e.TLS == nil {
 		var lost *ConnectionLostError
 		if errors.As(err, &lost) {
@@ -80,6 +87,8 @@ func (e *DialError) Error() string {
 		return fmt.Sprintf("cannot resolve broker host %q: %v (check -H)", dnsErr.Name, dnsErr.Err)
 	case errors.Is(e.Cause, syscall.ECONNREFUSED):
 		return fmt.Sprintf("cannot connect to %s: connection refused (is the broker running? check -H and -P)", e.Addr)
+	case e.TLS && (errors.Is(e.Cause, context.DeadlineExceeded) || isTimeout(e.Cause)):
+		return fmt.Sprintf("TLS to %s: no TLS answer from the broker in time (is this its TLS port? drop --ssl or use the TLS port, often 61614)", e.Addr)
 	case errors.Is(e.Cause, context.DeadlineExceeded) || isTimeout(e.Cause):
 		return fmt.Sprintf("cannot connect to %s: timed out (check -H, -P and firewalls)", e.Addr)
 	case errors.As(e.Cause, &unknownCA):
@@ -90,11 +99,22 @@ func (e *DialError) Error() string {
 		return fmt.Sprintf("TLS to %s: certificate has expired or is not yet valid (%v)", e.Addr, invalid.Detail)
 	case errors.As(e.Cause, &recordErr):
 		return fmt.Sprintf("TLS to %s: the broker does not speak TLS on this port (drop --ssl or use the TLS port)", e.Addr)
+	case e.TLS && (errors.Is(e.Cause, io.EOF) || errors.Is(e.Cause, syscall.ECONNRESET)):
+		return fmt.Sprintf("TLS to %s: the broker hung up during the TLS handshake (is this its TLS port? drop --ssl or use the TLS port, often 61614)", e.Addr)
+	case e.TLS && isCertAlert(e.Cause):
+		return fmt.Sprintf("TLS to %s: the broker refused our client certificate or wants one: %v (check --ssl-cert-file and --ssl-key-file)", e.Addr, e.Cause)
 	case e.TLS:
 		return fmt.Sprintf("TLS to %s: %v", e.Addr, e.Cause)
 	default:
 		return fmt.Sprintf("cannot connect to %s: %v", e.Addr, e.Cause)
 	}
+}
+
+// isCertAlert reports a TLS alert about our client certificate.
+func isCertAlert(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "tls: certificate required") || strings.Contains(s, "tls: bad certificate") ||
+		strings.Contains(s, "tls: unknown certificate authority") || strings.Contains(s, "tls: expired certificate")
 }
 
 func isTimeout(err error) bool {
