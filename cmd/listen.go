@@ -19,12 +19,14 @@ import (
 
 // listenOpts are what -L and `stomp listen` share.
 type listenOpts struct {
-	dests   []string
-	ack     string
-	count   int           // stop after this many messages (0 = never)
-	idle    time.Duration // stop when no message came for this long (0 = never)
-	headers [][2]string   // extra SUBSCRIBE headers (selector, ...)
-	browse  bool
+	dests       []string
+	ack         string
+	count       int           // stop after this many messages (0 = never)
+	idle        time.Duration // stop when no message came for this long (0 = never)
+	headers     [][2]string   // extra SUBSCRIBE headers (selector, ...)
+	browse      bool
+	exec        string // run this for each message instead of printing it
+	concurrency int
 }
 
 // countTimeoutError ends a listen whose --timeout passed before --count
@@ -44,6 +46,9 @@ func (e *countTimeoutError) Error() string {
 // or the end of the connection (exit 1). In client ack modes each message
 // is acked only after it has been written out, so nothing acked is lost.
 func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
+	if lo.exec != "" {
+		return runExec(ctx, env, lo)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if lo.browse {

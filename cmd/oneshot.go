@@ -65,27 +65,31 @@ func newSendCommand(o *options, stdio IO) *cobra.Command {
 		headers             []string
 		contentType, file   string
 		persistent, receipt bool
-		lines               bool
+		lines, jsonl        bool
+		to                  string
 		count               int
 		rate                string
 	)
 	c := &cobra.Command{
-		Use:   "send DEST [BODY]",
+		Use:   "send DEST [BODY] | send --jsonl [--to DEST]",
 		Short: "Send messages, and exit once the broker has them all",
 		Long: `send sends a message to DEST and exits 0 once the broker has confirmed it
 (its receipt for DISCONNECT, or for each message with --receipt).
 
 The body is BODY; standard input when BODY is absent or "-"; the file given
 with --file (binary safe); or, with --lines, each line of standard input as
-its own message, streamed in constant memory. A BODY containing {{ is a Go
+its own message, streamed in constant memory; or, with --jsonl, whole messages
+as JSON lines (what listen --format json writes: headers kept, except those
+the broker sets such as message-id). A BODY containing {{ is a Go
 template: {{.Count}} is the message's number from 1, {{.Time}} the time it is
 sent and {{.ID}} a random id.`,
 		Example: `  stomp send /queue/a hello
   echo hello | stomp send /queue/a
   stomp send /queue/a --count 100 --rate 10 'message {{.Count}} at {{.Time}}'
   seq 100000 | stomp send /queue/b --lines
+  stomp listen /queue/a --format json --count 10 | stomp send --jsonl --to /queue/b
   stomp send /queue/files --file report.pdf --content-type application/pdf`,
-		Args: rangeArgs(1, 2),
+		Args: rangeArgs(0, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			hs, err := parseHeaders(headers)
 			if err != nil {
@@ -108,14 +112,24 @@ sent and {{.ID}} a random id.`,
 			if len(args) == 2 {
 				bodyArg = args[1]
 			}
+			if jsonl {
+				if len(args) > 0 {
+					return usageErrorf("--jsonl reads whole messages from standard input: give no DEST or BODY (use --to to redirect them)")
+				}
+				args = []string{to}
+			} else if len(args) == 0 {
+				return usageErrorf("send: expecting send DEST [BODY] (see stomp send --help)")
+			} else if to != "" {
+				return usageErrorf("--to applies to --jsonl only")
+			}
 			sources := 0
-			for _, set := range []bool{bodyArg != "" && bodyArg != "-", file != "", lines} {
+			for _, set := range []bool{bodyArg != "" && bodyArg != "-", file != "", lines, jsonl} {
 				if set {
 					sources++
 				}
 			}
 			if sources > 1 {
-				return usageErrorf("give the body one way: BODY, --file or --lines")
+				return usageErrorf("give the body one way: BODY, --file, --lines or --jsonl")
 			}
 			if lines && count != 1 {
 				return usageErrorf("--count does not apply to --lines (each line is one message)")
@@ -127,6 +141,8 @@ sent and {{.ID}} a random id.`,
 				r := startReceiver(env, receiveHooks{})
 				var err error
 				switch {
+				case jsonl:
+					err = sendJSONL(ctx, env, to, stdio.In, opts, perSecond)
 				case lines:
 					err = sendLines(ctx, env, args[0], stdio.In, opts, perSecond)
 				default:
@@ -159,6 +175,8 @@ sent and {{.ID}} a random id.`,
 	fs.StringVar(&rate, "rate", "", "at most `R` messages per second, e.g. 100 or 100/s")
 	fs.BoolVar(&lines, "lines", false, "send each line of standard input as one message")
 	fs.StringVar(&file, "file", "", "read the body from `PATH` (binary safe)")
+	fs.BoolVar(&jsonl, "jsonl", false, "send the messages read from standard input as JSON lines (what listen --format json writes), with their headers")
+	fs.StringVar(&to, "to", "", "with --jsonl: send every message to `DEST` instead of its own destination")
 	return c
 }
 
@@ -320,7 +338,8 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 		Example: `  stomp listen /queue/a /topic/news
   stomp listen /queue/a --count 10 --format json | jq .body
   stomp listen /queue/work --ack client-individual --format raw > work.txt
-  stomp listen /queue/a --browse    # ActiveMQ: show without consuming`,
+  stomp listen /queue/a --browse    # ActiveMQ: show without consuming
+  stomp listen /queue/jobs --exec ./handle.sh --concurrency 4`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("listen: give at least one destination (see stomp listen --help)")
@@ -351,6 +370,8 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 	fs.StringVar(&selector, "selector", "", "a JMS selector, e.g. \"type = 'order'\" (ActiveMQ)")
 	fs.StringArrayVar(&headers, "header", nil, "add a SUBSCRIBE header `key=value` (repeatable)")
 	fs.BoolVar(&lo.browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
+	fs.StringVar(&lo.exec, "exec", "", "run shell `command` for each message (body on stdin, headers in STOMP_HEADER_*); ack if it exits 0, nack otherwise")
+	fs.IntVar(&lo.concurrency, "concurrency", 1, "with --exec: run up to `N` commands at once")
 	return c
 }
 
@@ -362,6 +383,12 @@ func validateListen(lo listenOpts) error {
 	}
 	if lo.count < 0 || lo.idle < 0 {
 		return usageErrorf("--count and --timeout cannot be negative")
+	}
+	if lo.concurrency < 1 {
+		return usageErrorf("--concurrency must be at least 1")
+	}
+	if lo.exec != "" && (lo.browse || lo.ack != session.AckAuto || lo.idle > 0) {
+		return usageErrorf("--exec acks each message itself: it cannot be combined with --ack, --browse or --timeout")
 	}
 	return nil
 }
