@@ -51,3 +51,7 @@ release-check: ## check go install, the man pages and .goreleaser.yaml; build a 
 .PHONY: bench
 bench: build ## compare stomp with stomp.py and go-stomp on RabbitMQ, ActiveMQ and the embedded broker, write BENCHMARKS.md (minutes; not in test)
 	$(GO) run ./scripts/bench -stomp ./$(BIN) -out BENCHMARKS.md $(BENCH_FLAGS)
+
+test-faults: ## kill -9 / freeze the real brokers under a running stomp (stops them; run after the other tests)
+	scripts/ci-brokers.sh start
+	eval "$$(scripts/ci-brokers.sh env)" && STOMP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m ./internal/faults/
