@@ -14,6 +14,7 @@ func allSpecs(t *Table) []*Spec {
 	all = append(all, receiveSpecs()...)
 	all = append(all, txSpecs()...)
 	all = append(all, sessionSpecs(t)...)
+	all = append(all, rawSpecs()...)
 	return append(all, scriptSpecs()...)
 }
 
