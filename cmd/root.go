@@ -124,7 +124,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	o.out.register(root.PersistentFlags())
 	o.reconnect.register(root.PersistentFlags())
 	o.register(root.Flags())
-	root.AddCommand(newServeCommand(stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
+	root.AddCommand(newServeCommand(stdio), newDoctorCommand(o, stdio), newRawCommand(o, stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
 		newRequestCommand(o, stdio), newReplyCommand(o, stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")

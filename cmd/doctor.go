@@ -1,0 +1,102 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/go-stomp/stomp/v3/frame"
+	"github.com/spf13/cobra"
+
+	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/doctor"
+	"github.com/stomp-cli/stomp/internal/render"
+)
+
+func newDoctorCommand(o *options, stdio IO) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "doctor",
+		Short: "Probe the broker and show what it supports",
+		Long: `doctor connects and probes the broker, then prints a table of what it does:
+the STOMP versions it accepts (each offered alone), the heart-beats it answers
+to an offer of 10000,10000, receipts, what NACK does (requeue, dead-letter or
+drop), whether ABORT undoes an ACK, browsing (browser:true), selectors, replies
+through /temp-queue/ (with or without SUBSCRIBE), which destination prefixes
+work and whether they behave as queues or topics, which CONNECT host headers it
+accepts, and the largest SEND body it takes (searched up to 64 MiB, for a few
+seconds, on a topic nobody listens to).
+
+Every probe uses its own connections and uniquely named destinations and
+consumes what it sent. With -V every probe frame is shown on standard error.
+Exit status: 0 when the broker could be reached (whatever it supports), 1 when
+not.`,
+		Example: `  stomp doctor
+  stomp doctor -H rabbit.example.com -U guest -W guest
+  stomp doctor --json | jq -r '.results[] | "\(.id)\t\(.result)"'`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDoctor(ctx, o.conn, stdio, asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}
+
+func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool) error {
+	if cf.embedded {
+		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
+		if err != nil {
+			return fmt.Errorf("cannot start the embedded broker: %w", err)
+		}
+		defer b.Close()
+		host, port, _ := net.SplitHostPort(b.Addr())
+		cf.host, cf.port = host, port
+		cf.portNum, _ = strconv.Atoi(port)
+		cf.tlsConfig, cf.wsPath = nil, ""
+	}
+	cfg := doctor.Config{
+		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
+			return client.Dial(ctx, cf.endpoint(), cf.connectTimeout, opts)
+		},
+		Options: cf.clientOptions(),
+		Address: cf.describe(),
+		Host:    cf.host,
+	}
+	if cf.verbose {
+		theme := render.NewTheme(cf.colorOK && isTerminal(stdio.Err))
+		var mu sync.Mutex
+		cfg.Trace = func(d client.Direction, f *frame.Frame) {
+			var buf bytes.Buffer
+			render.Frame(&buf, f, d == client.Out, theme)
+			mu.Lock()
+			defer mu.Unlock()
+			_, _ = stdio.Err.Write(buf.Bytes())
+		}
+	}
+	rep, err := doctor.Run(ctx, cfg)
+	if err != nil {
+		var ce *doctor.ConnectError
+		if errors.As(err, &ce) {
+			return cf.connectError(ce.Err)
+		}
+		return err
+	}
+	if asJSON {
+		return rep.WriteJSON(stdio.Out)
+	}
+	return rep.WriteTable(stdio.Out)
+}
