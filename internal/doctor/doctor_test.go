@@ -187,3 +187,24 @@ func TestDoctorCannotConnect(t *testing.T) {
 		t.Fatalf("err = %v, want a ConnectError", err)
 	}
 }
+
+// TestDoctorPinned10: with the user's -S 1.0 the probes that need 1.1 say
+// so instead of failing.
+func TestDoctorPinned10(t *testing.T) {
+	t.Parallel()
+	cfg := config(testbroker.Embedded(t))
+	cfg.Options.Versions = []string{"1.0"}
+	cfg.Skip = []string{"max-frame", "host", "versions"}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Version != "1.0" {
+		t.Errorf("version %q, want 1.0", rep.Version)
+	}
+	for id, want := range map[string]string{"heart-beats": "n/a", "nack": "n/a", "tx-ack": "redelivered", "receipts": "yes"} {
+		if r, _ := rep.Get(id); r.Result != want {
+			t.Errorf("%s: %q (%s), want %q", id, r.Result, r.Detail, want)
+		}
+	}
+}

@@ -20,6 +20,11 @@ func (d *Doctor) isActiveMQ() bool { return strings.HasPrefix(d.server, "ActiveM
 func heartBeats(c *client.Conn, offer time.Duration) Result {
 	r := Result{ID: "heart-beats", Feature: "heart-beats"}
 	off := strconv.FormatInt(offer.Milliseconds(), 10)
+	if c.Version() == "1.0" {
+		r.Result = "n/a"
+		r.Detail = "heart-beats need STOMP 1.1 (connected with 1.0: nothing offered)"
+		return r
+	}
 	v, ok := c.Connected().Header.Contains(frame.HeartBeat)
 	if !ok {
 		r.Result = "none"
