@@ -22,7 +22,10 @@ import (
 )
 
 func newDoctorCommand(o *options, stdio IO) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON     bool
+		frameLimit int
+	)
 	c := &cobra.Command{
 		Use:   "doctor",
 		Short: "Probe the broker and show what it supports",
@@ -32,8 +35,8 @@ to an offer of 10000,10000, receipts, what NACK does (requeue, dead-letter or
 drop), whether ABORT undoes an ACK, browsing (browser:true), selectors, replies
 through /temp-queue/ (with or without SUBSCRIBE), which destination prefixes
 work and whether they behave as queues or topics, which CONNECT host headers it
-accepts, and the largest SEND body it takes (searched up to 64 MiB, for a few
-seconds, on a topic nobody listens to).
+accepts, and the largest SEND body it takes (searched up to --frame-limit, for
+a few seconds, on a topic nobody listens to).
 
 Every probe uses its own connections and uniquely named destinations and
 consumes what it sent. With -V every probe frame is shown on standard error.
@@ -49,14 +52,18 @@ not.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDoctor(ctx, o.conn, stdio, asJSON)
+			if frameLimit < 0 {
+				return usageErrorf("--frame-limit cannot be negative")
+			}
+			return runDoctor(ctx, o.conn, stdio, asJSON, frameLimit)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	c.Flags().IntVar(&frameLimit, "frame-limit", 64<<20, "the largest SEND body, in `bytes`, the frame size search tries (0 skips it)")
 	return c
 }
 
-func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool) error {
+func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int) error {
 	if cf.embedded {
 		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
 		if err != nil {
@@ -72,9 +79,13 @@ func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool) error 
 		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
 			return client.Dial(ctx, cf.endpoint(), cf.connectTimeout, opts)
 		},
-		Options: cf.clientOptions(),
-		Address: cf.describe(),
-		Host:    cf.host,
+		Options:  cf.clientOptions(),
+		Address:  cf.describe(),
+		Host:     cf.host,
+		MaxFrame: frameLimit,
+	}
+	if frameLimit == 0 {
+		cfg.Skip = []string{"max-frame"}
 	}
 	if cf.verbose {
 		theme := render.NewTheme(cf.colorOK && isTerminal(stdio.Err))
