@@ -125,7 +125,8 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	o.reconnect.register(root.PersistentFlags())
 	o.register(root.Flags())
 	root.AddCommand(newServeCommand(stdio), newDoctorCommand(o, stdio), newRawCommand(o, stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
-		newRequestCommand(o, stdio), newReplyCommand(o, stdio))
+		newRequestCommand(o, stdio), newReplyCommand(o, stdio), newShovelCommand(o, stdio),
+		newBenchCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
 	registerCompletions(root)
