@@ -59,7 +59,8 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		if o.noHistory {
 			hist = ""
 		}
-		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer})
+		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer,
+			Secrets: []string{o.conn.password}})
 		if err != nil {
 			return fmt.Errorf("cannot start the interactive shell: %w", err)
 		}

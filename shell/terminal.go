@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ type Terminal struct {
 	prompt      func() string
 	closeOnce   sync.Once
 	stdin       *interruptibleStdin
+	secrets     []string
 }
 
 // TerminalConfig configures the interactive reader.
@@ -31,10 +33,13 @@ type TerminalConfig struct {
 	// where the user is (host, protocol, transaction, connection state).
 	Prompt      func() string
 	HistoryPath string // "" keeps no history
-	Completer   readline.AutoCompleter
-	Stdin       io.Reader // nil = os.Stdin
-	Stdout      io.Writer // nil = os.Stdout
-	Stderr      io.Writer // nil = os.Stderr
+	// Secrets (the password in use) never reach the history file either,
+	// whatever the line around them says.
+	Secrets   []string
+	Completer readline.AutoCompleter
+	Stdin     io.Reader // nil = os.Stdin
+	Stdout    io.Writer // nil = os.Stdout
+	Stderr    io.Writer // nil = os.Stderr
 }
 
 // historyLimit bounds the history file.
@@ -70,7 +75,19 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 	if rc.HistoryFile != "" {
 		_ = os.Chmod(rc.HistoryFile, 0o600)
 	}
-	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin}, nil
+	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets}, nil
+}
+
+func (t *Terminal) secret(line string) bool {
+	if secretLine.MatchString(line) {
+		return true
+	}
+	for _, s := range t.secrets {
+		if s != "" && strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretLine matches lines that must never reach the history file.
@@ -89,7 +106,7 @@ func (t *Terminal) ReadLine() (string, error) {
 	case err != nil:
 		return "", err
 	}
-	if line != "" && t.historyPath != "" && !secretLine.MatchString(line) {
+	if line != "" && t.historyPath != "" && !t.secret(line) {
 		_ = t.rl.SaveHistory(line)
 	}
 	return line, nil

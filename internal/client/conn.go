@@ -370,6 +370,7 @@ func (c *Conn) trace(d Direction, f *frame.Frame) {
 func (c *Conn) readLoop(r *wire.Reader) {
 	defer c.wg.Done()
 	defer close(c.incoming)
+	afterFrame := false
 	for {
 		if c.readGrace > 0 {
 			if d, ok := c.nc.(interface{ SetReadDeadline(time.Time) error }); ok {
@@ -393,9 +394,15 @@ func (c *Conn) readLoop(r *wire.Reader) {
 			return
 		}
 		if f == nil {
-			c.beatsIn.Add(1)
+			// Brokers (RabbitMQ) may end every frame with an EOL: only an
+			// EOL that does not follow a frame is a heart-beat.
+			if !afterFrame {
+				c.beatsIn.Add(1)
+			}
+			afterFrame = false
 			continue
 		}
+		afterFrame = true
 		c.framesIn.Add(1)
 		c.trace(In, f)
 		if !c.dispatch(f) {

@@ -481,3 +481,31 @@ func TestSIGTERMLeavesCleanly(t *testing.T) {
 		t.Fatalf("the half-typed line was sent:\n%s", all)
 	}
 }
+
+// TestPasswordNeverInHistory: a line that contains the password in use is
+// kept out of the history file even when nothing else marks it as secret.
+func TestPasswordNeverInHistory(t *testing.T) {
+	b, err := broker.Start(broker.Config{Login: "alice", Passcode: "Zq7-hunter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	host, port, _ := strings.Cut(b.Addr(), ":")
+	env := NewEnv(t)
+	tm := Start(t, env, "-H", host, "-P", port, "-U", "alice", "-W", "Zq7-hunter")
+	tm.WaitPrompt("")
+	tm.Line("echo Zq7-hunter")
+	tm.Line("echo kept")
+	tm.WaitContains("kept")
+	tm.Line("quit")
+	if code := tm.Exited(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	hist, err := os.ReadFile(env.HistoryFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(hist), "Zq7-hunter") || !strings.Contains(string(hist), "echo kept") {
+		t.Fatalf("history file:\n%s", hist)
+	}
+}
