@@ -36,4 +36,3 @@ func run(m *testing.M) int {
 	tmuxBin, _ = exec.LookPath("tmux")
 	return m.Run()
 }
-
