@@ -76,7 +76,19 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		arrived  = make(chan struct{}, 1)
 	)
 	end := func() { doneOnce.Do(func() { close(done) }) }
+	// Output is batched and flushed whenever no message waits, so a trickle
+	// shows at once and a flood costs one write per batch, not per message.
+	env.Out.Buffer()
 	ack := func(p *session.Pending) {
+		// Nothing is acked before it is written out.
+		if err := env.Out.Flush(); err != nil {
+			mu.Lock()
+			if ackErr == nil {
+				ackErr = fmt.Errorf("writing output: %w", err)
+			}
+			mu.Unlock()
+			return
+		}
 		// A stale ack (the message came before a reconnect) is fine: the
 		// broker redelivers that message.
 		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
@@ -123,6 +135,9 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			seen++
 			n := seen
 			mu.Unlock()
+			if len(env.Session.Conn().Incoming()) == 0 {
+				_ = env.Out.Flush() // nothing else waiting: show it now
+			}
 			if batchAck && (n%100 == 0 || n == lo.count) {
 				flushAcks()
 			}
@@ -143,6 +158,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		}
 		env.Out.Info(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
 	}
+	_ = env.Out.Flush()
 	var idle <-chan time.Time
 	var timer *time.Timer
 	if lo.idle > 0 {

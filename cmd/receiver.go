@@ -132,6 +132,9 @@ func finish(env *commands.Env, r *receiver) error {
 	defer cancel()
 	err := env.Session.Close(ctx)
 	<-r.done
+	if ferr := env.Out.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("writing output: %w", ferr)
+	}
 	if err != nil && !errors.Is(err, client.ErrClosed) {
 		return fmt.Errorf("disconnect not confirmed by the broker: %w", err)
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -21,6 +22,7 @@ import (
 type Printer struct {
 	mu        sync.Mutex
 	out       io.Writer
+	buffered  *bufio.Writer // when set, standard output goes through it
 	err       io.Writer
 	infoToErr bool
 	Theme     *render.Theme
@@ -38,18 +40,44 @@ func NewPrinter(out, errOut io.Writer, theme *render.Theme) *Printer {
 	return &Printer{out: out, err: errOut, Theme: theme}
 }
 
+// stdout is where standard output goes now; p.mu is held.
+func (p *Printer) stdout() io.Writer {
+	if p.buffered != nil {
+		return p.buffered
+	}
+	return p.out
+}
+
+// Buffer batches standard output (listen mode into a file or pipe): the
+// caller flushes when no message is waiting and before every ack.
+func (p *Printer) Buffer() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buffered = bufio.NewWriterSize(p.out, 64*1024)
+}
+
+// Flush writes out what Buffer held back.
+func (p *Printer) Flush() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buffered == nil {
+		return nil
+	}
+	return p.buffered.Flush()
+}
+
 // Print writes s to standard output.
 func (p *Printer) Print(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.out, s)
+	_, _ = io.WriteString(p.stdout(), s)
 }
 
 // Write writes b to standard output in one piece.
 func (p *Printer) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.out.Write(b)
+	return p.stdout().Write(b)
 }
 
 // Info writes a status line ("Subscribing to ...") to standard output,
@@ -58,7 +86,7 @@ func (p *Printer) Write(b []byte) (int, error) {
 func (p *Printer) Info(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	w := p.out
+	w := p.stdout()
 	if p.infoToErr {
 		w = p.err
 	}
@@ -104,7 +132,7 @@ type Env struct {
 // NewEnv ties a session to its output.
 func NewEnv(out *Printer, sess *session.Session, style render.Style, version string) *Env {
 	return &Env{Out: out, Session: sess, Stats: &stats.Recorder{}, Style: style, ClientVersion: version,
-		SaveDir: ".", Now: time.Now, table: NewTable(), shownCh: make(chan struct{})}
+		SaveDir: ".", Now: time.Now, table: NewTable()}
 }
 
 // Shown is called after a message has been written out; `wait` counts them.
@@ -112,8 +140,10 @@ func (e *Env) Shown() {
 	e.shownMu.Lock()
 	defer e.shownMu.Unlock()
 	e.shown++
-	close(e.shownCh)
-	e.shownCh = make(chan struct{})
+	if e.shownCh != nil { // someone waits: wake them
+		close(e.shownCh)
+		e.shownCh = nil
+	}
 }
 
 // ShownCount is how many messages have been written out, and a channel
@@ -121,6 +151,9 @@ func (e *Env) Shown() {
 func (e *Env) ShownCount() (uint64, <-chan struct{}) {
 	e.shownMu.Lock()
 	defer e.shownMu.Unlock()
+	if e.shownCh == nil {
+		e.shownCh = make(chan struct{})
+	}
 	return e.shown, e.shownCh
 }
 
@@ -139,15 +172,20 @@ func (e *Env) Counts() stats.Counts {
 	}
 }
 
+// bufPool recycles rendering buffers: one per message adds up.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // Show renders one frame that arrived from the broker, saving a sendfile
 // attachment first. It returns after the output is written, so a caller may
 // ack the message safely afterwards.
 func (e *Env) Show(f *frame.Frame) {
-	var buf bytes.Buffer
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
 	switch f.Command {
 	case frame.MESSAGE:
 		if !e.Format.Text() {
-			if err := e.Format.Write(&buf, f, e.Now()); err != nil {
+			if err := e.Format.Write(buf, f, e.Now()); err != nil {
 				e.Out.Error(err.Error())
 				return
 			}
@@ -164,12 +202,12 @@ func (e *Env) Show(f *frame.Frame) {
 				body = []byte("Saved file: " + saved)
 			}
 		}
-		render.Message(&buf, f, body, e.Style, e.Out.Theme)
+		render.Message(buf, f, body, e.Style, e.Out.Theme)
 		_, _ = e.Out.Write(buf.Bytes())
 		e.Shown()
 	case frame.ERROR:
 		if e.Style.Verbose {
-			render.Frame(&buf, f, false, e.Out.Theme)
+			render.Frame(buf, f, false, e.Out.Theme)
 			_, _ = e.Out.Write(buf.Bytes())
 		}
 		e.Out.Error(render.BrokerError(f))

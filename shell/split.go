@@ -18,18 +18,27 @@ func Split(line string) []string {
 		if i >= len(line) {
 			return words
 		}
-		var w strings.Builder
 		if q := line[i]; q == '"' || q == '\'' {
 			if end, ok := closingQuote(line, i+1, q); ok {
+				var w strings.Builder
 				unquote(&w, line[i+1:end], q)
 				i = end + 1
+				start := i
+				for i < len(line) && !isSpace(line[i]) {
+					i++
+				}
+				w.WriteString(line[start:i])
+				words = append(words, w.String())
+				continue
 			}
 		}
+		// An unquoted word is a slice of the line: no copy (scripts of
+		// 100,000 sends spend their time here otherwise).
+		start := i
 		for i < len(line) && !isSpace(line[i]) {
-			w.WriteByte(line[i])
 			i++
 		}
-		words = append(words, w.String())
+		words = append(words, line[start:i])
 	}
 }
 

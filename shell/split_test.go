@@ -40,3 +40,10 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSplit(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Split("send /queue/bench a hundred byte message body of plain words as a script would send it, quickly")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -477,7 +478,12 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 				fail(err)
 				return
 			}
-			// Batch: flush the socket only when no other frame is queued.
+			// Batch: flush the socket only when no other frame is queued;
+			// yield once first, so a sender that is about to queue the
+			// next frame can (one write per batch, not per message).
+			if len(c.out) == 0 {
+				runtime.Gosched()
+			}
 			if len(c.out) == 0 {
 				if err := bw.Flush(); err != nil {
 					fail(err)

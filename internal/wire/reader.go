@@ -28,8 +28,9 @@ var ErrMalformed = errors.New("malformed frame")
 
 // Reader reads frames from a stream.
 type Reader struct {
-	br  *bufio.Reader
-	max int // bytes of command, headers and body; 0 = no limit
+	br      *bufio.Reader
+	max     int      // bytes of command, headers and body; 0 = no limit
+	scratch []string // header keys and values of the frame being read
 }
 
 // NewReader reads from r, refusing frames over max bytes (0 = no limit).
@@ -47,10 +48,11 @@ func (r *Reader) Read() (*frame.Frame, error) {
 	if len(line) == 0 {
 		return nil, nil
 	}
-	f := frame.New(string(line))
-	if !validCommand(f.Command) {
-		return nil, fmt.Errorf("%w: unknown command %q", ErrMalformed, printable(f.Command))
+	command, ok := validCommand(line)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown command %q", ErrMalformed, printable(string(line)))
 	}
+	r.scratch = r.scratch[:0]
 	for {
 		line, err = r.line(&budget)
 		if err != nil {
@@ -63,8 +65,10 @@ func (r *Reader) Read() (*frame.Frame, error) {
 		if i <= 0 {
 			return nil, fmt.Errorf("%w: header line without a name and colon: %q", ErrMalformed, printable(string(line)))
 		}
-		f.Header.Add(unescape(line[:i]), unescape(line[i+1:]))
+		r.scratch = append(r.scratch, unescape(line[:i]), unescape(line[i+1:]))
 	}
+	// One allocation of the right size for the headers, not one per growth.
+	f := &frame.Frame{Command: command, Header: frame.NewHeader(r.scratch...)}
 	if cl, ok := f.Header.Contains(frame.ContentLength); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(cl))
 		if err != nil || n < 0 {
@@ -145,20 +149,79 @@ func unexpected(err error) error {
 var unescaper = strings.NewReplacer(`\r`, "\r", `\n`, "\n", `\c`, ":", `\\`, `\`)
 
 func unescape(b []byte) string {
-	if bytes.IndexByte(b, '\\') < 0 {
-		return string(b)
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return unescaper.Replace(string(b))
 	}
-	return unescaper.Replace(string(b))
+	// The names every MESSAGE carries, without allocating a string for
+	// each (the compiler does not allocate for a switch on string(b)).
+	switch string(b) {
+	case "destination":
+		return "destination"
+	case "message-id":
+		return "message-id"
+	case "subscription":
+		return "subscription"
+	case "ack":
+		return "ack"
+	case "content-length":
+		return "content-length"
+	case "content-type":
+		return "content-type"
+	case "receipt-id":
+		return "receipt-id"
+	case "redelivered":
+		return "redelivered"
+	case "persistent":
+		return "persistent"
+	case "priority":
+		return "priority"
+	case "expires":
+		return "expires"
+	case "timestamp":
+		return "timestamp"
+	case "true":
+		return "true"
+	case "false":
+		return "false"
+	}
+	return string(b)
 }
 
-func validCommand(c string) bool {
-	switch c {
-	case frame.CONNECT, frame.STOMP, frame.SEND, frame.SUBSCRIBE, frame.UNSUBSCRIBE,
-		frame.ACK, frame.NACK, frame.BEGIN, frame.COMMIT, frame.ABORT, frame.DISCONNECT,
-		frame.CONNECTED, frame.MESSAGE, frame.RECEIPT, frame.ERROR:
-		return true
+// validCommand returns the command as a constant string (no allocation).
+func validCommand(b []byte) (string, bool) {
+	switch string(b) {
+	case frame.CONNECT:
+		return frame.CONNECT, true
+	case frame.STOMP:
+		return frame.STOMP, true
+	case frame.SEND:
+		return frame.SEND, true
+	case frame.SUBSCRIBE:
+		return frame.SUBSCRIBE, true
+	case frame.UNSUBSCRIBE:
+		return frame.UNSUBSCRIBE, true
+	case frame.ACK:
+		return frame.ACK, true
+	case frame.NACK:
+		return frame.NACK, true
+	case frame.BEGIN:
+		return frame.BEGIN, true
+	case frame.COMMIT:
+		return frame.COMMIT, true
+	case frame.ABORT:
+		return frame.ABORT, true
+	case frame.DISCONNECT:
+		return frame.DISCONNECT, true
+	case frame.CONNECTED:
+		return frame.CONNECTED, true
+	case frame.MESSAGE:
+		return frame.MESSAGE, true
+	case frame.RECEIPT:
+		return frame.RECEIPT, true
+	case frame.ERROR:
+		return frame.ERROR, true
 	}
-	return false
+	return "", false
 }
 
 // printable shortens and quotes hostile input for an error message.
