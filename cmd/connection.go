@@ -39,6 +39,7 @@ import (
 // (STOMP_HOST, STOMP_PORT, STOMP_USER, STOMP_PASSWORD over STOMP_URL); the
 // --context profile (its fields over its url); the defaults.
 type connFlags struct {
+	hosts           []string // -H as given, possibly several
 	host, port      string
 	user, password  string
 	protocol        string
@@ -64,6 +65,7 @@ type connFlags struct {
 	errOut io.Writer // where warnings go
 
 	// derived by resolve
+	alternates     []string // failover brokers after the first, host or host:port
 	portNum        int
 	versions       []string
 	hbSend, hbRecv time.Duration
@@ -74,13 +76,13 @@ type connFlags struct {
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.SortFlags = false
-	fs.StringVarP(&c.host, "host", "H", "localhost", "broker host name or address, or a broker URL (env STOMP_HOST)")
+	fs.StringArrayVarP(&c.hosts, "host", "H", []string{"localhost"}, "broker host name or address, or a broker URL (env STOMP_HOST); several (-H a -H b, -H a,b or failover:(tcp://a:61613,tcp://b:61613)) are tried in order, on connect and on reconnect")
 	fs.StringVarP(&c.port, "port", "P", "61613", "broker STOMP port (env STOMP_PORT)")
 	fs.StringVarP(&c.user, "user", "U", "", "login user name (env STOMP_USER)")
 	fs.StringVarP(&c.password, "password", "W", "", "login password (env STOMP_PASSWORD); - asks for it on the terminal; never shown in output")
 	fs.StringVarP(&c.protocol, "protocol", "S", "", "pin the STOMP version: 1.0, 1.1 or 1.2 (default: offer all, use the broker's choice)")
 	fs.BoolVarP(&c.verbose, "verbose", "V", false, "show every frame's command and headers, sent and received")
-	fs.StringVar(&c.heartbeats, "heartbeats", "0,0", "heart-beats `cx,cy` in milliseconds: how often we send, how often we want to hear from the broker")
+	fs.StringVar(&c.heartbeats, "heartbeats", "10000,10000", "heart-beats `cx,cy` in milliseconds: how often we send, how often we want to hear from the broker (0,0: none); a silent broker counts as a lost connection")
 	fs.BoolVar(&c.ssl, "ssl", false, "connect with TLS, verifying the broker's certificate and host name")
 	fs.StringVar(&c.sslCA, "ssl-ca-file", "", "trust the CA certificates in `FILE` (PEM) in addition to the system's")
 	fs.StringVar(&c.sslCert, "ssl-cert-file", "", "present the client certificate in `FILE` (PEM)")
@@ -337,9 +339,25 @@ var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
 // resolve checks and derives everything before any connection is tried,
 // so a typo costs no network round trip and always exits 2.
 func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error {
+	if fs.Changed("host") {
+		all, err := failoverList(c.hosts)
+		if err != nil {
+			return err
+		}
+		c.host, c.alternates = all[0], all[1:]
+	} else {
+		c.host = c.hosts[0]
+	}
+	primaryPort := ""
+	if h, p, err := net.SplitHostPort(c.host); err == nil && !endpoint.LooksLikeURL(c.host) {
+		c.host, primaryPort = h, p // -H a:61613,b:61613
+	}
 	t, err := c.layers(fs, getenv)
 	if err != nil {
 		return err
+	}
+	if primaryPort != "" && !fs.Changed("port") {
+		t.port = primaryPort
 	}
 	c.host, c.port, c.user, c.password, c.vhost = t.host, t.port, t.user, t.password, t.vhost
 	c.ssl, c.sslCA, c.sslCert, c.sslKey = t.ssl, t.sslCA, t.sslCert, t.sslKey
@@ -513,11 +531,64 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 		}
 	}
 	conn, err := client.Dial(ctx, c.endpoint(), c.connectTimeout, opts)
+	// Failover: the other brokers, in order, with the same settings.
+	for _, alt := range c.alternates {
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		e := c.endpoint()
+		if h, p, splitErr := net.SplitHostPort(alt); splitErr == nil {
+			e.Host, e.Port = h, p
+		} else {
+			e.Host = alt
+		}
+		var altErr error
+		if conn, altErr = client.Dial(ctx, e, c.connectTimeout, opts); altErr == nil {
+			err = nil
+		} else {
+			err = fmt.Errorf("%v; %s: %v", err, e.Addr(), altErr)
+		}
+	}
 	if err != nil {
 		stop()
 		return nil, func() {}, c.connectError(err)
 	}
 	return conn, stop, nil
+}
+
+// failoverList reads the -H values: each may be a host, host:port, a
+// comma-separated list of them, or ActiveMQ's failover:(tcp://a:61613,...).
+// URLs (stomp://, ws://) stay whole.
+func failoverList(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		if inner, ok := strings.CutPrefix(v, "failover:"); ok {
+			inner = strings.TrimSuffix(strings.TrimPrefix(inner, "("), ")")
+			if i := strings.Index(inner, ")?"); i >= 0 { // failover:(...)?options
+				inner = inner[:i]
+			}
+			v = inner
+		}
+		if endpoint.LooksLikeURL(v) && !strings.HasPrefix(v, "tcp://") {
+			out = append(out, v)
+			continue
+		}
+		for _, h := range strings.Split(v, ",") {
+			h = strings.TrimPrefix(strings.TrimSpace(h), "tcp://")
+			if h == "" {
+				return nil, usageErrorf("empty broker in -H %q: write -H a,b or -H a -H b", v)
+			}
+			out = append(out, h)
+		}
+	}
+	if len(out) > 1 {
+		for _, h := range out {
+			if endpoint.LooksLikeURL(h) {
+				return nil, usageErrorf("failover lists take host or host:port entries, not URLs (%q)", endpoint.Redact(h))
+			}
+		}
+	}
+	return out, nil
 }
 
 // connectError words a failed connection as one line with a hint. The
