@@ -57,6 +57,7 @@ type connFlags struct {
 	stompFrame      bool
 	embedded        bool
 	verbose         bool
+	trace           bool
 	noColor         bool
 
 	// set by args (the root command) before resolve
@@ -81,6 +82,7 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.user, "user", "U", "", "login user name (env STOMP_USER)")
 	fs.StringVarP(&c.password, "password", "W", "", "login password (env STOMP_PASSWORD); - asks for it on the terminal; never shown in output")
 	fs.StringVarP(&c.protocol, "protocol", "S", "", "pin the STOMP version: 1.0, 1.1 or 1.2 (default: offer all, use the broker's choice)")
+	fs.BoolVar(&c.trace, "trace", false, "print every frame sent and received on standard error in wire form (passcode redacted, binary bodies as hex)")
 	fs.BoolVarP(&c.verbose, "verbose", "V", false, "show every frame's command and headers, sent and received")
 	fs.StringVar(&c.heartbeats, "heartbeats", "10000,10000", "heart-beats `cx,cy` in milliseconds: how often we send, how often we want to hear from the broker (0,0: none); a silent broker counts as a lost connection")
 	fs.BoolVar(&c.ssl, "ssl", false, "connect with TLS, verifying the broker's certificate and host name")
@@ -520,16 +522,7 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 		}
 	}
 	opts := c.clientOptions()
-	if c.verbose {
-		opts.Trace = func(d client.Direction, f *frame.Frame) {
-			if d == client.In && f.Command == frame.MESSAGE {
-				return // shown in full when displayed
-			}
-			var buf bytes.Buffer
-			render.Frame(&buf, f, d == client.Out, printer.Theme)
-			_, _ = printer.Write(buf.Bytes())
-		}
-	}
+	opts.Trace = c.tracer(printer)
 	conn, err := client.Dial(ctx, c.endpoint(), c.connectTimeout, opts)
 	// Failover: the other brokers, in order, with the same settings.
 	for _, alt := range c.alternates {
@@ -554,6 +547,26 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 		return nil, func() {}, c.connectError(err)
 	}
 	return conn, stop, nil
+}
+
+// tracer shows frames for -V (on standard output, stomp.py's place) and
+// --trace (wire form, on standard error); nil when neither is asked for.
+func (c *connFlags) tracer(printer *commands.Printer) func(client.Direction, *frame.Frame) {
+	if !c.verbose && !c.trace {
+		return nil
+	}
+	return func(d client.Direction, f *frame.Frame) {
+		var buf bytes.Buffer
+		if c.trace {
+			render.Wire(&buf, f, d == client.Out)
+			printer.Trace(buf.Bytes())
+			buf.Reset()
+		}
+		if c.verbose && (d == client.Out || f.Command != frame.MESSAGE) { // a MESSAGE is shown in full anyway
+			render.Frame(&buf, f, d == client.Out, printer.Theme)
+			_, _ = printer.Write(buf.Bytes())
+		}
+	}
 }
 
 // failoverList reads the -H values: each may be a host, host:port, a

@@ -93,6 +93,13 @@ func (p *Printer) Info(s string) {
 	_, _ = io.WriteString(w, s)
 }
 
+// Trace writes b to standard error as it is (--trace output).
+func (p *Printer) Trace(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = p.err.Write(b)
+}
+
 // Error writes one error line to standard error, in red on a terminal.
 func (p *Printer) Error(msg string) {
 	p.mu.Lock()

@@ -71,3 +71,20 @@ func TestMessageTextLooksLikeStompPy(t *testing.T) {
 		t.Fatalf("listen look with binary %q, want %q", buf.String(), want)
 	}
 }
+
+func TestWire(t *testing.T) {
+	f := frame.New(frame.CONNECT, "login", "alice", "passcode", "hunter2", "x", "a:b\nc")
+	var buf bytes.Buffer
+	Wire(&buf, f, true)
+	want := ">>> CONNECT\nlogin:alice\npasscode:********\nx:a\\cb\\nc\n\n^@\n"
+	if buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	m := frame.New(frame.MESSAGE)
+	m.Body = []byte{0, 1, 'a'}
+	Wire(&buf, m, false)
+	if want := "<<< MESSAGE\n\n[3 bytes] 000161^@\n"; buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+}
