@@ -28,7 +28,7 @@ var argSeeds = []string{
 	"reply\x00/q\x00--template\x00{{", "--format\x00{{.Body", "--format\x00json\x00-L\x00/q", "-F\x00-", "-F\x00/nonexistent",
 	"--ack\x00sideways\x00-L\x00/q", "--reconnect-delay\x000s", "--reconnect-attempts\x00-7", "--max-frame-size\x00-1",
 	"--ssl-ca-file\x00/dev/null\x00--ssl", "--ssl-cert-file\x00/etc/passwd", "stomp://u:p@x:1/v", "ws://x/ws", "x\x00y",
-	"completion\x00bash", "completion\x00zsh", "__complete\x00--prot\x00", "__complete\x00listen\x00--a", "help\x00send",
+	"completion\x00bash", "completion\x00zsh", "help\x00send",
 	"--=x", "---", "--no-such-flag", "-Z", "--count=9999999999999999999999", "--receipt-timeout\x00-1s", "-W\x00-",
 	"--continue-on-error\x00-F\x00/dev/null", "--no-newline\x00--format\x00raw", "send\x00--header\x00=x\x00/q\x00b",
 }
