@@ -277,3 +277,51 @@ func TestNoReconnectExits(t *testing.T) {
 		t.Fatalf("stderr: %s", s.errText())
 	}
 }
+
+// TestAckByNumberLastAll: `ack 2`, `nack last` and `ack all` pick the right
+// messages by their local numbers, in each protocol version.
+func TestAckByNumberLastAll(t *testing.T) {
+	for _, target := range testbroker.All(t) {
+		for _, version := range []string{"1.1", "1.2"} {
+			t.Run(target.Name+"/"+version, func(t *testing.T) {
+				q := testbroker.Unique(t, "/queue/")
+				s := start(t, target, "-S", version)
+				s.send("subscribe " + q + " client-individual")
+				s.expect("^Subscribing to ")
+				for _, body := range []string{"one", "two", "three", "four"} {
+					s.send("send " + q + " " + body)
+				}
+				s.send("wait 4")
+				s.send("ack 2")    // the second message, by its local number
+				s.send("ack #1")   // the first
+				s.send("ack last") // four
+				s.send("echo done")
+				s.expect("^done$")
+				if code := s.finish(); code != 0 {
+					t.Fatalf("exit %d: %s", code, s.errText())
+				}
+				// Only "three" was left unacked.
+				s = start(t, target, "-S", version)
+				s.send("subscribe " + q + " client-individual")
+				s.expect("^three$")
+				s.send("ack all")
+				s.send("echo acked")
+				s.expect("^acked$")
+				if code := s.finish(); code != 0 {
+					t.Fatalf("exit %d: %s", code, s.errText())
+				}
+				if strings.Contains(s.seen.String(), "\none\n") || strings.Contains(s.seen.String(), "\nfour\n") {
+					t.Fatalf("an acked message came back:\n%s", s.seen.String())
+				}
+				s = start(t, target, "-S", version)
+				s.send("subscribe " + q)
+				s.send("sendrec " + q + " sentinel")
+				s.expect("^sentinel$")
+				if strings.Contains(s.seen.String(), "three") {
+					t.Fatalf("ack all left a message:\n%s", s.seen.String())
+				}
+				s.finish()
+			})
+		}
+	}
+}

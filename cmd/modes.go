@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/go-stomp/stomp/v3/frame"
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/commands"
@@ -76,6 +78,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	defer stopBroker()
 	sess = env.Session
 	completer.Env = env
+	env.Style.Numbered = interactive // `ack 17` takes the number shown
 
 	switch m {
 	case modeListen:
@@ -141,11 +144,21 @@ func shellPrompt(host string, sess *session.Session) string {
 	if tx := sess.Transaction(); tx != "" {
 		p += " tx:" + tx[:min(8, len(tx))]
 	}
+	if n := sess.PendingCount(); n > 0 {
+		p += " unacked:" + strconv.Itoa(n)
+	}
 	return p + "> "
 }
 
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
-	r := startReceiver(env, receiveHooks{changed: t.UpdatePrompt})
+	r := startReceiver(env, receiveHooks{
+		changed: t.UpdatePrompt,
+		after: func(f *frame.Frame, p *session.Pending) {
+			if p != nil {
+				t.UpdatePrompt() // one more message awaits an ack
+			}
+		},
+	})
 	go func() {
 		<-r.done
 		if r.err != nil {

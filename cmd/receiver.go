@@ -72,9 +72,9 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 		for {
 			conn := env.Session.Conn()
 			for f := range conn.Incoming() {
-				p := env.Session.Observe(f)
+				num, p := env.Session.Observe(f)
 				if h.skip == nil || !h.skip(f) {
-					env.Show(f)
+					env.Show(f, num)
 				}
 				if h.after != nil {
 					h.after(f, p)

@@ -104,7 +104,7 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 	defer timer.Stop()
 	select {
 	case f := <-replies:
-		env.Show(f)
+		env.Show(f, 0)
 		return finish(env, r)
 	case <-timer.C:
 		finish(env, r)

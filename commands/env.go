@@ -185,7 +185,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // Show renders one frame that arrived from the broker, saving a sendfile
 // attachment first. It returns after the output is written, so a caller may
 // ack the message safely afterwards.
-func (e *Env) Show(f *frame.Frame) {
+func (e *Env) Show(f *frame.Frame, num uint64) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -209,7 +209,7 @@ func (e *Env) Show(f *frame.Frame) {
 				body = []byte("Saved file: " + saved)
 			}
 		}
-		render.Message(buf, f, body, e.Style, e.Out.Theme)
+		render.Message(buf, f, num, body, e.Style, e.Out.Theme)
 		_, _ = e.Out.Write(buf.Bytes())
 		e.Shown()
 	case frame.ERROR:

@@ -60,9 +60,9 @@ func receiveSpecs() []*Spec {
 		return err
 	}
 
-	ackArgs := func(verb string) []Arg {
+	ackArgs := func() []Arg {
 		return []Arg{
-			{Name: "message-id", Desc: "the message-id shown with the message (in STOMP 1.2 its ack id works too)"},
+			{Name: "message-id", Desc: "the message-id shown with the message (in STOMP 1.2 its ack id works too), or\n    the number the shell shows it with ([17] or #17), last (the newest), all"},
 			{Name: "subscription-id", Desc: "the subscription id; needed only under STOMP 1.1 for a message this\n    session did not show", Optional: true},
 		}
 	}
@@ -70,12 +70,12 @@ func receiveSpecs() []*Spec {
 		Name: "ack", Group: "Receiving",
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "acknowledge a message (client ack modes)",
-		Args:    ackArgs("acknowledged"),
+		Args:    ackArgs(),
 		Description: "Acknowledges a message received on a client or client-individual subscription,\n" +
 			"so the broker forgets it. Give the message-id the message was shown with, in every\n" +
 			"STOMP version: stomp picks the header the negotiated version needs. Waits for the\n" +
 			"broker's receipt. In client mode an ack covers all earlier messages too.",
-		Example: "ack 17",
+		Example: "ack T_1@@session-abc@@3\nack 17\nack last\nack all",
 	}
 	ack.Run = func(ctx context.Context, env *Env, args []string) error {
 		if len(args) < 1 || len(args) > 2 {
@@ -87,10 +87,10 @@ func receiveSpecs() []*Spec {
 		Name: "nack", Group: "Receiving",
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "reject a message (STOMP 1.1 and 1.2)",
-		Args:    ackArgs("rejected"),
+		Args:    ackArgs(),
 		Description: "Tells the broker a message was not consumed. RabbitMQ redelivers it; ActiveMQ\n" +
 			"sends it to its dead-letter queue. Not available in STOMP 1.0.",
-		Example: "nack 17",
+		Example: "nack 17\nnack last",
 	}
 	nack.Run = func(ctx context.Context, env *Env, args []string) error {
 		if len(args) < 1 || len(args) > 2 {

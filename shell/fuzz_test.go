@@ -76,7 +76,7 @@ func FuzzScript(f *testing.F) {
 			defer close(received)
 			for fr := range conn.Incoming() {
 				sess.Observe(fr)
-				env.Show(fr)
+				env.Show(fr, 0)
 			}
 		}()
 

@@ -509,3 +509,24 @@ func TestPasswordNeverInHistory(t *testing.T) {
 		t.Fatalf("history file:\n%s", hist)
 	}
 }
+
+// TestNumberedMessagesAndUnackedPrompt: the shell numbers the messages it
+// shows, `ack N`/`ack last` take those numbers, and the prompt counts the
+// messages awaiting an ack.
+func TestNumberedMessagesAndUnackedPrompt(t *testing.T) {
+	tm := Start(t, NewEnv(t), "--embedded")
+	tm.WaitPrompt("")
+	tm.Line("subscribe /queue/n client-individual")
+	tm.Line("send /queue/n first")
+	tm.Line("send /queue/n second")
+	tm.WaitScrollback("[2]")
+	tm.Wait("the prompt counting two unacked messages", func(s []string) bool {
+		return strings.HasPrefix(s[lastNonBlankRow(s)], "127.0.0.1 1.2 unacked:2>")
+	})
+	tm.Line("ack 1")
+	tm.Wait("one unacked", func(s []string) bool {
+		return strings.HasPrefix(s[lastNonBlankRow(s)], "127.0.0.1 1.2 unacked:1>")
+	})
+	tm.Line("ack last")
+	tm.WaitPrompt("")
+}

@@ -61,14 +61,19 @@ func TestFormats(t *testing.T) {
 func TestMessageTextLooksLikeStompPy(t *testing.T) {
 	f := frame.New(frame.MESSAGE, "destination", "/queue/a", "message-id", "1", "subscription", "1")
 	var buf bytes.Buffer
-	Message(&buf, f, []byte("hello world"), Style{Separator: true}, NewTheme(false))
+	Message(&buf, f, 0, []byte("hello world"), Style{Separator: true}, NewTheme(false))
 	if want := "\nmessage-id: 1\nsubscription: 1\n\nhello world\n"; buf.String() != want {
 		t.Fatalf("shell look %q, want %q", buf.String(), want)
 	}
 	buf.Reset()
-	Message(&buf, f, []byte{'a', 0xff, 0xfe, 'b'}, Style{}, NewTheme(false))
+	Message(&buf, f, 3, []byte{'a', 0xff, 0xfe, 'b'}, Style{}, NewTheme(false))
 	if want := "\nmessage-id: 1\nsubscription: 1\na\uFFFD\uFFFDb\n"; buf.String() != want {
 		t.Fatalf("listen look with binary %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	Message(&buf, f, 17, []byte("x"), Style{Separator: true, Numbered: true}, NewTheme(false))
+	if want := "[17]\nmessage-id: 1\nsubscription: 1\n\nx\n"; buf.String() != want {
+		t.Fatalf("numbered %q, want %q", buf.String(), want)
 	}
 }
 

@@ -4,6 +4,7 @@ package render
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +18,9 @@ type Style struct {
 	// Separator puts a blank line between headers and body, as stomp.py's
 	// shell and -F do; its listen mode (-L) does not.
 	Separator bool
+	// Numbered (the interactive shell) shows each message's local number,
+	// "[17]", where stomp.py prints a blank line: `ack 17` takes it.
+	Numbered bool
 	Color     bool
 }
 
@@ -50,8 +54,11 @@ func (t *Theme) Header(s string) string { return t.header.Sprint(s) }
 func (t *Theme) Bold(s string) string { return t.bold.Sprint(s) }
 
 // Message renders a MESSAGE frame whose body is shown as body (the caller
-// may have replaced it, e.g. by "Saved file: x").
-func Message(buf *bytes.Buffer, f *frame.Frame, body []byte, st Style, th *Theme) {
+// may have replaced it, e.g. by "Saved file: x"); num is its local number.
+func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Style, th *Theme) {
+	if st.Numbered && num > 0 {
+		buf.WriteString(th.Header("[" + strconv.FormatUint(num, 10) + "]"))
+	}
 	buf.WriteByte('\n')
 	var hdr strings.Builder
 	if st.Verbose {

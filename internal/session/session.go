@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,7 @@ type Subscription struct {
 
 // Pending is a received message that still needs an ACK or NACK.
 type Pending struct {
+	Num          uint64 // the local number the shell shows it with
 	MessageID    string
 	AckID        string // the 1.2 ack header
 	Subscription string
@@ -252,18 +254,19 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 }
 
 // Observe records a frame from the broker before it is shown: it counts it
-// and remembers a MESSAGE that needs an ack. It returns the message's
-// pending entry, or nil when none is needed.
-func (s *Session) Observe(f *frame.Frame) *Pending {
+// and remembers a MESSAGE that needs an ack. It returns the message's local
+// number (1, 2, ... in this session; 0 for other frames) and its pending
+// entry, or nil when no ack is needed.
+func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch f.Command {
 	case frame.ERROR:
 		s.errors++
-		return nil
+		return 0, nil
 	case frame.MESSAGE:
 	default:
-		return nil
+		return 0, nil
 	}
 	s.received++
 	subID := f.Header.Get(frame.Subscription)
@@ -274,15 +277,22 @@ func (s *Session) Observe(f *frame.Frame) *Pending {
 		}
 	}
 	if sub == nil || sub.Ack == AckAuto {
-		return nil
+		return s.received, nil
 	}
 	s.seq++
-	p := &Pending{MessageID: f.Header.Get(frame.MessageId), AckID: f.Header.Get(frame.Ack), Subscription: subID, seq: s.seq,
-		gen: s.generation()}
+	p := &Pending{Num: s.received, MessageID: f.Header.Get(frame.MessageId), AckID: f.Header.Get(frame.Ack),
+		Subscription: subID, seq: s.seq, gen: s.generation()}
 	if len(s.pending) < maxPending {
 		s.pending[p.MessageID] = p
 	}
-	return p
+	return s.received, p
+}
+
+// PendingCount is how many messages await an ack or nack.
+func (s *Session) PendingCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
 }
 
 // Received counts MESSAGE and ERROR frames observed.
@@ -320,6 +330,29 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 	for _, p := range s.pending {
 		if p.AckID != "" && p.AckID == id {
 			return p, nil
+		}
+	}
+	// The shell's local numbers: "17" (or "#17") and "last".
+	if id == "last" {
+		var last *Pending
+		for _, p := range s.pending {
+			if last == nil || p.seq > last.seq {
+				last = p
+			}
+		}
+		if last == nil {
+			return nil, usage("no message is awaiting ack")
+		}
+		return last, nil
+	}
+	if n, err := strconv.ParseUint(strings.TrimPrefix(id, "#"), 10, 64); err == nil {
+		for _, p := range s.pending {
+			if p.Num == n {
+				return p, nil
+			}
+		}
+		if strings.HasPrefix(id, "#") {
+			return nil, usage("message #%d is not awaiting ack", n)
 		}
 	}
 	gen := s.generation()
@@ -393,6 +426,9 @@ func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
 }
 
 func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait bool) error {
+	if id == "all" {
+		return s.settleAll(ctx, command, wait)
+	}
 	p, err := s.resolve(id, subID)
 	if err != nil {
 		return err
@@ -415,6 +451,30 @@ func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait
 		s.settle(p, command == frame.ACK && s.ackMode(p.Subscription) == AckClient)
 	}
 	return err
+}
+
+// settleAll acks or nacks every message awaiting it, oldest first (in
+// client mode the newest of each subscription covers the others).
+func (s *Session) settleAll(ctx context.Context, command string, wait bool) error {
+	s.mu.Lock()
+	ps := make([]*Pending, 0, len(s.pending))
+	for _, p := range s.pending {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	if len(ps) == 0 {
+		return usage("no message is awaiting ack")
+	}
+	slices.SortFunc(ps, func(a, b *Pending) int { return cmp.Compare(a.seq, b.seq) })
+	for _, p := range ps {
+		if err := s.ackOrNack(ctx, command, p.MessageID, p.Subscription, wait); err != nil {
+			if errors.Is(err, ErrStaleAck) {
+				continue
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // Transaction is the open transaction's id, or "".
