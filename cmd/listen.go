@@ -187,7 +187,12 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		case <-ctx.Done():
 			stop()
 			exitOnSecondSignal()
-			return finish(env, r)
+			// Stopped by the user: exit 0 even if the broker was gone (a
+			// listener interrupted while reconnecting), saying so.
+			if err := finish(env, r); err != nil {
+				env.Out.Error(err.Error())
+			}
+			return nil
 		case <-r.done:
 			if r.err != nil {
 				return r.err

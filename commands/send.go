@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"slices"
 	"sort"
@@ -222,13 +223,15 @@ func pythonStr(v any) (string, bool) {
 		return "None", true
 	case json.Number:
 		s := v.String()
-		if !strings.ContainsAny(s, ".eE") {
-			return s, true // a Python int
+		if !strings.ContainsAny(s, ".eE") { // a Python int, of any size: "-0" is 0
+			n, ok := new(big.Int).SetString(s, 10)
+			if !ok {
+				return s, true
+			}
+			return n.String(), true
 		}
-		f, err := v.Float64()
-		if err != nil {
-			return s, true
-		}
+		// Out of range, Float64 gives ±Inf with an error: Python says inf.
+		f, _ := strconv.ParseFloat(s, 64)
 		return pythonFloat(f), true
 	}
 	return "", false

@@ -201,6 +201,9 @@ func (c *Conn) negotiateHeartBeats(value string) error {
 	if err != nil {
 		return fmt.Errorf("broker sent an invalid heart-beat header %q", value)
 	}
+	// A broker's absurd values must not overflow the arithmetic below.
+	const longest = 24 * time.Hour
+	sx, sy = min(sx, longest), min(sy, longest)
 	cx, cy := c.opts.HeartBeatSend, c.opts.HeartBeatRecv
 	if cx > 0 && sy > 0 {
 		c.sendEvery = max(cx, sy)

@@ -28,9 +28,8 @@ func (b Backoff) delay(attempt int) time.Duration {
 	for i := 1; i < attempt && d < b.Max; i++ {
 		d *= 2
 	}
-	d = min(d, b.Max)
 	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return min(time.Duration(float64(d)*jitter), b.Max) // Max is the longest wait, jitter included
 }
 
 // SetRedial tells the session how to open a new connection after a loss.

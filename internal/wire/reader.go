@@ -108,29 +108,35 @@ func (r *Reader) line(budget *int) ([]byte, error) {
 }
 
 // until reads up to delim (dropped), failing once the budget is spent,
-// without ever buffering more than the budget.
+// without ever buffering more than the budget. A long run is gathered in
+// buffer-sized pieces and joined once, so it costs about twice its size,
+// not the many copies of a growing slice.
 func (r *Reader) until(delim byte, budget *int) ([]byte, error) {
-	var out []byte
+	var pieces [][]byte
+	size := 0
 	for {
 		chunk, err := r.br.ReadSlice(delim)
-		if r.max > 0 && len(out)+len(chunk) > *budget {
+		if r.max > 0 && size+len(chunk) > *budget {
 			return nil, r.tooLarge()
 		}
 		switch {
 		case err == nil:
-			if out == nil {
-				out = make([]byte, 0, len(chunk)-1)
+			chunk = chunk[:len(chunk)-1]
+			out := make([]byte, 0, size+len(chunk))
+			for _, p := range pieces {
+				out = append(out, p...)
 			}
-			out = append(out, chunk[:len(chunk)-1]...)
+			out = append(out, chunk...)
 			*budget -= len(out) + 1
 			return out, nil
 		case errors.Is(err, bufio.ErrBufferFull):
-			out = append(out, chunk...)
+			pieces = append(pieces, bytes.Clone(chunk))
+			size += len(chunk)
 		default:
-			if len(out)+len(chunk) > 0 {
-				return nil, unexpected(io.ErrUnexpectedEOF)
+			if size+len(chunk) > 0 && errors.Is(err, io.EOF) {
+				return nil, io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return nil, err // a timeout stays a timeout, even mid-frame
 		}
 	}
 }
