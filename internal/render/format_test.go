@@ -93,3 +93,28 @@ func TestWire(t *testing.T) {
 		t.Fatalf("got %q, want %q", buf.String(), want)
 	}
 }
+
+func BenchmarkRenderMessage(b *testing.B) {
+	f := frame.New(frame.MESSAGE, "destination", "/queue/a", "message-id", "T_1@@session@@1", "subscription", "1")
+	body := bytes.Repeat([]byte("x"), 100)
+	th := NewTheme(false)
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		Message(&buf, f, 1, body, Style{Separator: true}, th)
+	}
+}
+
+func BenchmarkRenderJSON(b *testing.B) {
+	f := frame.New(frame.MESSAGE, "destination", "/queue/a", "message-id", "T_1@@session@@1", "subscription", "1")
+	f.Body = bytes.Repeat([]byte("x"), 100)
+	fm, _ := ParseFormat("json", false)
+	var buf bytes.Buffer
+	at := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		_ = fm.Write(&buf, f, at)
+	}
+}

@@ -21,7 +21,7 @@ type Style struct {
 	// Numbered (the interactive shell) shows each message's local number,
 	// "[17]", where stomp.py prints a blank line: `ack 17` takes it.
 	Numbered bool
-	Color     bool
+	Color    bool
 }
 
 // Theme colours output when Color is on: errors red, headers dim, bodies

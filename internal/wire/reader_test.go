@@ -99,3 +99,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+func BenchmarkReadMessage(b *testing.B) {
+	frame := "MESSAGE\ndestination:/queue/bench\nmessage-id:T_1@@session-abc@@1\nsubscription:1\nack:T_1@@session-abc@@1\ncontent-length:100\n\n" +
+		strings.Repeat("x", 100) + "\x00"
+	data := []byte(strings.Repeat(frame, 1000))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r := NewReader(bytes.NewReader(data), 1<<20)
+		for range 1000 {
+			if _, err := r.Read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
