@@ -28,6 +28,8 @@ var flagCompletions = []struct {
 }{
 	{flag: "protocol", values: []string{"1.0", "1.1", "1.2"}},
 	{flag: "ack", values: []string{"auto", "client", "client-individual"}},
+	{flag: "format", values: []string{"text", "json", "raw", "{{.Body}}", "{{.Headers.destination}} {{.Body}}"}},
+	{flag: "save-dir", files: true},
 	{flag: "file", files: true},
 	{flag: "ssl-ca-file", files: true},
 	{flag: "ssl-cert-file", files: true},

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"os"
+
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/render"
@@ -11,15 +13,22 @@ import (
 type outputFlags struct {
 	formatFlag string
 	noNewline  bool
+	saveDir    string
+	noSave     bool
 	format     render.Format // derived by resolve
 }
 
 func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.formatFlag, "format", "text", "how messages are printed: text (stomp.py's look), json (one object per line), raw (body only), or a Go `template` such as '{{.Headers.destination}} {{.Body}}'")
 	fs.BoolVar(&f.noNewline, "no-newline", false, "with --format raw: no newline after each body")
+	fs.StringVar(&f.saveDir, "save-dir", ".", "save received files (messages with a filename header) in `DIR`, under their base name")
+	fs.BoolVar(&f.noSave, "no-save", false, "show received files as their (base64) body instead of saving them")
 }
 
 func (f *outputFlags) resolve() error {
+	if fi, err := os.Stat(f.saveDir); err != nil || !fi.IsDir() {
+		return usageErrorf("--save-dir %s is not a directory", f.saveDir)
+	}
 	var err error
 	if f.format, err = render.ParseFormat(f.formatFlag, f.noNewline); err != nil {
 		return usageErrorf("%v", err)

@@ -40,6 +40,7 @@ func openEnv(ctx context.Context, c *connFlags, out *outputFlags, rf *reconnectF
 	})
 	env := commands.NewEnv(printer, sess, render.Style{Verbose: c.verbose, Separator: separator}, "stomp "+Version())
 	env.Format = out.format
+	env.SaveDir, env.NoSave = out.saveDir, out.noSave
 	env.Reconnect = rf.backoff(!separator)
 	return env, stop, nil
 }

@@ -126,8 +126,9 @@ type Env struct {
 	RunScript func(ctx context.Context, path string) error
 	// Reconnect is the policy for a lost connection; nil = do not reconnect.
 	Reconnect *session.Backoff
-	// SaveDir is where received files go.
+	// SaveDir is where received files go; NoSave shows them instead.
 	SaveDir string
+	NoSave  bool
 	Now     func() time.Time
 	table   *Table
 
@@ -201,7 +202,7 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 			return
 		}
 		body := f.Body
-		if name, ok := f.Header.Contains("filename"); ok {
+		if name, ok := f.Header.Contains("filename"); ok && !e.NoSave {
 			saved, err := render.SaveFile(e.SaveDir, name, f.Body, e.Now())
 			if err != nil {
 				e.Out.Error(err.Error())

@@ -55,7 +55,11 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 
 func (c *Completer) candidates(command string, arg int, current string) []string {
 	switch command {
-	case "send", "sendrec", "sendreply", "subscribe", "unsubscribe", "sendfile":
+	case "unsubscribe":
+		if arg == 0 {
+			return c.subscriptionsAndIDs()
+		}
+	case "send", "sendrec", "sendreply", "subscribe", "sendfile":
 		if arg == 0 {
 			return c.destinations()
 		}
@@ -88,6 +92,15 @@ func (c *Completer) destinations() []string {
 	}
 	sort.Strings(out)
 	return append(out, destinationPrefixes...)
+}
+
+// subscriptionsAndIDs completes unsubscribe: destinations and ids.
+func (c *Completer) subscriptionsAndIDs() []string {
+	out := c.destinations()
+	for _, s := range c.Env.Session.Subscriptions() {
+		out = append(out, s.ID)
+	}
+	return out
 }
 
 // paths lists files and directories matching what is typed so far.

@@ -83,6 +83,7 @@ func TestCompleter(t *testing.T) {
 		{"help unsub", []string{"scribe "}},
 		{"sendfile /queue/a " + dir + "/rep", []string{"ort.txt "}},
 		{"commit ", nil},
+		{"unsubscribe ", []string{"/amq/queue/", "/exchange/", "/queue/", "/queue/orders ", "/temp-queue/", "/topic/", "1 "}},
 	}
 	for _, tc := range cases {
 		if got := complete(c, tc.line); !reflect.DeepEqual(got, tc.want) {

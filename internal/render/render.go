@@ -64,7 +64,9 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	if st.Verbose {
 		writeHeaders(&hdr, f, nil)
 	} else {
-		for _, k := range []string{frame.MessageId, frame.Subscription} {
+		// stomp.py's two lines, and a redelivery, which the user must know
+		// of: it may be a duplicate.
+		for _, k := range []string{frame.MessageId, frame.Subscription, "redelivered"} {
 			if v, ok := f.Header.Contains(k); ok {
 				hdr.WriteString(k + ": " + v + "\n")
 			}
