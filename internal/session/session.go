@@ -375,8 +375,12 @@ func (s *Session) settle(p *Pending, cumulative bool) {
 	if !cumulative || p.seq == 0 {
 		return
 	}
+	// RabbitMQ's cumulative ACK covers every earlier message of the
+	// connection, not only of the subscription (the conformance suite
+	// shows it): forget those too, or acking one later would be refused.
+	wholeConnection := strings.HasPrefix(s.Conn().Server(), "RabbitMQ")
 	for id, q := range s.pending {
-		if q.Subscription == p.Subscription && q.seq < p.seq {
+		if q.seq < p.seq && (wholeConnection || q.Subscription == p.Subscription) {
 			delete(s.pending, id)
 		}
 	}
