@@ -46,7 +46,8 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		workers    sync.WaitGroup
 	)
 	r := startReceiver(env, receiveHooks{
-		skip: func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
+		listening: true,
+		skip:      func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
 		after: func(f *frame.Frame, p *session.Pending) {
 			if f.Command != frame.MESSAGE || p == nil {
 				return

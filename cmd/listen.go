@@ -107,6 +107,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	}
 	browseEnd := func(f *frame.Frame) bool { return lo.browse && f.Header.Get("browser") == "end" }
 	r := startReceiver(env, receiveHooks{
+		listening: true,
 		// The hooks run one after the other on the receiver's goroutine.
 		skip: func(f *frame.Frame) bool {
 			mu.Lock()

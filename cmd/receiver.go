@@ -64,6 +64,10 @@ type receiveHooks struct {
 	skip    func(*frame.Frame) bool
 	after   func(*frame.Frame, *session.Pending)
 	changed func()
+	// listening: reconnect even after an ERROR frame (a broker shutting
+	// down sends one); elsewhere an ERROR answers something we sent, and
+	// connecting again would only repeat it.
+	listening bool
 }
 
 func startReceiver(env *commands.Env, h receiveHooks) *receiver {
@@ -85,8 +89,11 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 			if errors.Is(err, client.ErrClosed) {
 				return // we closed it
 			}
-			if !recoverConnection(env, err, h.changed) {
+			if !recoverConnection(env, err, h) {
 				r.err = err
+				if errors.As(err, new(*client.BrokerError)) {
+					r.err = &shownError{err} // Show printed the ERROR already
+				}
 				return
 			}
 		}
@@ -96,10 +103,12 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 
 // recoverConnection reconnects after err, reporting on standard error;
 // false when reconnecting is off, gave up, or the session is closing.
-func recoverConnection(env *commands.Env, lost error, changed func()) bool {
-	if env.Reconnect == nil {
+func recoverConnection(env *commands.Env, lost error, h receiveHooks) bool {
+	var be *client.BrokerError
+	if env.Reconnect == nil || errors.As(lost, &be) && !h.listening {
 		return false
 	}
+	changed := h.changed
 	if changed != nil {
 		changed()
 	}
@@ -126,6 +135,13 @@ func recoverConnection(env *commands.Env, lost error, changed func()) bool {
 	}
 	return true
 }
+
+// shownError is an error the user has already seen (an ERROR frame the
+// receiver displayed): it ends the run with exit 1 without a second line.
+type shownError struct{ err error }
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
 
 // finish disconnects cleanly and waits for everything received to be shown.
 func finish(env *commands.Env, r *receiver) error {

@@ -221,6 +221,8 @@ func report(err error, stderr io.Writer) int {
 	case errors.As(err, new(*countTimeoutError)), errors.As(err, new(*noReplyError)):
 		fmt.Fprintln(stderr, "stomp: "+err.Error())
 		return exitTimeout
+	case errors.As(err, new(*shownError)):
+		return exitFailure // already shown, once
 	case errors.Is(err, errInterrupted):
 		fmt.Fprintln(stderr, "stomp: interrupted")
 		return exitSignal

@@ -218,7 +218,7 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 	done := make(chan struct{})
 	var once sync.Once
 	answered := 0
-	r := startReceiver(env, receiveHooks{after: func(f *frame.Frame, p *session.Pending) {
+	r := startReceiver(env, receiveHooks{listening: true, after: func(f *frame.Frame, p *session.Pending) {
 		if f.Command != frame.MESSAGE {
 			return
 		}
