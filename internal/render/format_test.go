@@ -118,3 +118,17 @@ func BenchmarkRenderJSON(b *testing.B) {
 		_ = fm.Write(&buf, f, at)
 	}
 }
+
+func TestMessageMarksRedeliveries(t *testing.T) {
+	var buf bytes.Buffer
+	for value, want := range map[string]string{
+		"true":  "\nmessage-id: 1\nredelivered: true\nx\n",
+		"false": "\nmessage-id: 1\nx\n", // RabbitMQ sends this on every message
+	} {
+		buf.Reset()
+		Message(&buf, frame.New(frame.MESSAGE, "message-id", "1", "redelivered", value), 0, []byte("x"), Style{}, NewTheme(false))
+		if buf.String() != want {
+			t.Errorf("redelivered:%s: got %q, want %q", value, buf.String(), want)
+		}
+	}
+}

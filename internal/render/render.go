@@ -64,12 +64,15 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	if st.Verbose {
 		writeHeaders(&hdr, f, nil)
 	} else {
-		// stomp.py's two lines, and a redelivery, which the user must know
-		// of: it may be a duplicate.
-		for _, k := range []string{frame.MessageId, frame.Subscription, "redelivered"} {
+		for _, k := range []string{frame.MessageId, frame.Subscription} {
 			if v, ok := f.Header.Contains(k); ok {
 				hdr.WriteString(k + ": " + v + "\n")
 			}
+		}
+		// And a redelivery, which the user must know of: it may be a
+		// duplicate. (RabbitMQ sends redelivered:false on every message.)
+		if f.Header.Get("redelivered") == "true" {
+			hdr.WriteString("redelivered: true\n")
 		}
 	}
 	if hdr.Len() > 0 {
