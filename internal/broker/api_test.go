@@ -96,10 +96,12 @@ func TestServeReturnsNilAfterClose(t *testing.T) {
 // TestGoStompInterop runs go-stomp's client through each protocol version
 // and ack mode.
 func TestGoStompInterop(t *testing.T) {
-	b := startBroker(t, Config{HeartBeat: 50 * time.Millisecond})
+	// Heart-beat periods long enough that a loaded 2-core CI machine
+	// running every package under -race never misses one (50 ms flaked).
+	b := startBroker(t, Config{HeartBeat: 250 * time.Millisecond})
 	for _, v := range []stomp.Version{stomp.V10, stomp.V11, stomp.V12} {
 		for _, mode := range []stomp.AckMode{stomp.AckAuto, stomp.AckClient, stomp.AckClientIndividual} {
-			c := goStomp(t, b, stomp.ConnOpt.AcceptVersion(v), stomp.ConnOpt.HeartBeat(50*time.Millisecond, 50*time.Millisecond))
+			c := goStomp(t, b, stomp.ConnOpt.AcceptVersion(v), stomp.ConnOpt.HeartBeat(250*time.Millisecond, 250*time.Millisecond))
 			if c.Version() != v {
 				t.Fatalf("negotiated %v, want %v", c.Version(), v)
 			}
@@ -137,7 +139,7 @@ func TestGoStompInterop(t *testing.T) {
 				}
 			}
 			// Stay idle across several heart-beat periods.
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(750 * time.Millisecond)
 			if err := sub.Unsubscribe(); err != nil {
 				t.Fatalf("%v %v: unsubscribe after idle: %v", v, mode, err)
 			}
