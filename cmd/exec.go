@@ -130,19 +130,27 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	return err
 }
 
-// execOne runs the command for one message and passes its output on.
-func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Frame) bool {
+// runShell runs command with a message: the body on its standard input,
+// the headers in STOMP_HEADER_<NAME> variables (reply --command and listen
+// --exec alike).
+func runShell(ctx context.Context, command string, f *frame.Frame) (stdout, stderr []byte, err error) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Stdin = bytes.NewReader(f.Body)
 	cmd.Env = append(os.Environ(), headerEnv(f)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if stdout.Len() > 0 {
-		_, _ = env.Out.Write(stdout.Bytes())
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.Bytes(), errOut.Bytes(), err
+}
+
+// execOne runs the command for one message and passes its output on.
+func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Frame) bool {
+	stdout, stderr, err := runShell(ctx, command, f)
+	if len(stdout) > 0 {
+		_, _ = env.Out.Write(stdout)
 	}
-	if stderr.Len() > 0 {
-		env.Out.Error(string(bytes.TrimRight(stderr.Bytes(), "\n")))
+	if len(stderr) > 0 {
+		env.Out.Error(string(bytes.TrimRight(stderr, "\n")))
 	}
 	if err != nil {
 		env.Out.Error(fmt.Sprintf("message %s: --exec command failed: %v", f.Header.Get(frame.MessageId), err))

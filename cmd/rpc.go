@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strings"
 	"sync"
@@ -165,14 +164,9 @@ func replyBody(command, tmpl string) (func(ctx context.Context, f *frame.Frame) 
 	switch {
 	case command != "":
 		return func(ctx context.Context, f *frame.Frame) ([]byte, error) {
-			cmd := exec.CommandContext(ctx, "sh", "-c", command)
-			cmd.Stdin = bytes.NewReader(f.Body)
-			cmd.Env = append(os.Environ(), headerEnv(f)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
+			out, stderr, err := runShell(ctx, command, f)
 			if err != nil {
-				return nil, fmt.Errorf("--command failed (%v): %s", err, strings.TrimSpace(stderr.String()))
+				return nil, fmt.Errorf("--command failed (%v): %s", err, strings.TrimSpace(string(stderr)))
 			}
 			return out, nil
 		}, nil
