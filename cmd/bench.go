@@ -127,10 +127,8 @@ func (o *benchOptions) config(c *cobra.Command, getenv func(string) string) (ben
 	default:
 		return cfg, usageErrorf("unknown protocol version %q for -S: use 1.0, 1.1 or 1.2", o.protocol)
 	}
-	switch o.ack {
-	case session.AckAuto, session.AckClient, session.AckClientIndividual:
-	default:
-		return cfg, usageErrorf("unknown --ack mode %q: use auto, client or client-individual", o.ack)
+	if err := checkAckFlag(o.ack); err != nil {
+		return cfg, err
 	}
 	switch {
 	case o.pub < 0 || o.sub < 0 || o.msgs < 0 || o.size < 0 || o.rate < 0:

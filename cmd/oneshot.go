@@ -376,10 +376,8 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 }
 
 func validateListen(lo listenOpts) error {
-	switch lo.ack {
-	case session.AckAuto, session.AckClient, session.AckClientIndividual:
-	default:
-		return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", lo.ack)
+	if err := checkAckFlag(lo.ack); err != nil {
+		return err
 	}
 	if lo.count < 0 || lo.idle < 0 {
 		return usageErrorf("--count and --timeout cannot be negative")

@@ -36,10 +36,8 @@ func (o *options) register(fs *pflag.FlagSet) {
 
 // validate checks the mode flags.
 func (o *options) validate() error {
-	switch o.ack {
-	case session.AckAuto, session.AckClient, session.AckClientIndividual:
-	default:
-		return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", o.ack)
+	if err := checkAckFlag(o.ack); err != nil {
+		return err
 	}
 	if o.count < 0 {
 		return usageErrorf("--count must be 0 or more")
@@ -54,4 +52,13 @@ func (o *options) validate() error {
 		return usageErrorf("-L and -F cannot be used together: listen or run a script")
 	}
 	return nil
+}
+
+// checkAckFlag checks an --ack value before anything connects (exit 2).
+func checkAckFlag(mode string) error {
+	switch mode {
+	case session.AckAuto, session.AckClient, session.AckClientIndividual:
+		return nil
+	}
+	return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", mode)
 }
