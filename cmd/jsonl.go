@@ -24,10 +24,10 @@ type jsonMessage struct {
 
 // brokerHeaders are set by the broker on delivery (or by us on the wire);
 // resending them would confuse the next broker, so --jsonl drops them.
+// (expires and priority are the sender's choice and are kept.)
 var brokerHeaders = map[string]bool{
 	"message-id": true, "subscription": true, "ack": true, "redelivered": true,
 	"content-length": true, "receipt": true, "transaction": true, "timestamp": true,
-	"expires": false, // a real expiry the sender chose: kept
 }
 
 // sendJSONL resends each JSON line of in (as `listen --format json` writes

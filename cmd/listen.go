@@ -157,7 +157,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			finish(env, r)
 			return err
 		}
-		env.Out.Info(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
+		env.Out.Info(commands.SubscribedLine(sub))
 	}
 	_ = env.Out.Flush()
 	var idle <-chan time.Time

@@ -45,10 +45,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		m = modeScript // piped standard input is a script too
 	}
 	interactive := m == modeShell
-	printer, err := newPrinter(o.conn, o.out, stdio)
-	if err != nil {
-		return err
-	}
+	printer := newPrinter(o.conn, o.out, stdio)
 
 	// The completer needs the session, which exists only after connecting;
 	// it reads it through this pointer, set below.

@@ -35,10 +35,7 @@ func oneShot(c *cobra.Command, o *options, stdio IO, separator bool, run func(ct
 	if err := o.reconnect.validate(); err != nil {
 		return err
 	}
-	printer, err := newPrinter(o.conn, o.out, stdio)
-	if err != nil {
-		return err
-	}
+	printer := newPrinter(o.conn, o.out, stdio)
 	env, stop, err := openEnv(c.Context(), o.conn, o.out, o.reconnect, printer, separator, false)
 	if err != nil {
 		return err

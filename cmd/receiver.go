@@ -15,12 +15,12 @@ import (
 )
 
 // newPrinter decides colour and output format once, for the whole run.
-func newPrinter(c *connFlags, out *outputFlags, stdio IO) (*commands.Printer, error) {
+func newPrinter(c *connFlags, out *outputFlags, stdio IO) *commands.Printer {
 	p := commands.NewPrinter(stdio.Out, stdio.Err, render.NewTheme(c.colorOK && isTerminal(stdio.Out)))
 	if !out.format.Text() {
 		p.StatusToStderr() // standard output carries only messages
 	}
-	return p, nil
+	return p
 }
 
 // openEnv connects and builds the environment commands run in. separator

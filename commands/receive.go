@@ -37,7 +37,7 @@ func receiveSpecs() []*Spec {
 		if err != nil {
 			return err
 		}
-		env.Out.Info(fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID))
+		env.Out.Info(SubscribedLine(sub))
 		return nil
 	}
 
@@ -99,6 +99,12 @@ func receiveSpecs() []*Spec {
 		return env.Session.Nack(ctx, args[0], optional(args, 1), true)
 	}
 	return []*Spec{subscribe, unsubscribe, ack, nack}
+}
+
+// SubscribedLine is stomp.py's confirmation of a subscription, which the
+// shell, -L and listen all print.
+func SubscribedLine(sub *session.Subscription) string {
+	return fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID)
 }
 
 func optional(args []string, i int) string {
