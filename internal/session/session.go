@@ -237,11 +237,7 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 		}
 	}
 	if sub == nil {
-		for _, x := range s.subs {
-			if x.ID == dest {
-				sub = x
-			}
-		}
+		sub = s.subByID(dest)
 	}
 	s.mu.Unlock()
 	if sub == nil {
@@ -270,12 +266,7 @@ func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	}
 	s.received++
 	subID := f.Header.Get(frame.Subscription)
-	var sub *Subscription
-	for _, x := range s.subs {
-		if x.ID == subID {
-			sub = x
-		}
-	}
+	sub := s.subByID(subID)
 	if sub == nil || sub.Ack == AckAuto {
 		return s.received, nil
 	}
@@ -389,12 +380,20 @@ func (s *Session) settle(p *Pending, cumulative bool) {
 func (s *Session) ackMode(subID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, x := range s.subs {
-		if x.ID == subID {
-			return x.Ack
-		}
+	if sub := s.subByID(subID); sub != nil {
+		return sub.Ack
 	}
 	return ""
+}
+
+// subByID finds a subscription by id; s.mu is held.
+func (s *Session) subByID(id string) *Subscription {
+	for _, x := range s.subs {
+		if x.ID == id {
+			return x
+		}
+	}
+	return nil
 }
 
 // AckFrame builds the ACK or NACK for p in the negotiated version: 1.2 uses
