@@ -424,13 +424,21 @@ func (l *listener) distinct(t *testing.T) int {
 	return len(seen)
 }
 
-// checkRecoveryLines: one line per loss and one per recovery on stderr.
+// checkRecoveryLines: one line per loss and one per recovery on stderr, for
+// the losses the test caused. A broker may drop the new connection once more
+// on its own: RabbitMQ woken from SIGSTOP sometimes crashes a connection's
+// heart-beat receiver ({unexpected_message,resume} in its log) and closes
+// it. Such an extra loss must be reported and recovered like any other,
+// except the last one, which the test's SIGTERM may interrupt.
 func checkRecoveryLines(t *testing.T, stderr string, losses int) {
 	t.Helper()
 	lost := strings.Count(stderr, "; reconnecting\n")
-	back := regexp.MustCompile(`(?m)^.*reconnected after \d+ attempt\(s\); resubscribed to 1 destination\(s\)`).FindAllString(stderr, -1)
-	if lost != losses || len(back) != losses {
-		t.Errorf("want %d loss line(s) and %d recovery line(s) on stderr, got %d and %d:\n%s", losses, losses, lost, len(back), stderr)
+	back := len(regexp.MustCompile(`(?m)^.*reconnected after \d+ attempt\(s\); resubscribed to 1 destination\(s\)`).FindAllString(stderr, -1))
+	switch {
+	case lost < losses || back < losses || back > lost || back < lost-1:
+		t.Errorf("want %d loss line(s) and as many recovery lines on stderr (one more loss at most, the broker's own), got %d and %d:\n%s", losses, lost, back, stderr)
+	case lost > losses:
+		t.Logf("the broker dropped the connection %d more time(s) on its own; each was reported", lost-losses)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		if strings.Contains(line, "goroutine ") || strings.Contains(line, "panic") || strings.Contains(line, "DATA RACE") {
