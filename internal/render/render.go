@@ -28,12 +28,13 @@ type Style struct {
 // plain. Faint and red read well on dark and light backgrounds alike.
 type Theme struct {
 	header, err, bold *color.Color
+	on                bool
 }
 
 // NewTheme builds a theme that colours only when on is true, whatever
 // fatih/color decided about the process's terminal.
 func NewTheme(on bool) *Theme {
-	t := &Theme{header: color.New(color.Faint), err: color.New(color.FgRed, color.Bold), bold: color.New(color.Bold)}
+	t := &Theme{header: color.New(color.Faint), err: color.New(color.FgRed, color.Bold), bold: color.New(color.Bold), on: on}
 	for _, c := range []*color.Color{t.header, t.err, t.bold} {
 		if on {
 			c.EnableColor()
@@ -45,13 +46,35 @@ func NewTheme(on bool) *Theme {
 }
 
 // Error colours an error line.
-func (t *Theme) Error(s string) string { return t.err.Sprint(s) }
+func (t *Theme) Error(s string) string { return t.paint(t.err, s) }
 
 // Header colours header lines.
-func (t *Theme) Header(s string) string { return t.header.Sprint(s) }
+func (t *Theme) Header(s string) string { return t.paint(t.header, s) }
+
+// headerSince colours what was written to buf from start on, which ends
+// with a newline, as header lines. Without colour it leaves buf alone: the
+// hot path of a listener writes headers straight into its buffer and pays
+// for colour only on a terminal.
+func (t *Theme) headerSince(buf *bytes.Buffer, start int) {
+	if !t.on || buf.Len() <= start {
+		return
+	}
+	s := string(bytes.TrimSuffix(buf.Bytes()[start:], []byte{'\n'}))
+	buf.Truncate(start)
+	buf.WriteString(t.header.Sprint(s))
+	buf.WriteByte('\n')
+}
 
 // Bold emphasises a line (the version banner).
-func (t *Theme) Bold(s string) string { return t.bold.Sprint(s) }
+func (t *Theme) Bold(s string) string { return t.paint(t.bold, s) }
+
+// paint colours s when colour is on, and costs nothing when it is off.
+func (t *Theme) paint(c *color.Color, s string) string {
+	if !t.on {
+		return s
+	}
+	return c.Sprint(s)
+}
 
 // Message renders a MESSAGE frame whose body is shown as body (the caller
 // may have replaced it, e.g. by "Saved file: x"); num is its local number.
@@ -60,25 +83,22 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 		buf.WriteString(th.Header("[" + strconv.FormatUint(num, 10) + "]"))
 	}
 	buf.WriteByte('\n')
-	var hdr strings.Builder
+	start := buf.Len()
 	if st.Verbose {
-		writeHeaders(&hdr, f, nil)
+		writeHeaders(buf, f, nil)
 	} else {
 		for _, k := range []string{frame.MessageId, frame.Subscription} {
 			if v, ok := f.Header.Contains(k); ok {
-				hdr.WriteString(k + ": " + v + "\n")
+				writeHeader(buf, k, v)
 			}
 		}
 		// And a redelivery, which the user must know of: it may be a
 		// duplicate. (RabbitMQ sends redelivered:false on every message.)
 		if f.Header.Get("redelivered") == "true" {
-			hdr.WriteString("redelivered: true\n")
+			buf.WriteString("redelivered: true\n")
 		}
 	}
-	if hdr.Len() > 0 {
-		buf.WriteString(th.Header(strings.TrimSuffix(hdr.String(), "\n")))
-		buf.WriteByte('\n')
-	}
+	th.headerSince(buf, start)
 	if st.Separator {
 		buf.WriteByte('\n')
 	}
@@ -88,13 +108,12 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 // Frame renders any frame the verbose way: command, headers, blank line,
 // body. Outgoing frames get a "Sending " prefix. The passcode is never shown.
 func Frame(buf *bytes.Buffer, f *frame.Frame, outgoing bool, th *Theme) {
-	var hdr strings.Builder
+	start := buf.Len()
 	if outgoing {
-		hdr.WriteString("Sending ")
+		buf.WriteString("Sending ")
 	}
-	writeHeaders(&hdr, f, redact)
-	buf.WriteString(th.Header(strings.TrimSuffix(hdr.String(), "\n")))
-	buf.WriteByte('\n')
+	writeHeaders(buf, f, redact)
+	th.headerSince(buf, start)
 	if len(f.Body) > 0 {
 		buf.WriteByte('\n')
 		writeBody(buf, f.Body)
@@ -111,15 +130,24 @@ func redact(k, v string) string {
 	return v
 }
 
-func writeHeaders(b *strings.Builder, f *frame.Frame, filter func(k, v string) string) {
-	b.WriteString(f.Command + "\n")
+func writeHeaders(buf *bytes.Buffer, f *frame.Frame, filter func(k, v string) string) {
+	buf.WriteString(f.Command)
+	buf.WriteByte('\n')
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
 		if filter != nil {
 			v = filter(k, v)
 		}
-		b.WriteString(k + ": " + v + "\n")
+		writeHeader(buf, k, v)
 	}
+}
+
+// writeHeader writes one "key: value" line without building it first.
+func writeHeader(buf *bytes.Buffer, k, v string) {
+	buf.WriteString(k)
+	buf.WriteString(": ")
+	buf.WriteString(v)
+	buf.WriteByte('\n')
 }
 
 // writeBody writes the body as text; each byte that is not valid UTF-8
