@@ -90,7 +90,7 @@ func (r *Reader) Read() (*frame.Frame, error) {
 		}
 		return f, nil
 	}
-	body, err := r.until(0, &budget)
+	body, err := r.read(0, &budget, false)
 	if err != nil {
 		return nil, err
 	}
@@ -98,20 +98,25 @@ func (r *Reader) Read() (*frame.Frame, error) {
 	return f, nil
 }
 
-// line reads up to LF, drops LF or CRLF, and charges the budget.
+// line reads up to LF, drops LF or CRLF, and charges the budget. The line
+// may be the reader's own buffer: it is valid only until the next read, so
+// callers copy what they keep (header names and values become strings).
 func (r *Reader) line(budget *int) ([]byte, error) {
-	b, err := r.until('\n', budget)
+	b, err := r.read('\n', budget, true)
 	if err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b, []byte{'\r'}), nil
 }
 
-// until reads up to delim (dropped), failing once the budget is spent,
+// read reads up to delim (dropped), failing once the budget is spent,
 // without ever buffering more than the budget. A long run is gathered in
 // buffer-sized pieces and joined once, so it costs about twice its size,
-// not the many copies of a growing slice.
-func (r *Reader) until(delim byte, budget *int) ([]byte, error) {
+// not the many copies of a growing slice. With borrow, a run that fits in
+// the buffer is returned without a copy (valid until the next read): every
+// header line of every frame would otherwise be allocated only to be
+// turned into strings at once.
+func (r *Reader) read(delim byte, budget *int, borrow bool) ([]byte, error) {
 	var pieces [][]byte
 	size := 0
 	for {
@@ -120,6 +125,9 @@ func (r *Reader) until(delim byte, budget *int) ([]byte, error) {
 			return nil, r.tooLarge()
 		}
 		switch {
+		case err == nil && borrow && pieces == nil:
+			*budget -= len(chunk)
+			return chunk[:len(chunk)-1], nil
 		case err == nil:
 			chunk = chunk[:len(chunk)-1]
 			out := make([]byte, 0, size+len(chunk))
