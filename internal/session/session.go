@@ -130,15 +130,19 @@ type SendOptions struct {
 
 // Send sends one message.
 func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOptions) error {
-	f := frame.New(frame.SEND, frame.Destination, dest)
+	// The headers are gathered first and the frame's header list made once
+	// at its size: adding them one by one regrows it for every message of
+	// a stream.
+	kv := make([]string, 0, 16)
+	kv = append(kv, frame.Destination, dest)
 	for _, h := range o.Headers {
 		if h[0] == frame.Destination || h[0] == frame.ContentLength {
 			continue // ours win: the broker must see the real length
 		}
-		f.Header.Add(h[0], h[1])
+		kv = append(kv, h[0], h[1])
 	}
-	f.Header.Set(frame.ContentLength, strconv.Itoa(len(body)))
-	f.Body = body
+	kv = append(kv, frame.ContentLength, strconv.Itoa(len(body)))
+	f := &frame.Frame{Command: frame.SEND, Header: frame.NewHeader(kv...), Body: body}
 	inTx := false
 	if o.Transaction {
 		if tx := s.Transaction(); tx != "" {
