@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"os"
@@ -140,7 +141,7 @@ func sendSpecs() []*Spec {
 		if len(args) < 2 || len(args) > 3 {
 			return sendfile.expecting()
 		}
-		data, err := os.ReadFile(args[1])
+		body, err := encodeFile(args[1])
 		if err != nil {
 			return fileError(args[1], err)
 		}
@@ -154,10 +155,34 @@ func sendSpecs() []*Spec {
 		// The file's own name wins over a filename in the JSON, as in stomp.py.
 		headers = slices.DeleteFunc(headers, func(h [2]string) bool { return h[0] == "filename" })
 		headers = append(headers, [2]string{"filename", args[1]})
-		body := []byte(base64.StdEncoding.EncodeToString(data))
 		return env.Session.Send(ctx, args[0], body, session.SendOptions{Headers: headers, Transaction: true})
 	}
 	return []*Spec{send, sendrec, sendreply, sendfile}
+}
+
+// encodeFile reads a file as base64, encoding as it reads into a buffer of
+// the final size: a 100 MB file costs its 133 MB encoding, not the file,
+// the encoding and a copy of it at once.
+func encodeFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	out.Grow(base64.StdEncoding.EncodedLen(int(fi.Size())))
+	enc := base64.NewEncoder(base64.StdEncoding, &out)
+	if _, err := io.Copy(enc, f); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // joinWords rebuilds a message from its words, one space apart, as
