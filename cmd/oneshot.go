@@ -294,6 +294,7 @@ func sendRepeated(ctx context.Context, env *commands.Env, dest string, body func
 // sendLines streams standard input, one message per line, in constant
 // memory: Send blocks while the connection's queue is full.
 func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader, opts session.SendOptions, perSecond float64) error {
+	collectSooner() // a stream may run as long as a listener (tail -f | stomp send --lines)
 	p := newPacer(perSecond)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
