@@ -325,3 +325,23 @@ func TestAckByNumberLastAll(t *testing.T) {
 		}
 	}
 }
+
+// TestSendLinesStreams checks that `send --lines` sends each line as soon
+// as it is read, while its standard input is still open: it streams rather
+// than reading everything first (which would also cost memory in
+// proportion to the input). A listener sees every line before the next is
+// written.
+func TestSendLinesStreams(t *testing.T) {
+	target := testbroker.Embedded(t)
+	q := testbroker.Unique(t, "/queue/")
+	listener := start(t, target, "listen", q)
+	listener.expect("^Subscribing to ")
+	sender := start(t, target, "send", q, "--lines")
+	for _, line := range []string{"first line", "second line", "third line"} {
+		sender.send(line)
+		listener.expect("^" + line + "$")
+	}
+	if code := sender.finish(); code != 0 {
+		t.Fatalf("send --lines exit %d, stderr: %s", code, sender.errText())
+	}
+}
