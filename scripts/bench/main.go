@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,7 +45,7 @@ var (
 	msgs       = flag.Int("msgs", 100000, "messages per throughput run")
 	rounds     = flag.Int("rounds", 3, "rounds; every client runs every workload once per round, in rotating order")
 	startups   = flag.Int("startup-rounds", 10, "rounds of the start-up measurements")
-	rssMsgs    = flag.Int("rss-msgs", 1000000, "messages for the peak-RSS run of stomp -L on the embedded broker (0 skips it)")
+	rssMsgs    = flag.Int("rss-msgs", 1000000, "messages for the memory runs on the embedded broker (stomp -L and send --lines at this count and a tenth of it, and a 100 MB sendfile; 0 skips them)")
 	brokerList = flag.String("brokers", "rabbitmq,activemq,embedded", "brokers to measure")
 	out        = flag.String("out", "BENCHMARKS.md", "report to write")
 	runTimeout = flag.Duration("timeout", 3*time.Minute, "longest a single run may take")
@@ -91,6 +92,7 @@ const goStompCINote = "go-stomp `recv-ci` is not run on the embedded broker: the
 	"the program blocks in Ack (write channel) while processLoop blocks on the full subscription channel."
 
 type harness struct {
+	stdin    string // file the next timed run reads as standard input ("" = none)
 	loadAvg  string // at the start
 	tmp      string
 	native   string
@@ -191,7 +193,9 @@ func run() error {
 
 	for _, b := range brokers {
 		if b.key == "embedded" && *rssMsgs > 0 {
-			h.rssRun(b)
+			if err := h.memoryRuns(b); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -294,6 +298,14 @@ func (h *harness) timedTo(args []string, count bool, killAt int, toFile bool) (s
 	os.Remove(tf)
 	cmd := exec.Command("/usr/bin/time", append([]string{"-v", "-o", tf}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if h.stdin != "" {
+		in, err := os.Open(h.stdin)
+		if err != nil {
+			return sample{err: err.Error()}, 0
+		}
+		defer in.Close()
+		cmd.Stdin = in
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var stdout io.ReadCloser
@@ -472,19 +484,68 @@ func (h *harness) recvRun(b *brokerSpec, c, ack string) {
 	h.record(key{b.key, w, c}, s)
 }
 
-// rssRun receives rss-msgs messages with stomp -L for its peak RSS.
-func (h *harness) rssRun(b *brokerSpec) {
-	const dest = "/queue/stomp-bench-rss"
-	log.Printf("peak RSS: stomp -L receiving %d messages on %s", *rssMsgs, b.name)
-	if err := h.prefill(b, dest, *rssMsgs); err != nil {
-		h.record(key{b.key, "rss", cStomp}, sample{err: err.Error()})
-		return
+// Memory workloads, each at rss-msgs/10 and rss-msgs messages: peak RSS
+// must not grow with the count.
+const (
+	memListen   = "rss-listen"   // stomp -L --count N, the queue prefilled
+	memLines    = "rss-lines"    // stomp send --lines, N lines on standard input
+	memSendfile = "rss-sendfile" // stomp -F with one sendfile of fileMB
+	fileMB      = 100
+)
+
+func memKey(workload string, n int) key {
+	return key{"embedded", fmt.Sprintf("%s-%d", workload, n), cStomp}
+}
+
+// memoryRuns measures stomp's peak RSS where it must stay flat (receiving
+// and sending many messages) and where it must stay near the data's size
+// (a large sendfile), rounds times each.
+func (h *harness) memoryRuns(b *brokerSpec) error {
+	small := *rssMsgs / 10
+	lines := map[int]string{}
+	for _, n := range []int{small, *rssMsgs} {
+		lines[n] = filepath.Join(h.tmp, fmt.Sprintf("lines-%d.txt", n))
+		if err := os.WriteFile(lines[n], []byte(strings.Repeat(h.body+"\n", n)), 0o644); err != nil {
+			return err
+		}
 	}
-	s, lines := h.timedToFile(append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "-L", dest, "--count", strconv.Itoa(*rssMsgs)))
-	if s.err == "" && lines != *rssMsgs {
-		s.err = fmt.Sprintf("printed %d of %d messages", lines, *rssMsgs)
+	file := filepath.Join(h.tmp, "file.bin")
+	data := make([]byte, fileMB*1000*1000)
+	if _, err := rand.Read(data); err != nil {
+		return err
 	}
-	h.record(key{b.key, "rss", cStomp}, s)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return err
+	}
+	script := filepath.Join(h.tmp, "sendfile.txt")
+	if err := os.WriteFile(script, []byte("sendfile /topic/stomp-bench-file "+file+"\n"), 0o644); err != nil {
+		return err
+	}
+	login := b.loginArgs("-U", "-W")
+	for r := 0; r < *rounds; r++ {
+		log.Printf("memory round %d/%d on %s", r+1, *rounds, b.name)
+		for _, n := range []int{small, *rssMsgs} {
+			const dest = "/queue/stomp-bench-rss"
+			if err := h.prefill(b, dest, n); err != nil {
+				h.record(memKey(memListen, n), sample{err: err.Error()})
+			} else {
+				s, got := h.timedToFile(append(append([]string{*stompBin}, login...), "-L", dest, "--count", strconv.Itoa(n)))
+				if s.err == "" && got != n {
+					s.err = fmt.Sprintf("printed %d of %d messages", got, n)
+				}
+				h.record(memKey(memListen, n), s)
+			}
+			// A topic nobody listens to: the broker keeps nothing, and
+			// stomp still waits for its receipt before exiting.
+			h.stdin = lines[n]
+			s, _ := h.timed(append(append([]string{*stompBin}, login...), "send", "/topic/stomp-bench-lines", "--lines"), false, 0)
+			h.stdin = ""
+			h.record(memKey(memLines, n), s)
+		}
+		s, _ := h.timed(append(append([]string{*stompBin}, login...), "-F", script), false, 0)
+		h.record(memKey(memSendfile, fileMB), s)
+	}
+	return nil
 }
 
 // startBrokers makes sure every broker answers, starting RabbitMQ and
@@ -546,7 +607,8 @@ func (h *harness) startEmbedded(b *brokerSpec) error {
 	}
 	_, b.port, _ = net.SplitHostPort(l.Addr().String())
 	l.Close()
-	cmd := exec.Command(*stompBin, "serve", "--listen", b.addr())
+	// Frames up to 256 MiB: the memory runs send a 100 MB file.
+	cmd := exec.Command(*stompBin, "serve", "--listen", b.addr(), "--max-frame-size", strconv.Itoa(256<<20))
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting stomp serve: %w", err)
@@ -740,17 +802,38 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 	}
 
 	if *rssMsgs > 0 {
-		w("\n### Peak RSS receiving %s messages (embedded broker, `stomp -L --count`)\n\n", kilo(float64(*rssMsgs)))
-		k := key{"embedded", "rss", cStomp}
+		small := *rssMsgs / 10
+		w("\n### Memory (embedded broker, peak RSS of stomp, median of %d rounds)\n\n", *rounds)
+		w("| workload | %s messages | %s messages | growth |\n|---|---|---|---|\n", kilo(float64(small)), kilo(float64(*rssMsgs)))
+		flat := func(what, workload, cmdline string) {
+			a, okA := median(h.results[memKey(workload, small)], rss)
+			z, okZ := median(h.results[memKey(workload, *rssMsgs)], rss)
+			if !okA || !okZ {
+				w("| %s | failed: %s | | |\n", cmdline, firstErr(append(h.results[memKey(workload, small)], h.results[memKey(workload, *rssMsgs)]...)))
+				checks = append(checks, check{what: what + " flat", target: "<= 1.10x"})
+				return
+			}
+			sec, _ := median(h.results[memKey(workload, *rssMsgs)], secs)
+			w("| %s | %.1f MB | %.1f MB (%s msg/s) | %.2fx |\n", cmdline, a/1024, z/1024, kilo(float64(*rssMsgs)/sec), z/a)
+			checks = append(checks, check{what: fmt.Sprintf("%s: peak RSS at %s vs %s messages", what, kilo(float64(*rssMsgs)), kilo(float64(small))),
+				target: "<= 1.10x", ratio: z / a, have: true, ok: z/a <= 1.10})
+		}
+		flat("receiving", memListen, "`stomp -L DEST --count N`")
+		flat("`send --lines`", memLines, "`stomp send DEST --lines < N lines`")
 		c := check{what: fmt.Sprintf("peak RSS receiving %s messages", kilo(float64(*rssMsgs))), target: "< 15 MB"}
-		if m, ok := median(h.results[k], rss); ok {
-			sec, _ := median(h.results[k], secs)
-			w("%.1f MB peak RSS; %s msg/s.\n", m/1024, kilo(float64(*rssMsgs)/sec))
+		if m, ok := median(h.results[memKey(memListen, *rssMsgs)], rss); ok {
 			c.ratio, c.have, c.ok = m/1024, true, m/1024 < 15
-		} else {
-			w("failed: %s\n", firstErr(h.results[k]))
 		}
 		checks = append(checks, c)
+		fc := check{what: fmt.Sprintf("peak RSS sending a %d MB file (`sendfile`) vs the file size", fileMB), target: "< 3.00x"}
+		if m, ok := median(h.results[memKey(memSendfile, fileMB)], rss); ok {
+			sec, _ := median(h.results[memKey(memSendfile, fileMB)], secs)
+			w("\n`sendfile` of a %d MB file (base64 on the wire, %d MB): %.1f MB peak RSS, %.2f s.\n", fileMB, fileMB*4/3, m/1024, sec)
+			fc.ratio, fc.have, fc.ok = m*1024/(fileMB*1e6), true, m*1024/(fileMB*1e6) < 3
+		} else {
+			w("\n`sendfile` of a %d MB file: failed: %s\n", fileMB, firstErr(h.results[memKey(memSendfile, fileMB)]))
+		}
+		checks = append(checks, fc)
 	}
 
 	w("\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")

@@ -30,6 +30,7 @@ func main() {
 	block := flag.String("blockprofile", "", "write a blocking profile to `file`")
 	mutex := flag.String("mutexprofile", "", "write a mutex contention profile to `file`")
 	mem := flag.String("memprofile", "", "write an allocation profile to `file`")
+	peak := flag.String("peakheap", "", "write a heap profile to `file` when the live heap is at its largest (sampled every 5 ms, every allocation recorded)")
 	quiet := flag.Bool("quiet", true, "discard the CLI's standard output")
 	flag.Parse()
 
@@ -57,6 +58,11 @@ func main() {
 	if *quiet {
 		out = io.Discard
 	}
+	if *peak != "" {
+		runtime.MemProfileRate = 1
+		stopPeak := watchPeakHeap(*peak)
+		defer stopPeak()
+	}
 	t := time.Now()
 	code := cmd.Run(context.Background(), flag.Args(), cmd.IO{In: os.Stdin, Out: out, Err: os.Stderr, Getenv: os.Getenv})
 	fmt.Fprintf(os.Stderr, "profile: stomp exited %d after %v\n", code, time.Since(t).Round(time.Millisecond))
@@ -73,6 +79,41 @@ func main() {
 	write("block", *block)
 	write("mutex", *mutex)
 	write("allocs", *mem)
+}
+
+// watchPeakHeap writes a heap profile to path each time the heap in use
+// after a collection is larger than any seen before, so the file left at
+// the end shows what was alive at the peak (what RSS follows), not at exit.
+func watchPeakHeap(path string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var largest uint64
+		var lastGC uint32
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprintf(os.Stderr, "profile: peak heap in use after a collection %.1f MB\n", float64(largest)/1e6)
+				return
+			case <-tick.C:
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.NumGC == lastGC || m.HeapAlloc <= largest {
+				continue
+			}
+			lastGC, largest = m.NumGC, m.HeapAlloc
+			f := create(path)
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				fail(err)
+			}
+			f.Close()
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func create(path string) *os.File {
