@@ -719,6 +719,12 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
   empty script (go-stomp: ` + "`Dial`" + ` + ` + "`Disconnect`" + `). Timed directly, not under /usr/bin/time.
 - **Memory**: peak RSS of the client process, from ` + "`/usr/bin/time -v`" + ` (start-up rows: wait4's rusage,
   the same figure). The embedded broker runs as a separate ` + "`stomp serve`" + ` process, so it is not counted.
+  The memory runs (embedded broker, every round): ` + "`stomp -L --count N`" + ` on a prefilled queue and
+  ` + "`stomp send --lines`" + ` of N lines to a topic nobody listens to, each at N/10 and N messages, so a peak
+  that grew with the count would show; and ` + "`stomp -F`" + ` with one ` + "`sendfile`" + ` of a 100 MB random file.
+  Most of stomp's RSS is its own binary (about 8 MB of its pages are mapped: the kernel maps the pages
+  around each one touched) and the Go runtime; listeners and ` + "`--lines`" + ` collect garbage at 50%% heap
+  growth (GOGC=50 unless GOGC is set).
 
 `)
 	w("## Results\n\n")
