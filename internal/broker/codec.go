@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/wire"
 )
 
 // Why not frame.Reader: it reads header lines and NUL-terminated bodies with
@@ -232,31 +234,12 @@ func (d *decoder) releaseScratch() {
 // clientCommand maps a command line to the frame package's constant (no
 // allocation) and reports whether a client may send it.
 func clientCommand(b []byte) (string, bool) {
-	switch string(b) {
-	case frame.SEND:
-		return frame.SEND, true
-	case frame.ACK:
-		return frame.ACK, true
-	case frame.NACK:
-		return frame.NACK, true
-	case frame.SUBSCRIBE:
-		return frame.SUBSCRIBE, true
-	case frame.UNSUBSCRIBE:
-		return frame.UNSUBSCRIBE, true
-	case frame.BEGIN:
-		return frame.BEGIN, true
-	case frame.COMMIT:
-		return frame.COMMIT, true
-	case frame.ABORT:
-		return frame.ABORT, true
-	case frame.DISCONNECT:
-		return frame.DISCONNECT, true
-	case frame.CONNECT:
-		return frame.CONNECT, true
-	case frame.STOMP:
-		return frame.STOMP, true
+	cmd, ok := wire.Command(b)
+	switch cmd {
+	case frame.CONNECTED, frame.MESSAGE, frame.RECEIPT, frame.ERROR:
+		return "", false // a server's frames, not a client's
 	}
-	return "", false
+	return cmd, ok
 }
 
 // decodeName interns the common header names to save allocations.

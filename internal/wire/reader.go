@@ -48,7 +48,7 @@ func (r *Reader) Read() (*frame.Frame, error) {
 	if len(line) == 0 {
 		return nil, nil
 	}
-	command, ok := validCommand(line)
+	command, ok := Command(line)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown command %q", ErrMalformed, printable(string(line)))
 	}
@@ -201,8 +201,9 @@ func unescape(b []byte) string {
 	return string(b)
 }
 
-// validCommand returns the command as a constant string (no allocation).
-func validCommand(b []byte) (string, bool) {
+// Command returns a STOMP command line as the frame package's constant (no
+// allocation), and whether it is one.
+func Command(b []byte) (string, bool) {
 	switch string(b) {
 	case frame.CONNECT:
 		return frame.CONNECT, true
