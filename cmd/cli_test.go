@@ -6,12 +6,12 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/testbin"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
@@ -21,7 +21,7 @@ type session struct {
 	t      *testing.T
 	in     *io.PipeWriter
 	lines  chan string // standard output, drained as it comes so the CLI never blocks on it
-	errBuf *syncBuffer
+	errBuf *testbin.Buffer
 	exit   chan int
 	seen   strings.Builder
 }
@@ -30,7 +30,7 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &syncBuffer{}, exit: make(chan int, 1)}
+	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &testbin.Buffer{}, exit: make(chan int, 1)}
 	go func() {
 		defer close(s.lines)
 		sc := bufio.NewScanner(outR)
@@ -50,24 +50,6 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 	}()
 	t.Cleanup(func() { inW.Close() })
 	return s
-}
-
-// syncBuffer is a strings.Builder safe to read while the CLI writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func (s *session) errText() string { return s.errBuf.String() }

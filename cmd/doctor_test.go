@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
+	"github.com/stomp-cli/stomp/internal/testbin"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
@@ -24,7 +25,7 @@ func runDoctor(t *testing.T, tg testbroker.Target, args ...string) (code int, st
 		"STOMP_HOST": tg.Host, "STOMP_PORT": tg.Port,
 		"STOMP_USER": tg.Login, "STOMP_PASSWORD": tg.Passcode,
 	}
-	var out, errOut syncBuffer
+	var out, errOut testbin.Buffer
 	code = cmd.Run(context.Background(), append([]string{"doctor"}, args...), cmd.IO{
 		In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }})
 	return code, out.String(), errOut.String()

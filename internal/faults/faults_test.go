@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand"
 	"net"
 	"os"
@@ -257,7 +256,7 @@ func sendLines(t *testing.T, bin string, b *broker, dest string, n int) {
 type listener struct {
 	cmd      *exec.Cmd
 	path     string
-	stderr   *lockedBuffer
+	stderr   *testbin.Buffer
 	mu       sync.Mutex
 	lines    int
 	fast     chan struct{}
@@ -273,7 +272,7 @@ func startListener(t *testing.T, bin string, b *broker, dest string, extra ...st
 		"--reconnect-delay", "100ms", "--reconnect-max-delay", "1s", "--connect-timeout", "3s"}, b.connArgs()...)
 	args = append(args, extra...)
 	l := &listener{cmd: exec.Command(bin, args...), path: filepath.Join(t.TempDir(), "out.jsonl"),
-		stderr: &lockedBuffer{}, fast: make(chan struct{}), copied: make(chan struct{}), exited: make(chan struct{})}
+		stderr: &testbin.Buffer{}, fast: make(chan struct{}), copied: make(chan struct{}), exited: make(chan struct{})}
 	l.cmd.Env = cliEnv(t)
 	l.cmd.Stderr = l.stderr
 	stdout, err := l.cmd.StdoutPipe()
@@ -571,7 +570,7 @@ func TestScriptLosesBroker(t *testing.T) {
 			}
 			cmd := exec.Command(bin, append([]string{"-F", path, "--reconnect-delay", "100ms", "--connect-timeout", "2s"}, b.connArgs()...)...)
 			cmd.Env = cliEnv(t)
-			stderr := &lockedBuffer{}
+			stderr := &testbin.Buffer{}
 			cmd.Stderr = stderr
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
@@ -633,21 +632,3 @@ func TestScriptLosesBroker(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var _ io.Writer = (*lockedBuffer)(nil)

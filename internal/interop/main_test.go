@@ -132,28 +132,10 @@ func cleanEnv() []string {
 	return append(env, "NO_COLOR=1", "PYTHONUNBUFFERED=1", "GORACE=exitcode=66 atexit_sleep_ms=50")
 }
 
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a child process whose stdout and stderr are collected.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr lockedBuffer
+	stdout, stderr testbin.Buffer
 	done           chan struct{}
 	err            error
 }
