@@ -79,7 +79,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 
 	switch m {
 	case modeListen:
-		return runListen(ctx, env, listenOpts{dests: []string{o.listen}, ack: o.ack, count: o.count, idle: o.timeout})
+		return runListen(ctx, env, listenOpts{dests: []string{o.listen}, ack: o.ack, ackGiven: o.ackGiven, count: o.count, idle: o.timeout})
 	case modeScript:
 		return script(ctx, o, env, stdio)
 	default:

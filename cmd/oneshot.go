@@ -355,6 +355,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 			if err := validateListen(lo); err != nil {
 				return err
 			}
+			lo.ackGiven = c.Flags().Changed("ack")
 			lo.dests = args
 			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
 				return runListen(ctx, env, lo)
@@ -362,7 +363,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 		},
 	}
 	fs := c.Flags()
-	fs.IntVar(&lo.count, "count", 0, "exit after `N` messages")
+	fs.IntVar(&lo.count, "count", 0, "exit after `N` messages; any the broker sent past N go back to the queue, unless --ack auto is given")
 	fs.DurationVar(&lo.idle, "timeout", 0, "exit when no message came for this long (exit 3 if --count was not reached)")
 	fs.StringVar(&lo.ack, "ack", session.AckAuto, "ack mode: auto, client or client-individual")
 	fs.StringVar(&selector, "selector", "", "a JMS selector, e.g. \"type = 'order'\" (ActiveMQ)")

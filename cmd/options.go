@@ -17,6 +17,7 @@ type options struct {
 	listen          string
 	file            string
 	ack             string
+	ackGiven        bool // --ack was on the command line (see listenOpts.ackGiven)
 	count           int
 	timeout         time.Duration
 	noHistory       bool
@@ -27,8 +28,8 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.SortFlags = false
 	fs.StringVarP(&o.listen, "listen", "L", "", "listen mode: subscribe to `DEST` and print messages until Ctrl-C")
 	fs.StringVarP(&o.file, "file", "F", "", "script mode: run the shell commands in `FILE` (- for standard input), then exit")
-	fs.StringVar(&o.ack, "ack", session.AckAuto, "ack mode for -L: auto, client or client-individual (acks after each message is written)")
-	fs.IntVar(&o.count, "count", 0, "with -L: exit after `N` messages (0 = run until Ctrl-C)")
+	fs.StringVar(&o.ack, "ack", session.AckAuto, "ack mode for -L: auto, client or client-individual (acks after each message is written); see --count")
+	fs.IntVar(&o.count, "count", 0, "with -L: exit after `N` messages (0 = run until Ctrl-C); any the broker sent past N go back to the queue, unless --ack auto is given")
 	fs.DurationVar(&o.timeout, "timeout", 0, "with -L: exit when no message came for this long (exit 3 if --count was not reached)")
 	fs.BoolVar(&o.continueOnError, "continue-on-error", false, "with -F: run every line even after one fails, then exit 1 if any did")
 	fs.BoolVar(&o.noHistory, "no-history", false, "keep no shell history")

@@ -104,6 +104,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
+			o.ackGiven = c.Flags().Changed("ack")
 			if err := o.out.resolve(); err != nil {
 				return err
 			}
