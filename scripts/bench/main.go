@@ -182,6 +182,7 @@ func run() error {
 			log.Printf("round %d/%d on %s", r+1, *rounds, b.name)
 			h.rotate(r, []string{cStomp, cPy, cNative}, func(c string) { h.sendRun(b, c) })
 			h.rotate(r, []string{cStomp, cPy, cNative}, func(c string) { h.recvRun(b, c, "auto") })
+			h.recvRun(b, cStomp, "") // --count's default: client mode, so extras go back to the queue
 			h.rotate(r, []string{cStomp, cNative}, func(c string) {
 				if c == cNative && b.key == "embedded" {
 					return // see goStompCINote
@@ -458,10 +459,7 @@ func (h *harness) sendRun(b *brokerSpec, c string) {
 // recvRun times one client receiving msgs messages from a prefilled queue.
 func (h *harness) recvRun(b *brokerSpec, c, ack string) {
 	const dest = "/queue/stomp-bench-recv"
-	w := "recv"
-	if ack != "auto" {
-		w = "recv-ci"
-	}
+	w := map[string]string{"auto": "recv", "client-individual": "recv-ci", "": "recv-count"}[ack]
 	if err := h.prefill(b, dest, *msgs); err != nil {
 		h.record(key{b.key, w, c}, sample{err: err.Error()})
 		return
@@ -471,7 +469,11 @@ func (h *harness) recvRun(b *brokerSpec, c, ack string) {
 	var lines int
 	switch c {
 	case cStomp:
-		s, lines = h.timedToFile(append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "-L", dest, "--count", n, "--ack", ack))
+		args := append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "-L", dest, "--count", n)
+		if ack != "" {
+			args = append(args, "--ack", ack)
+		}
+		s, lines = h.timedToFile(args)
 	case cPy:
 		s, lines = h.timed(append(append([]string{*python, "-m", "stomp"}, b.loginArgs("-U", "-W")...), "-L", dest), true, *msgs)
 	default:
@@ -707,12 +709,15 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
   go-stomp sends N messages with ` + "`conn.Send`" + ` then ` + "`Disconnect`" + `. Time is the whole process, start to exit.
   stomp waits for the DISCONNECT receipt, so its exit proves delivery; stomp.py exits without one. After
   every run the harness drains the queue and fails the run unless all N messages are there.
-- **recv**: the queue is prefilled with N messages (go-stomp, not timed), then ` + "`stomp -L DEST --count N`" + `
+- **recv**: the queue is prefilled with N messages (go-stomp, not timed), then ` + "`stomp -L DEST --count N --ack auto`" + `
   (exits by itself, time to exit; output to a file, counted afterwards), stomp.py ` + "`-L DEST`" + ` (never
   exits: its output goes to a pipe the harness reads, and the time is taken when the N-th message is
   printed, then it is killed) and go-stomp (subscribe, receive N, disconnect; prints nothing). A run that
   printed fewer than N messages fails. Through a pipe instead of a file stomp -L is about 10%% slower on a
   2-core machine: it writes each message with its own write(2), and each one wakes the reader.
+- **recv-count**: ` + "`stomp -L DEST --count N`" + ` without ` + "`--ack`" + `: stomp then takes the messages in client mode and
+  acks cumulatively only those it printed, so any the broker sent past N go back to the queue. The
+  broker pays for tracking unacked messages (RabbitMQ most). Compared with go-stomp's auto-mode recv runs.
 - **recv-ci**: the same with ` + "`--ack client-individual`" + ` (stomp acks each message after writing it; go-stomp
   acks each one). stomp.py's CLI has no ack option for ` + "`-L`" + `.
 - **start-up**: ` + "`stomp --version`" + ` against ` + "`python3 -m stomp --version`" + `; connect+disconnect is ` + "`-F`" + ` with an
@@ -750,8 +755,11 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 	w("| broker | workload | stomp | stomp.py | go-stomp | stomp / go-stomp | stomp / stomp.py |\n")
 	w("|---|---|---|---|---|---|---|\n")
 	for _, br := range brokers {
-		for _, wl := range []string{"send", "recv", "recv-ci"} {
+		for _, wl := range []string{"send", "recv", "recv-count", "recv-ci"} {
 			ks, kp, kn := key{br.key, wl, cStomp}, key{br.key, wl, cPy}, key{br.key, wl, cNative}
+			if wl == "recv-count" {
+				kn = key{br.key, "recv", cNative} // the same go-stomp runs as recv
+			}
 			ratio := func(a, d key) string {
 				x, ok1 := rate(a)
 				y, ok2 := rate(d)
@@ -760,7 +768,8 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 				}
 				return fmt.Sprintf("%.2fx", x/y)
 			}
-			label := map[string]string{"send": "`-F` send", "recv": "`-L` receive", "recv-ci": "`-L` receive, client-individual"}[wl]
+			label := map[string]string{"send": "`-F` send", "recv": "`-L` receive", "recv-count": "`-L` receive, --count default (client mode)",
+				"recv-ci": "`-L` receive, client-individual"}[wl]
 			w("| %s | %s %s | %s | %s | %s | %s | %s |\n", br.name, label, kilo(float64(*msgs)),
 				cell(ks), cell(kp), cell(kn), ratio(ks, kn), ratio(ks, kp))
 		}
