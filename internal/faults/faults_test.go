@@ -631,4 +631,3 @@ func TestScriptLosesBroker(t *testing.T) {
 		})
 	}
 }
-
