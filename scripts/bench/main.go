@@ -43,7 +43,7 @@ var (
 	stompBin   = flag.String("stomp", "./stomp", "the stomp binary to measure")
 	python     = flag.String("python", "/usr/bin/python3", "the Python that has stomp.py (python3-stomp)")
 	msgs       = flag.Int("msgs", 100000, "messages per throughput run")
-	rounds     = flag.Int("rounds", 3, "rounds; every client runs every workload once per round, in rotating order")
+	rounds     = flag.Int("rounds", 5, "rounds; every client runs every workload once per round, in rotating order")
 	startups   = flag.Int("startup-rounds", 10, "rounds of the start-up measurements")
 	rssMsgs    = flag.Int("rss-msgs", 1000000, "messages for the memory runs on the embedded broker (stomp -L and send --lines at this count and a tenth of it, and a 100 MB sendfile; 0 skips them)")
 	brokerList = flag.String("brokers", "rabbitmq,activemq,embedded", "brokers to measure")
@@ -101,6 +101,7 @@ type harness struct {
 	notes    []string
 	started  []func()
 	sendFile string
+	lines    string // msgs lines of the body, for send --lines
 	empty    string
 }
 
@@ -148,6 +149,10 @@ func run() error {
 	if err := os.WriteFile(h.sendFile, script.Bytes(), 0o644); err != nil {
 		return err
 	}
+	h.lines = filepath.Join(tmp, "lines.txt")
+	if err := os.WriteFile(h.lines, []byte(strings.Repeat(h.body+"\n", *msgs)), 0o644); err != nil {
+		return err
+	}
 	h.empty = filepath.Join(tmp, "empty.txt")
 	if err := os.WriteFile(h.empty, nil, 0o644); err != nil {
 		return err
@@ -180,7 +185,8 @@ func run() error {
 	for r := 0; r < *rounds; r++ {
 		for _, b := range brokers {
 			log.Printf("round %d/%d on %s", r+1, *rounds, b.name)
-			h.rotate(r, []string{cStomp, cPy, cNative}, func(c string) { h.sendRun(b, c) })
+			h.rotate(r, []string{cStomp, cPy, cNative}, func(c string) { h.sendRun(b, c, "send") })
+			h.sendRun(b, cStomp, "send-lines")
 			h.rotate(r, []string{cStomp, cPy, cNative}, func(c string) { h.recvRun(b, c, "auto") })
 			h.recvRun(b, cStomp, "") // --count's default: client mode, so extras go back to the queue
 			h.rotate(r, []string{cStomp, cNative}, func(c string) {
@@ -426,23 +432,29 @@ func (h *harness) prefill(b *brokerSpec, dest string, n int) error {
 }
 
 // sendRun times one client sending msgs messages, then checks by draining
-// the queue that the broker has every one of them.
-func (h *harness) sendRun(b *brokerSpec, c string) {
+// the queue that the broker has every one of them. Workload "send-lines"
+// is stomp send --lines with the messages on standard input.
+func (h *harness) sendRun(b *brokerSpec, c, workload string) {
 	const dest = "/queue/stomp-bench-send"
 	if _, err := h.drain(b, dest); err != nil {
-		h.record(key{b.key, "send", c}, sample{err: err.Error()})
+		h.record(key{b.key, workload, c}, sample{err: err.Error()})
 		return
 	}
 	var args []string
-	switch c {
-	case cStomp:
+	switch {
+	case workload == "send-lines":
+		args = append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "send", dest, "--lines")
+		h.stdin = h.lines
+		defer func() { h.stdin = "" }()
+	case c == cStomp:
 		args = append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "-F", h.sendFile)
-	case cPy:
+	case c == cPy:
 		args = append(append([]string{*python, "-m", "stomp"}, b.loginArgs("-U", "-W")...), "-F", h.sendFile)
 	default:
 		args = append(h.nativeArgs(b), "send", dest, strconv.Itoa(*msgs), h.body)
 	}
 	s, _ := h.timed(args, false, 0)
+	h.stdin = ""
 	// Brokers may still be enqueueing what a client that does not wait for
 	// a receipt (stomp.py) has written: give them a moment.
 	time.Sleep(300 * time.Millisecond)
@@ -453,7 +465,7 @@ func (h *harness) sendRun(b *brokerSpec, c string) {
 	case got != *msgs && s.err == "":
 		s.err = fmt.Sprintf("the broker got %d of %d messages", got, *msgs)
 	}
-	h.record(key{b.key, "send", c}, s)
+	h.record(key{b.key, workload, c}, s)
 }
 
 // recvRun times one client receiving msgs messages from a prefilled queue.
@@ -709,6 +721,8 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
   go-stomp sends N messages with ` + "`conn.Send`" + ` then ` + "`Disconnect`" + `. Time is the whole process, start to exit.
   stomp waits for the DISCONNECT receipt, so its exit proves delivery; stomp.py exits without one. After
   every run the harness drains the queue and fails the run unless all N messages are there.
+- **send-lines**: ` + "`stomp send /queue/stomp-bench-send --lines`" + ` with the N bodies on standard input (from a file),
+  compared with the same go-stomp runs; checked by draining like send.
 - **recv**: the queue is prefilled with N messages (go-stomp, not timed), then ` + "`stomp -L DEST --count N --ack auto`" + `
   (exits by itself, time to exit; output to a file, counted afterwards), stomp.py ` + "`-L DEST`" + ` (never
   exits: its output goes to a pipe the harness reads, and the time is taken when the N-th message is
@@ -755,10 +769,13 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 	w("| broker | workload | stomp | stomp.py | go-stomp | stomp / go-stomp | stomp / stomp.py |\n")
 	w("|---|---|---|---|---|---|---|\n")
 	for _, br := range brokers {
-		for _, wl := range []string{"send", "recv", "recv-count", "recv-ci"} {
+		for _, wl := range []string{"send", "send-lines", "recv", "recv-count", "recv-ci"} {
 			ks, kp, kn := key{br.key, wl, cStomp}, key{br.key, wl, cPy}, key{br.key, wl, cNative}
-			if wl == "recv-count" {
+			switch wl {
+			case "recv-count":
 				kn = key{br.key, "recv", cNative} // the same go-stomp runs as recv
+			case "send-lines":
+				kn = key{br.key, "send", cNative}
 			}
 			ratio := func(a, d key) string {
 				x, ok1 := rate(a)
@@ -768,7 +785,7 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 				}
 				return fmt.Sprintf("%.2fx", x/y)
 			}
-			label := map[string]string{"send": "`-F` send", "recv": "`-L` receive", "recv-count": "`-L` receive, --count default (client mode)",
+			label := map[string]string{"send": "`-F` send", "send-lines": "`send --lines`", "recv": "`-L` receive", "recv-count": "`-L` receive, --count default (client mode)",
 				"recv-ci": "`-L` receive, client-individual"}[wl]
 			w("| %s | %s %s | %s | %s | %s | %s | %s |\n", br.name, label, kilo(float64(*msgs)),
 				cell(ks), cell(kp), cell(kn), ratio(ks, kn), ratio(ks, kp))
@@ -811,6 +828,7 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 			ratioCheck("embedded: `-L` receive vs stomp.py", key{br.key, "recv", cStomp}, key{br.key, "recv", cPy}, 2, "stomp.py")
 		default:
 			ratioCheck(br.name+": `-F` send vs go-stomp", key{br.key, "send", cStomp}, key{br.key, "send", cNative}, 0.9, "go-stomp")
+			ratioCheck(br.name+": `send --lines` vs go-stomp", key{br.key, "send-lines", cStomp}, key{br.key, "send", cNative}, 0.9, "go-stomp")
 			ratioCheck(br.name+": `-L` receive vs go-stomp", key{br.key, "recv", cStomp}, key{br.key, "recv", cNative}, 0.9, "go-stomp")
 			ratioCheck(br.name+": `-L` client-individual vs go-stomp", key{br.key, "recv-ci", cStomp}, key{br.key, "recv-ci", cNative}, 0.7, "go-stomp")
 		}
