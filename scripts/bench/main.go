@@ -92,7 +92,6 @@ const goStompCINote = "go-stomp `recv-ci` is not run on the embedded broker: the
 	"the program blocks in Ack (write channel) while processLoop blocks on the full subscription channel."
 
 type harness struct {
-	stdin    string // file the next timed run reads as standard input ("" = none)
 	loadAvg  string // at the start
 	tmp      string
 	native   string
@@ -288,25 +287,31 @@ func (h *harness) quick(args []string) sample {
 // killAt it stops the command once it saw that many (stomp.py -L never
 // exits by itself) and the time is taken at that line.
 func (h *harness) timed(args []string, count bool, killAt int) (s sample, lines int) {
-	return h.timedTo(args, count, killAt, false)
+	return h.timedTo(args, count, killAt, false, "")
+}
+
+// timedWithInput is timed with the file at path as standard input.
+func (h *harness) timedWithInput(args []string, path string) sample {
+	s, _ := h.timedTo(args, false, 0, false, path)
+	return s
 }
 
 // timedToFile is timed with the command's output going to a file, counted
 // after it exits: a pipe would make the harness, reading it, compete with
 // the client and the broker for the CPU at every message.
 func (h *harness) timedToFile(args []string) (s sample, lines int) {
-	return h.timedTo(args, true, 0, true)
+	return h.timedTo(args, true, 0, true, "")
 }
 
-func (h *harness) timedTo(args []string, count bool, killAt int, toFile bool) (s sample, lines int) {
+func (h *harness) timedTo(args []string, count bool, killAt int, toFile bool, stdin string) (s sample, lines int) {
 	ctx, cancel := context.WithTimeout(context.Background(), *runTimeout)
 	defer cancel()
 	tf := filepath.Join(h.tmp, "time.txt")
 	os.Remove(tf)
 	cmd := exec.Command("/usr/bin/time", append([]string{"-v", "-o", tf}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if h.stdin != "" {
-		in, err := os.Open(h.stdin)
+	if stdin != "" {
+		in, err := os.Open(stdin)
 		if err != nil {
 			return sample{err: err.Error()}, 0
 		}
@@ -441,11 +446,11 @@ func (h *harness) sendRun(b *brokerSpec, c, workload string) {
 		return
 	}
 	var args []string
+	stdin := ""
 	switch {
 	case workload == "send-lines":
 		args = append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "send", dest, "--lines")
-		h.stdin = h.lines
-		defer func() { h.stdin = "" }()
+		stdin = h.lines
 	case c == cStomp:
 		args = append(append([]string{*stompBin}, b.loginArgs("-U", "-W")...), "-F", h.sendFile)
 	case c == cPy:
@@ -453,8 +458,7 @@ func (h *harness) sendRun(b *brokerSpec, c, workload string) {
 	default:
 		args = append(h.nativeArgs(b), "send", dest, strconv.Itoa(*msgs), h.body)
 	}
-	s, _ := h.timed(args, false, 0)
-	h.stdin = ""
+	s := h.timedWithInput(args, stdin)
 	// Brokers may still be enqueueing what a client that does not wait for
 	// a receipt (stomp.py) has written: give them a moment.
 	time.Sleep(300 * time.Millisecond)
@@ -551,9 +555,7 @@ func (h *harness) memoryRuns(b *brokerSpec) error {
 			}
 			// A topic nobody listens to: the broker keeps nothing, and
 			// stomp still waits for its receipt before exiting.
-			h.stdin = lines[n]
-			s, _ := h.timed(append(append([]string{*stompBin}, login...), "send", "/topic/stomp-bench-lines", "--lines"), false, 0)
-			h.stdin = ""
+			s := h.timedWithInput(append(append([]string{*stompBin}, login...), "send", "/topic/stomp-bench-lines", "--lines"), lines[n])
 			h.record(memKey(memLines, n), s)
 		}
 		s, _ := h.timed(append(append([]string{*stompBin}, login...), "-F", script), false, 0)
