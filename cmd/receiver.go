@@ -82,6 +82,9 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 		for {
 			conn := env.Session.Conn()
 			for f := range conn.Incoming() {
+				if env.Session.CrossedUnsubscribe(f) {
+					continue // the broker's noise as we leave, not an error of the run
+				}
 				num, p := env.Session.Observe(f)
 				if h.skip == nil || !h.skip(f) {
 					env.Show(f, num)
@@ -91,8 +94,9 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 				}
 			}
 			err := conn.Err()
-			if errors.Is(err, client.ErrClosed) {
-				return // we closed it
+			var be *client.BrokerError
+			if errors.Is(err, client.ErrClosed) || errors.As(err, &be) && env.Session.CrossedUnsubscribe(be.Frame) {
+				return // we closed it, or the broker did as we left
 			}
 			if !recoverConnection(env, err, h) {
 				r.err = err

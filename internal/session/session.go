@@ -541,7 +541,32 @@ func (s *Session) Close(ctx context.Context) error {
 			}
 		}
 	}
-	return conn.Disconnect(ctx)
+	err := conn.Disconnect(ctx)
+	if be := (*client.BrokerError)(nil); errors.As(err, &be) && s.CrossedUnsubscribe(be.Frame) {
+		return nil
+	}
+	return err
+}
+
+// Closing reports whether Close has begun.
+func (s *Session) Closing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// CrossedUnsubscribe reports RabbitMQ's ERROR for a message that crossed
+// our UNSUBSCRIBE at Close: its STOMP plugin answers a delivery to a
+// consumer it has just cancelled with "Subscription not found" and closes
+// the connection (rabbitmq-server#7531; seen with 3.10 when a nacked
+// message was requeued and redelivered as a listener stopped). It comes
+// only after the broker processed the UNSUBSCRIBE, so it had every frame
+// we sent before; the message in flight was not acked and stays queued.
+func (s *Session) CrossedUnsubscribe(f *frame.Frame) bool {
+	return s.Closing() && f.Command == frame.ERROR && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found")
 }
 
 // newUUID makes a random (version 4) UUID, the transaction id format

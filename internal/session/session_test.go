@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/session"
 	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/wire"
 )
 
 func open(ctx context.Context, t *testing.T, target testbroker.Target) (*session.Session, *client.Conn) {
@@ -117,6 +119,76 @@ func TestClientAckAcrossSubscriptions(t *testing.T) {
 			}
 			if f, _ := next(t, s2, conn2); string(f.Body) != "probe" {
 				t.Fatalf("first message on %s is %q, want probe (a1 was acked)", qa, f.Body)
+			}
+		})
+	}
+}
+
+// scriptedBroker accepts one connection, answers CONNECT and every frame
+// that asks for a receipt, and on UNSUBSCRIBE sends atUnsubscribe (an
+// ERROR) and closes the connection, as RabbitMQ does when a delivery
+// crosses the UNSUBSCRIBE.
+func scriptedBroker(t *testing.T, atUnsubscribe string) testbroker.Target {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		r := wire.NewReader(nc, 1<<20)
+		for {
+			f, err := r.Read()
+			if err != nil {
+				return
+			}
+			switch {
+			case f == nil: // heart-beat
+			case f.Command == frame.CONNECT || f.Command == frame.STOMP:
+				io.WriteString(nc, "CONNECTED\nversion:1.2\nserver:RabbitMQ/3.10.8\nheart-beat:0,0\n\n\x00")
+			case f.Command == frame.UNSUBSCRIBE:
+				io.WriteString(nc, atUnsubscribe)
+				return
+			default:
+				if id, ok := f.Header.Contains(frame.Receipt); ok {
+					io.WriteString(nc, "RECEIPT\nreceipt-id:"+id+"\n\n\x00")
+				}
+			}
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	return testbroker.Target{Name: "scripted", Host: host, Port: port}
+}
+
+// TestCloseForgivesErrorCrossingUnsubscribe: RabbitMQ 3.10 may answer a
+// delivery that crossed our UNSUBSCRIBE with "Subscription not found" and
+// close the connection (CI saw it under listen --exec, whose nacks make
+// RabbitMQ redeliver at once). The broker had processed everything we sent
+// up to the UNSUBSCRIBE, so Close succeeds; any other ERROR at that moment
+// is still an error.
+func TestCloseForgivesErrorCrossingUnsubscribe(t *testing.T) {
+	for _, tc := range []struct {
+		name, errorFrame string
+		wantErr          bool
+	}{
+		{"crossed delivery", "ERROR\nmessage:Subscription not found\n\nThere is no current subscription with tag 'T_1'.\x00", false},
+		{"other error", "ERROR\nmessage:access_refused\n\nnot allowed\x00", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s, _ := open(ctx, t, scriptedBroker(t, tc.errorFrame))
+			if _, err := s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil); err != nil {
+				t.Fatal(err)
+			}
+			err := s.Close(ctx)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Close: %v, want an error: %v", err, tc.wantErr)
 			}
 		})
 	}
