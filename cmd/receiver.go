@@ -94,8 +94,7 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 				}
 			}
 			err := conn.Err()
-			var be *client.BrokerError
-			if errors.Is(err, client.ErrClosed) || errors.As(err, &be) && env.Session.CrossedUnsubscribe(be.Frame) {
+			if errors.Is(err, client.ErrClosed) || env.Session.EndedByCrossedUnsubscribe(err) {
 				return // we closed it, or the broker did as we left
 			}
 			if !recoverConnection(env, err, h) {

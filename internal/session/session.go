@@ -542,7 +542,7 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 	}
 	err := conn.Disconnect(ctx)
-	if be := (*client.BrokerError)(nil); errors.As(err, &be) && s.CrossedUnsubscribe(be.Frame) {
+	if s.EndedByCrossedUnsubscribe(err) {
 		return nil
 	}
 	return err
@@ -566,7 +566,15 @@ func (s *Session) Closing() bool {
 // only after the broker processed the UNSUBSCRIBE, so it had every frame
 // we sent before; the message in flight was not acked and stays queued.
 func (s *Session) CrossedUnsubscribe(f *frame.Frame) bool {
-	return s.Closing() && f.Command == frame.ERROR && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found")
+	// Every incoming frame is asked: the cheap test first.
+	return f.Command == frame.ERROR && s.Closing() && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found")
+}
+
+// EndedByCrossedUnsubscribe reports whether the connection ended with such
+// an ERROR (see CrossedUnsubscribe).
+func (s *Session) EndedByCrossedUnsubscribe(err error) bool {
+	var be *client.BrokerError
+	return errors.As(err, &be) && s.CrossedUnsubscribe(be.Frame)
 }
 
 // newUUID makes a random (version 4) UUID, the transaction id format
