@@ -66,24 +66,26 @@ func main() {
 	t := time.Now()
 	code := cmd.Run(context.Background(), flag.Args(), cmd.IO{In: os.Stdin, Out: out, Err: os.Stderr, Getenv: os.Getenv})
 	fmt.Fprintf(os.Stderr, "profile: stomp exited %d after %v\n", code, time.Since(t).Round(time.Millisecond))
-	write := func(name, path string) {
-		if path == "" {
-			return
-		}
-		f := create(path)
-		defer f.Close()
-		if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
-			fail(err)
+	for name, path := range map[string]string{"block": *block, "mutex": *mutex, "allocs": *mem} {
+		if path != "" {
+			writeProfile(name, path)
 		}
 	}
-	write("block", *block)
-	write("mutex", *mutex)
-	write("allocs", *mem)
 }
 
-// watchPeakHeap writes a heap profile to path each time the heap in use
-// after a collection is larger than any seen before, so the file left at
-// the end shows what was alive at the peak (what RSS follows), not at exit.
+// writeProfile writes the named runtime/pprof profile to path.
+func writeProfile(name, path string) {
+	f := create(path)
+	defer f.Close()
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		fail(err)
+	}
+}
+
+// watchPeakHeap writes a heap profile to path each time the heap, sampled
+// once after each new collection, is larger than any seen before, so the
+// file left at the end shows what was alive at the peak (what RSS
+// follows), not at exit.
 func watchPeakHeap(path string) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -106,11 +108,7 @@ func watchPeakHeap(path string) (stop func()) {
 				continue
 			}
 			lastGC, largest = m.NumGC, m.HeapAlloc
-			f := create(path)
-			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-				fail(err)
-			}
-			f.Close()
+			writeProfile("heap", path)
 		}
 	}()
 	return func() { close(done); <-finished }
