@@ -216,7 +216,7 @@ func TestListenReconnects(t *testing.T) {
 	s.expect("^before$")
 	b.Close()
 	time.Sleep(300 * time.Millisecond) // let a few attempts fail
-	b2, err := broker.Start(broker.Config{Addr: addr})
+	b2, err := broker.Start(broker.Config{Listen: []string{addr}})
 	if err != nil {
 		t.Fatal(err)
 	}

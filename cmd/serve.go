@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -18,6 +19,7 @@ import (
 
 func newServeCommand(stdio IO) *cobra.Command {
 	var cfg broker.Config
+	var certFile, keyFile string
 	cfg.HeartBeat = broker.DefaultHeartBeat
 	c := &cobra.Command{
 		Use:   "serve",
@@ -26,8 +28,16 @@ func newServeCommand(stdio IO) *cobra.Command {
 (/topic/...), every ack mode, transactions, receipts and temp queues, in memory.
 It is for development and tests, not production: use RabbitMQ or ActiveMQ there.
 It listens on loopback unless told otherwise, and any other address needs
---user and --password.`,
-		Example: "  stomp serve\n  stomp serve --listen 127.0.0.1:61700",
+--user and --password.
+
+--listen repeats, and its scheme picks the transport: HOST:PORT or
+tcp://HOST:PORT for STOMP over TCP, ws://HOST:PORT/PATH for STOMP over
+WebSocket (subprotocols v10.stomp, v11.stomp, v12.stomp, one frame per
+message, as RabbitMQ's web-stomp; no PATH means /ws), ssl://HOST:PORT and
+wss://HOST:PORT/PATH for the same over TLS with --ssl-cert-file and
+--ssl-key-file. Without a login, WebSockets are accepted only from pages
+served on localhost (a browser lets any web site try 127.0.0.1).`,
+		Example: "  stomp serve\n  stomp serve --listen 127.0.0.1:61700\n  stomp serve --listen 127.0.0.1:61613 --listen ws://127.0.0.1:15674/ws\n  stomp serve --listen ssl://127.0.0.1:61614 --ssl-cert-file server.pem --ssl-key-file server.key",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			// The client's connection flags are inherited from the root;
@@ -44,14 +54,36 @@ It listens on loopback unless told otherwise, and any other address needs
 			if (cfg.Login == "") != (cfg.Passcode == "") {
 				return usageErrorf("give both --user and --password, or neither")
 			}
-			if err := broker.CheckListenAddr(cfg.Addr, cfg.Login); err != nil {
-				return usageErrorf("%v", err)
+			needTLS := false
+			for _, spec := range cfg.Listen {
+				if err := broker.CheckListen(spec, cfg.Login); err != nil {
+					return usageErrorf("%v", err)
+				}
+				needTLS = needTLS || strings.HasPrefix(spec, "ssl://") || strings.HasPrefix(spec, "wss://")
+			}
+			switch {
+			case (certFile == "") != (keyFile == ""):
+				return usageErrorf("give both --ssl-cert-file and --ssl-key-file, or neither")
+			case needTLS && certFile == "":
+				return usageErrorf("an ssl:// or wss:// listener needs --ssl-cert-file and --ssl-key-file")
+			case certFile != "":
+				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+				if err != nil {
+					return usageErrorf("cannot load the TLS certificate and key: %v", err)
+				}
+				cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			}
+			if cfg.MaxConnections < 1 {
+				return usageErrorf("--max-connections must be at least 1")
 			}
 			return serve(c.Context(), cfg, stdio.Err)
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&cfg.Addr, "listen", "127.0.0.1:61613", "address to listen on")
+	fs.StringArrayVar(&cfg.Listen, "listen", []string{"127.0.0.1:61613"}, "where to listen: HOST:PORT, tcp://, ssl://, ws://HOST:PORT/PATH or wss:// (repeatable)")
+	fs.StringVar(&certFile, "ssl-cert-file", "", "PEM certificate (chain) for ssl:// and wss:// listeners")
+	fs.StringVar(&keyFile, "ssl-key-file", "", "PEM private key of --ssl-cert-file")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", broker.DefaultMaxConnections, "most connections open at once; more get an ERROR")
 	fs.StringVarP(&cfg.Login, "user", "U", "", "login clients must give (required off loopback)")
 	fs.StringVarP(&cfg.Passcode, "password", "W", "", "password clients must give")
 	fs.IntVar(&cfg.MaxFrameSize, "max-frame-size", 8<<20, "largest frame accepted, in bytes")
@@ -64,12 +96,19 @@ func serve(ctx context.Context, cfg broker.Config, logTo io.Writer) error {
 	cfg.Logf = logger.Printf
 	b, err := broker.Start(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+		return fmt.Errorf("cannot listen: %w", err)
 	}
-	logger.Printf("stomp %s embedded broker listening on %s (Ctrl-C to stop)", Version(), b.Addr())
+	logger.Printf("stomp %s embedded broker listening on %s (Ctrl-C to stop)", Version(), strings.Join(b.URLs(), ", "))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
-	logger.Printf("stopping")
-	return b.Close()
+	select {
+	case <-ctx.Done():
+		logger.Printf("stopping")
+		return b.Close()
+	case err := <-b.Failed():
+		// Exit, so that a supervisor restarts the broker, rather than
+		// stay alive without listening.
+		b.Close()
+		return err
+	}
 }

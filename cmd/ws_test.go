@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"io"
@@ -9,9 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -234,5 +238,86 @@ func TestWebSocketAck(t *testing.T) {
 	wantRun(t, r, 0, "")
 	if strings.Contains(r.stdout, "first") || !strings.Contains(r.stdout, "marker") {
 		t.Errorf("the acked message is still there:\n%s", r.stdout)
+	}
+}
+
+// startServe runs `stomp serve` with args until the test ends and returns
+// the URLs it listens on, read from its first log line.
+func startServe(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("stomp", append([]string{"serve"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening on ") {
+				line <- sc.Text()
+			}
+		}
+	}()
+	select {
+	case l := <-line:
+		urls := strings.TrimSuffix(l[strings.Index(l, "listening on ")+len("listening on "):], " (Ctrl-C to stop)")
+		return strings.Split(urls, ", ")
+	case <-time.After(10 * time.Second):
+		t.Fatal("stomp serve did not start listening")
+		return nil
+	}
+}
+
+// TestServeListeners runs our client through `stomp serve` over each
+// transport: WebSocket (a path of our choosing), TLS and WebSocket over
+// TLS with a certificate made here.
+func TestServeListeners(t *testing.T) {
+	ca := newTestCA(t)
+	now := time.Now()
+	ca.issue(t, "broker", []string{"127.0.0.1", "localhost"}, now.Add(-time.Hour), now.Add(time.Hour), false)
+	urls := startServe(t, "--listen", "127.0.0.1:0", "--listen", "ws://127.0.0.1:0/stomp",
+		"--listen", "ssl://127.0.0.1:0", "--listen", "wss://127.0.0.1:0",
+		"--ssl-cert-file", filepath.Join(ca.dir, "broker.pem"), "--ssl-key-file", filepath.Join(ca.dir, "broker.key"))
+	if len(urls) != 4 || !strings.HasPrefix(urls[0], "tcp://127.0.0.1:") || !strings.HasSuffix(urls[1], "/stomp") ||
+		!strings.HasPrefix(urls[2], "ssl://") || !strings.HasSuffix(urls[3], "/ws") {
+		t.Fatalf("listening on %q", urls)
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{urls[1]},
+		{"--ssl", "--ssl-ca-file", ca.pem, "-H", "127.0.0.1", "-P", urls[2][strings.LastIndex(urls[2], ":")+1:]},
+		{urls[3], "--ssl-ca-file", ca.pem},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			writeScript(t, dir, "/queue/serve-"+strings.Split(args[0], ":")[0])
+			checkWSRun(t, runStomp(t, dir, nil, "", append(args, "-F", "ws.txt")...))
+		})
+	}
+}
+
+// TestServeListenerErrors: bad --listen and TLS flags get one usage line.
+func TestServeListenerErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "ssl://127.0.0.1:0"}, `an ssl:// or wss:// listener needs --ssl-cert-file and --ssl-key-file`},
+		{[]string{"--listen", "ws://0.0.0.0:0/ws"}, `refusing to listen on ws://0.0.0.0:0/ws without --user/--password`},
+		{[]string{"--listen", "http://127.0.0.1:0"}, `unknown scheme "http"`},
+		{[]string{"--ssl-cert-file", "x.pem"}, `give both --ssl-cert-file and --ssl-key-file`},
+		{[]string{"--listen", "ssl://127.0.0.1:0", "--ssl-cert-file", "no.pem", "--ssl-key-file", "no.key"}, `cannot load the TLS certificate and key: open no.pem`},
+		{[]string{"--max-connections", "0"}, `--max-connections must be at least 1`},
+	} {
+		r := runStomp(t, dir, nil, "", append([]string{"serve"}, tc.args...)...)
+		wantRun(t, r, 2, regexp.QuoteMeta(tc.want))
 	}
 }

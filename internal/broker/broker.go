@@ -2,12 +2,13 @@ package broker
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -15,7 +16,11 @@ import (
 // Config configures an embedded broker. The zero value is usable: every
 // field has a default that suits a local development broker.
 type Config struct {
-	Addr         string                           // listen address for Start; default "127.0.0.1:0"
+	// Listen lists listener specs (see listen.go): "HOST:PORT" or
+	// "tcp://HOST:PORT", "ssl://HOST:PORT", "ws://HOST:PORT/PATH",
+	// "wss://HOST:PORT/PATH"; default one TCP listener on "127.0.0.1:0".
+	Listen       []string
+	TLS          *tls.Config                      // for ssl:// and wss:// listeners
 	Login        string                           // when non-empty, CONNECT must carry this login and Passcode
 	Passcode     string                           // checked only when Login is non-empty
 	MaxFrameSize int                              // bytes, headers+body; default 8 MiB; larger frames get an ERROR and the connection is closed
@@ -29,14 +34,28 @@ type Config struct {
 	// connection's outgoing queue before it counts as full (topic messages
 	// are then dropped for it, queue messages wait in the queue); default 4 MiB.
 	OutBufferBytes int
-	// ConnectTimeout is how long a new TCP connection may take to send its
-	// CONNECT frame; default 10s.
+	// ConnectTimeout is how long a new connection has, from the moment it
+	// is accepted, to complete its CONNECT frame; default 10s.
 	ConnectTimeout time.Duration
+	// MaxConnections caps open connections (logged in or not); a
+	// connection over the cap gets an ERROR and is closed. Default
+	// DefaultMaxConnections.
+	MaxConnections int
 }
 
 // DefaultHeartBeat is the heart-beat interval `stomp serve` offers unless
 // told otherwise. Config.HeartBeat itself is literal: 0 disables.
 const DefaultHeartBeat = 10 * time.Second
+
+// DefaultMaxConnections is ActiveMQ's default maximumConnections: a
+// development broker needs far fewer, and with it the memory of every
+// connection together stays bounded.
+const DefaultMaxConnections = 1000
+
+// preLoginMaxFrame caps frames before CONNECT succeeds (and a WebSocket
+// upgrade request's headers): a CONNECT needs a few hundred bytes, and a
+// stranger must not make the broker buffer megabytes.
+const preLoginMaxFrame = 8 << 10
 
 // Broker is a running embedded STOMP broker.
 type Broker struct {
@@ -46,57 +65,50 @@ type Broker struct {
 	id     string // random, so sessions (and message ids) differ across brokers
 
 	mu        sync.Mutex // guards the fields below
-	listener  net.Listener
-	listeners map[net.Listener]bool
+	listeners []*listener
+	serving   map[net.Listener]bool // listeners being served, closed by Close
 	conns     map[*conn]bool
+	refusing  int // connections over the cap still being sent their ERROR
 	nextConn  uint64
 	closed    bool
 	done      chan struct{}
+	failed    chan error // Start: a listener stopped for good
 	wg        sync.WaitGroup
 }
 
-// CheckListenAddr refuses to expose an unauthenticated broker beyond the
-// local machine: addr must be loopback unless a login is configured.
-func CheckListenAddr(addr, login string) error {
-	if login != "" {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("refusing to listen on %s without --user/--password: %v", addr, err)
-	}
-	if isLoopbackHost(host) {
-		return nil
-	}
-	return fmt.Errorf("refusing to listen on %s without --user/--password: only loopback addresses (127.0.0.0/8, ::1, localhost) may be used without authentication", addr)
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	return ip != nil && ip.IsLoopback()
-}
-
-// Start listens on cfg.Addr and serves in the background.
+// Start listens on every cfg.Listen spec and serves in the background.
 func Start(cfg Config) (*Broker, error) {
 	b := New(cfg)
-	l, err := net.Listen("tcp", b.cfg.Addr)
-	if err != nil {
-		return nil, err
+	var opened []*listener
+	for _, spec := range b.cfg.Listen {
+		ln, err := b.open(spec)
+		if err != nil {
+			for _, o := range opened {
+				o.l.Close()
+			}
+			return nil, err
+		}
+		opened = append(opened, ln)
 	}
 	b.mu.Lock()
-	b.listener = l
-	b.listeners[l] = true
-	b.wg.Add(1)
+	b.listeners = opened
+	for _, ln := range opened {
+		b.serving[ln.l] = true
+	}
+	b.wg.Add(len(opened))
 	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		if err := b.Serve(l); err != nil {
-			b.cfg.Logf("broker: accept failed, no longer listening on %s: %v", l.Addr(), err)
-		}
-	}()
+	for _, ln := range opened {
+		go func() {
+			defer b.wg.Done()
+			if err := b.serveListener(ln); err != nil {
+				b.cfg.Logf("broker: accept failed, no longer listening on %s: %v", ln.url(), err)
+				select {
+				case b.failed <- fmt.Errorf("no longer listening on %s: %w", ln.url(), err):
+				default:
+				}
+			}
+		}()
+	}
 	return b, nil
 }
 
@@ -106,18 +118,19 @@ func New(cfg Config) *Broker {
 	var id [4]byte
 	_, _ = rand.Read(id[:])
 	return &Broker{
-		cfg:       cfg,
-		router:    newRouter(cfg.Logf),
-		id:        hex.EncodeToString(id[:]),
-		listeners: map[net.Listener]bool{},
-		conns:     map[*conn]bool{},
-		done:      make(chan struct{}),
+		cfg:     cfg,
+		router:  newRouter(cfg.Logf),
+		id:      hex.EncodeToString(id[:]),
+		serving: map[net.Listener]bool{},
+		conns:   map[*conn]bool{},
+		done:    make(chan struct{}),
+		failed:  make(chan error, 1),
 	}
 }
 
 func (c Config) withDefaults() Config {
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1:0"
+	if len(c.Listen) == 0 {
+		c.Listen = []string{"127.0.0.1:0"}
 	}
 	if c.MaxFrameSize <= 0 {
 		c.MaxFrameSize = 8 << 20
@@ -134,24 +147,55 @@ func (c Config) withDefaults() Config {
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 10 * time.Second
 	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
 	return c
 }
 
-// Addr returns the listening address, e.g. "127.0.0.1:61613", or "" if
-// the broker is not listening.
+// Addr returns the first listener's address, e.g. "127.0.0.1:61613", or
+// "" if the broker is not listening.
 func (b *Broker) Addr() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.listener == nil {
+	if len(b.listeners) == 0 {
 		return ""
 	}
-	return b.listener.Addr().String()
+	return b.listeners[0].l.Addr().String()
 }
 
-// Serve accepts connections on l until Close; it returns nil after Close.
+// URLs returns what each listener serves, in Config.Listen order, e.g.
+// "tcp://127.0.0.1:61613", "ws://127.0.0.1:15674/ws".
+func (b *Broker) URLs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, ln := range b.listeners {
+		out = append(out, ln.url())
+	}
+	return out
+}
+
+// Failed reports a listener of Start that stopped for good (a permanent
+// accept error): the broker is then no longer fully serving, and a
+// long-running process should exit rather than linger half alive.
+func (b *Broker) Failed() <-chan error { return b.failed }
+
+func (b *Broker) isClosed() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Serve accepts TCP connections on l until Close; it returns nil after
+// Close. Temporary accept errors (out of descriptors above all) are
+// logged and retried with back-off.
 func (b *Broker) Serve(l net.Listener) error {
 	b.mu.Lock()
 	if b.closed {
@@ -159,43 +203,80 @@ func (b *Broker) Serve(l net.Listener) error {
 		l.Close()
 		return nil
 	}
-	b.listener = l
-	b.listeners[l] = true
+	if !b.serving[l] {
+		b.listeners = append(b.listeners, &listener{spec: listenSpec{scheme: "tcp"}, l: l})
+		b.serving[l] = true
+	}
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
-		delete(b.listeners, l)
+		delete(b.serving, l)
 		b.mu.Unlock()
 	}()
+	var backoff time.Duration
+	failures := 0
 	for {
 		nc, err := l.Accept()
 		if err != nil {
+			if b.isClosed() {
+				return nil
+			}
+			if !temporaryAcceptError(err) {
+				return err
+			}
+			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
+			if failures++; failures == 1 || failures%100 == 0 {
+				b.cfg.Logf("broker: accept on %s failed (%v); retrying in %v (%d failure(s) in a row)", l.Addr(), err, backoff, failures)
+			}
 			select {
+			case <-time.After(backoff):
 			case <-b.done:
 				return nil
-			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
+			continue
 		}
-		b.accept(nc)
+		if failures > 0 {
+			b.cfg.Logf("broker: accepting on %s again after %d failure(s)", l.Addr(), failures)
+		}
+		backoff, failures = 0, 0
+		b.accept(nc, time.Now())
 	}
 }
 
-// accept registers and starts a connection, unless the broker is closing.
-func (b *Broker) accept(nc net.Conn) {
+// maxRefusing bounds the goroutines telling connections over the cap
+// why they are refused; past it they are just closed.
+const maxRefusing = 64
+
+// accept registers and starts a connection, unless the broker is closing
+// or full. acceptedAt starts the CONNECT deadline.
+func (b *Broker) accept(nc net.Conn, acceptedAt time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		nc.Close()
+		closeNow(nc)
 		return
 	}
+	if len(b.conns) >= b.cfg.MaxConnections {
+		if b.refusing >= maxRefusing {
+			closeNow(nc)
+			return
+		}
+		b.refusing++
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.refuse(nc)
+			b.mu.Lock()
+			b.refusing--
+			b.mu.Unlock()
+		}()
+		return
+	}
+	if acceptedAt.IsZero() {
+		acceptedAt = time.Now()
+	}
 	b.nextConn++
-	c := newConn(b, nc, b.id+"-"+strconv.FormatUint(b.nextConn, 10))
+	c := newConn(b, nc, b.id+"-"+strconv.FormatUint(b.nextConn, 10), acceptedAt)
 	b.conns[c] = true
 	b.wg.Add(2) // reader (run) and writer
 	go func() {
@@ -206,12 +287,37 @@ func (b *Broker) accept(nc net.Conn) {
 			if p := recover(); p != nil {
 				c.logf("internal error during teardown: %v", p)
 				c.out.abort()
-				_ = c.nc.Close()
+				closeNow(c.nc)
 				b.forget(c)
 			}
 		}()
 		c.run()
 	}()
+}
+
+// refuse tells a connection over the cap why, then closes it.
+func (b *Broker) refuse(nc net.Conn) {
+	b.cfg.Logf("broker: refused a connection from %s: %d connections open (--max-connections)", nc.RemoteAddr(), b.cfg.MaxConnections)
+	msg := "too many connections (limit " + strconv.Itoa(b.cfg.MaxConnections) + ")"
+	_ = nc.SetDeadline(time.Now().Add(lingerTime))
+	_, err := io.WriteString(nc, "ERROR\nmessage:"+msg+"\ncontent-type:text/plain\ncontent-length:"+
+		strconv.Itoa(len(msg)+1)+"\n\n"+msg+"\n\x00")
+	if tc, ok := nc.(interface{ CloseWrite() error }); ok && err == nil {
+		// Read what the client sent (its CONNECT) so that closing does
+		// not reset the connection before it reads the ERROR.
+		_ = tc.CloseWrite()
+		_, _ = io.Copy(io.Discard, io.LimitReader(nc, preLoginMaxFrame))
+	}
+	_ = nc.Close()
+}
+
+// closeNow closes a connection without a WebSocket closing handshake.
+func closeNow(nc net.Conn) {
+	if cn, ok := nc.(interface{ CloseNow() error }); ok {
+		_ = cn.CloseNow()
+		return
+	}
+	_ = nc.Close()
 }
 
 // forget unregisters a finished connection.
@@ -232,14 +338,19 @@ func (b *Broker) Close() error {
 	b.closed = true
 	close(b.done)
 	var err error
-	for l := range b.listeners {
-		if e := l.Close(); e != nil && err == nil {
+	for l := range b.serving {
+		if e := l.Close(); e != nil && err == nil && !errors.Is(e, net.ErrClosed) {
 			err = e
+		}
+	}
+	for _, ln := range b.listeners {
+		if ln.http != nil {
+			_ = ln.http.Close() // connections not yet upgraded
 		}
 	}
 	for c := range b.conns {
 		// Unblocks the reader and writer; each tears itself down.
-		_ = c.nc.Close()
+		closeNow(c.nc)
 	}
 	b.mu.Unlock()
 	b.wg.Wait()

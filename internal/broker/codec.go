@@ -88,6 +88,31 @@ func newDecoder(r io.Reader, bufSize, maxFrame, maxHeaders int) *decoder {
 	return &decoder{br: bufio.NewReaderSize(r, bufSize), maxFrame: maxFrame, maxHeaders: maxHeaders}
 }
 
+// grow switches to a larger read buffer (after CONNECT), keeping the bytes
+// already read ahead.
+func (d *decoder) grow(size int, r io.Reader) {
+	if d.br.Size() >= size {
+		return
+	}
+	ahead, _ := d.br.Peek(d.br.Buffered())
+	d.br = bufio.NewReaderSize(&prefixReader{buf: bytes.Clone(ahead), r: r}, size)
+}
+
+// prefixReader reads buf, then r.
+type prefixReader struct {
+	buf []byte
+	r   io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.buf) > 0 {
+		n := copy(b, p.buf)
+		p.buf = p.buf[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
 func (d *decoder) tooLarge() error {
 	return protoErr("frame too large (limit "+strconv.Itoa(d.maxFrame)+" bytes)", "")
 }

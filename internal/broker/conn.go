@@ -50,20 +50,30 @@ type conn struct {
 	nextSeq uint64
 }
 
-// deadlineReader refreshes the read deadline before every read from the
-// socket (once per buffer fill, not per frame), so silence longer than
-// timeout fails the read: that is how heart-beat and connect timeouts work.
+// deadlineReader bounds reads. Before CONNECT, until is an absolute
+// deadline counted from when the connection was accepted, so a CONNECT
+// trickled one byte at a time cannot hold the connection. After it,
+// timeout is refreshed before every read from the socket (once per
+// buffer fill, not per frame), so silence longer than timeout fails the
+// read: that is how heart-beat timeouts work.
 type deadlineReader struct {
 	nc      net.Conn
-	timeout time.Duration
-	armed   bool // a deadline is set and must be cleared if timeout drops to 0
+	until   time.Time     // before CONNECT
+	timeout time.Duration // after CONNECT; 0 = none
+	armed   bool          // a deadline is set and must be cleared if both are off
+	set     time.Time     // the absolute deadline armed, when until is in use
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	switch {
+	case !d.until.IsZero():
+		if !d.armed || !d.set.Equal(d.until) {
+			_ = d.nc.SetReadDeadline(d.until)
+			d.armed, d.set = true, d.until
+		}
 	case d.timeout > 0:
 		_ = d.nc.SetReadDeadline(time.Now().Add(d.timeout))
-		d.armed = true
+		d.armed, d.set = true, time.Time{}
 	case d.armed:
 		_ = d.nc.SetReadDeadline(time.Time{})
 		d.armed = false
@@ -71,18 +81,24 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	return d.nc.Read(p)
 }
 
-func newConn(b *Broker, nc net.Conn, session string) *conn {
+// Buffer sizes before and after CONNECT: a connection that has not logged
+// in gets small buffers, so many of them cost little.
+const (
+	preLoginBufSize = 4 << 10
+)
+
+func newConn(b *Broker, nc net.Conn, session string, acceptedAt time.Time) *conn {
 	c := &conn{
 		b: b, r: b.router, nc: nc, session: session,
 		out:        newOutbox(b.cfg.OutBufferBytes),
-		rd:         &deadlineReader{nc: nc},
+		rd:         &deadlineReader{nc: nc, until: acceptedAt.Add(b.cfg.ConnectTimeout)},
 		writerDone: make(chan struct{}),
 		txs:        map[string][]*frame.Frame{},
 		subs:       map[string]*subscription{},
 		pending:    map[uint64]*delivery{},
 		temps:      map[string]*queue{},
 	}
-	c.dec = newDecoder(c.rd, readBufSize, b.cfg.MaxFrameSize, b.cfg.MaxHeaders)
+	c.dec = newDecoder(c.rd, preLoginBufSize, preLoginMaxFrame, b.cfg.MaxHeaders)
 	return c
 }
 
@@ -116,7 +132,6 @@ func (c *conn) safeReadLoop() (graceful bool) {
 // the connection deliberately (ERROR or DISCONNECT queued), false when the
 // connection broke.
 func (c *conn) readLoop() bool {
-	c.rd.timeout = c.b.cfg.ConnectTimeout
 	for {
 		f, err := c.dec.read()
 		if err == nil {
@@ -137,7 +152,7 @@ func (c *conn) readLoop() bool {
 		case errors.As(err, &ne) && ne.Timeout():
 			what := "heart-beat timeout: nothing received for " + c.rd.timeout.String()
 			if !c.connected {
-				what = "no CONNECT frame within " + c.rd.timeout.String()
+				what = "no CONNECT frame within " + c.b.cfg.ConnectTimeout.String() + " of connecting"
 			}
 			c.logf("%s", what)
 			c.sendError(&protoError{msg: what}, nil)
@@ -212,7 +227,8 @@ func (c *conn) writeLoop() {
 			_ = c.nc.Close()
 		}
 	}()
-	bw := bufio.NewWriterSize(c.nc, writeBufSize)
+	// Small until the first MESSAGE: CONNECTED, RECEIPT and ERROR are short.
+	bw := bufio.NewWriterSize(c.nc, preLoginBufSize)
 	enc := &encoder{w: bw}
 	var (
 		batch      []outItem
@@ -247,6 +263,14 @@ func (c *conn) writeLoop() {
 				it := &batch[i]
 				var err error
 				if it.msg != nil {
+					if bw.Size() < writeBufSize {
+						if err := bw.Flush(); err != nil {
+							fail(err)
+							return
+						}
+						bw = bufio.NewWriterSize(c.nc, writeBufSize)
+						enc.w = bw
+					}
 					err = enc.writeMessage(it, c.session, c.ver)
 				} else {
 					err = enc.writeFrame(it.f, c.ver)

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,28 +206,42 @@ func TestInvalidHeartBeatHeader(t *testing.T) {
 	c.expectError("invalid heart-beat")
 }
 
-func TestCheckListenAddr(t *testing.T) {
+func TestCheckListen(t *testing.T) {
 	for _, tc := range []struct {
-		addr, login string
+		spec, login string
 		ok          bool
 	}{
 		{"127.0.0.1:61613", "", true},
 		{"127.8.9.10:0", "", true},
 		{"[::1]:61613", "", true},
 		{"localhost:61613", "", true},
+		{"tcp://127.0.0.1:61613", "", true},
+		{"ws://127.0.0.1:15674/ws", "", true},
+		{"ws://localhost:15674", "", true},
+		{"ssl://[::1]:61614", "", true},
+		{"wss://127.0.0.1:15673/stomp", "", true},
 		{"0.0.0.0:61613", "", false},
 		{":61613", "", false},
 		{"192.168.1.5:61613", "", false},
 		{"example.com:61613", "", false},
+		{"ws://0.0.0.0:15674/ws", "", false},
+		{"ssl://192.168.1.5:61614", "", false},
+		{"tcp://:61613", "", false},
 		{"0.0.0.0:61613", "admin", true},
-		{"nonsense", "", false},
+		{"ws://0.0.0.0:15674/ws", "admin", true},
 	} {
-		err := CheckListenAddr(tc.addr, tc.login)
+		err := CheckListen(tc.spec, tc.login)
 		if (err == nil) != tc.ok {
-			t.Errorf("CheckListenAddr(%q, %q) = %v", tc.addr, tc.login, err)
+			t.Errorf("CheckListen(%q, %q) = %v", tc.spec, tc.login, err)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "refusing to listen on "+tc.addr+" without --user/--password: ") {
+		if err != nil && !strings.HasPrefix(err.Error(), "refusing to listen on "+tc.spec+" without --user/--password: ") {
 			t.Errorf("message %q", err)
+		}
+	}
+	for _, spec := range []string{"nonsense", "http://127.0.0.1:80/", "ws://127.0.0.1/ws", "tcp://127.0.0.1:1/path", "ws://u:p@127.0.0.1:1/ws"} {
+		err := CheckListen(spec, "")
+		if err == nil || !strings.HasPrefix(err.Error(), "listen address "+strconv.Quote(spec)+": ") {
+			t.Errorf("CheckListen(%q) = %v, want a listen address error", spec, err)
 		}
 	}
 }

@@ -121,9 +121,12 @@ func (c *conn) onConnect(f *frame.Frame) error {
 	}
 	c.ver = ver
 	c.dec.ver = ver
+	c.dec.maxFrame = c.b.cfg.MaxFrameSize
+	c.dec.grow(readBufSize, c.rd)
 	c.connected = true
 	// Grace of twice the negotiated interval before a silent client is
 	// dropped (0 disables the read deadline).
+	c.rd.until = time.Time{}
 	c.rd.timeout = 2 * recv
 	hbHeader := "0,0"
 	if ver >= v11 && hb > 0 {
