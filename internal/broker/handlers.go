@@ -25,42 +25,50 @@ func (c *conn) handle(f *frame.Frame) error {
 		}
 		return c.onConnect(f)
 	}
-	var err error
-	switch f.Command {
-	case frame.CONNECT, frame.STOMP:
-		err = protoErr("already connected", "%s received on a connected session", f.Command)
-	case frame.SEND:
-		err = c.onSend(f)
-	case frame.SUBSCRIBE:
-		err = c.onSubscribe(f)
-	case frame.UNSUBSCRIBE:
-		err = c.onUnsubscribe(f)
-	case frame.ACK, frame.NACK:
-		err = c.onAck(f)
-	case frame.BEGIN:
-		err = c.onBegin(f)
-	case frame.COMMIT:
-		err = c.onCommit(f)
-	case frame.ABORT:
-		err = c.onAbort(f)
-	case frame.DISCONNECT:
+	receipt, wantReceipt := f.Header.Contains(frame.Receipt)
+	if f.Command == frame.DISCONNECT {
 		// Open transactions are discarded with the connection.
-		c.sendReceipt(f)
+		if wantReceipt {
+			c.pushControl(frame.New(frame.RECEIPT, frame.ReceiptId, receipt))
+		}
 		return errDisconnect
-	default:
-		err = protoErr("unknown command", "unknown command %q", f.Command)
 	}
+	if !wantReceipt {
+		return c.apply(f)
+	}
+	// The RECEIPT follows the frame's effects and precedes the MESSAGEs
+	// they cause (see outbox.hold).
+	c.out.hold()
+	err := c.apply(f)
 	if err != nil {
+		c.out.release(nil)
 		return err
 	}
-	c.sendReceipt(f)
+	c.out.release(frame.New(frame.RECEIPT, frame.ReceiptId, receipt))
 	return nil
 }
 
-func (c *conn) sendReceipt(f *frame.Frame) {
-	if r, ok := f.Header.Contains(frame.Receipt); ok {
-		c.pushControl(frame.New(frame.RECEIPT, frame.ReceiptId, r))
+// apply carries out a frame of a connected session.
+func (c *conn) apply(f *frame.Frame) error {
+	switch f.Command {
+	case frame.CONNECT, frame.STOMP:
+		return protoErr("already connected", "%s received on a connected session", f.Command)
+	case frame.SEND:
+		return c.onSend(f)
+	case frame.SUBSCRIBE:
+		return c.onSubscribe(f)
+	case frame.UNSUBSCRIBE:
+		return c.onUnsubscribe(f)
+	case frame.ACK, frame.NACK:
+		return c.onAck(f)
+	case frame.BEGIN:
+		return c.onBegin(f)
+	case frame.COMMIT:
+		return c.onCommit(f)
+	case frame.ABORT:
+		return c.onAbort(f)
 	}
+	return protoErr("unknown command", "unknown command %q", f.Command)
 }
 
 // negotiate picks the highest version both sides support. No

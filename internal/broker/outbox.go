@@ -27,16 +27,24 @@ type outItem struct {
 // connection's own reader use push, which waits for room: that stalls only
 // the misbehaving connection itself.
 type outbox struct {
-	mu      sync.Mutex
-	room    sync.Cond // broadcast when the writer takes items or the outbox closes
-	items   []outItem
-	spare   []outItem
-	bytes   int
-	limit   int
-	closed  bool // accepts nothing more; the writer drains what is left
-	aborted bool // the writer should stop at once
-	starved bool // a queue delivery was refused for lack of room
-	wake    chan struct{}
+	mu    sync.Mutex
+	room  sync.Cond // broadcast when the writer takes items or the outbox closes
+	items []outItem
+	spare []outItem
+	bytes int // of items and held
+	limit int
+	// While a frame that asked for a receipt is handled, deliveries are
+	// held back (counted, not yet visible to the writer) so that the
+	// RECEIPT goes out before the MESSAGEs the frame caused, as on
+	// RabbitMQ and ActiveMQ: a client that waits for a SUBSCRIBE's
+	// receipt (PHP's stomp) must not get messages before it.
+	holding   bool
+	held      []outItem
+	heldBytes int
+	closed    bool // accepts nothing more; the writer drains what is left
+	aborted   bool // the writer should stop at once
+	starved   bool // a queue delivery was refused for lack of room
+	wake      chan struct{}
 }
 
 func newOutbox(limit int) *outbox {
@@ -86,12 +94,53 @@ func (o *outbox) push(it outItem, size int) bool {
 }
 
 func (o *outbox) add(it outItem, size int) {
-	o.items = append(o.items, it)
 	o.bytes += size
+	if o.holding {
+		o.held = append(o.held, it)
+		o.heldBytes += size
+		return
+	}
+	o.items = append(o.items, it)
 	if len(o.items) == 1 {
 		o.signal()
 	}
 }
+
+// hold starts holding deliveries back, after waiting for room for the
+// receipt (so a client that never reads cannot grow the outbox with
+// receipts; it may go over the limit by one receipt).
+func (o *outbox) hold() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for !o.closed && o.bytes > 0 && o.bytes+receiptSize > o.limit {
+		o.room.Wait()
+	}
+	o.holding = true
+}
+
+// release queues receipt (if not nil), then what was held back.
+func (o *outbox) release(receipt *frame.Frame) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.holding = false
+	if o.closed {
+		o.held, o.heldBytes = o.held[:0], 0
+		return
+	}
+	if receipt != nil {
+		o.items = append(o.items, outItem{f: receipt})
+		o.bytes += receiptSize
+	}
+	o.items = append(o.items, o.held...)
+	clear(o.held)
+	o.held, o.heldBytes = o.held[:0], 0
+	if len(o.items) > 0 {
+		o.signal()
+	}
+}
+
+// receiptSize is what a RECEIPT counts against the outbox limit.
+const receiptSize = 128
 
 // take hands the writer everything queued (recycling the previous batch's
 // slice). starved reports that queue dispatch should be retried.
@@ -105,7 +154,7 @@ func (o *outbox) take(prev []outItem) (batch []outItem, starved, closed, aborted
 	batch = o.items
 	if len(batch) > 0 {
 		o.items, o.spare = o.spare, nil
-		o.bytes = 0
+		o.bytes = o.heldBytes
 		o.room.Broadcast()
 	}
 	starved, o.starved = o.starved, false
@@ -125,7 +174,7 @@ func (o *outbox) close() {
 func (o *outbox) abort() {
 	o.mu.Lock()
 	o.closed, o.aborted = true, true
-	o.items = nil
+	o.items, o.held = nil, nil
 	o.room.Broadcast()
 	o.mu.Unlock()
 	o.signal()

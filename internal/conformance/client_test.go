@@ -52,6 +52,8 @@ type client struct {
 	version   string       // negotiated, from CONNECTED ("1.0" when absent)
 	connected *frame.Frame // the CONNECTED frame
 	receipts  int
+
+	lastInOrder *frame.Frame // the last frame expectInOrder read
 }
 
 // dialRaw opens a TCP connection and starts the reader; nothing is sent.
@@ -418,5 +420,39 @@ func (c *client) expectReceipts(ids ...string) {
 			c.t.Fatalf("%s: RECEIPT receipt-id %q, want one of %v", c.label, id, ids)
 		}
 		delete(want, id)
+	}
+}
+
+// expectInOrder reads frames strictly in order (none held back for later)
+// and checks each against "RECEIPT id" or "MESSAGE body". The last frame
+// read is kept in lastInOrder.
+func (c *client) expectInOrder(want ...string) {
+	c.t.Helper()
+	if len(c.pending) > 0 {
+		c.t.Fatalf("%s: frames already read: %s", c.label, describe(c.pending))
+	}
+	var got []*frame.Frame
+	deadline := time.Now().Add(waitFrame)
+	for _, w := range want {
+		ev, ok := c.next(deadline)
+		switch {
+		case !ok:
+			c.t.Fatalf("%s: waiting for %q: nothing more within %v (got %s)", c.label, w, waitFrame, describe(got))
+		case ev.err != nil:
+			c.t.Fatalf("%s: waiting for %q: %v (got %s)", c.label, w, ev.err, describe(got))
+		}
+		got = append(got, ev.f)
+		c.lastInOrder = ev.f
+		cmd, arg, _ := strings.Cut(w, " ")
+		var have string
+		switch ev.f.Command {
+		case frame.RECEIPT:
+			have = ev.f.Header.Get(frame.ReceiptId)
+		case frame.MESSAGE:
+			have = string(ev.f.Body)
+		}
+		if ev.f.Command != cmd || have != arg {
+			c.t.Fatalf("%s: frames in this order: %s; want %q", c.label, describe(got), want)
+		}
 	}
 }

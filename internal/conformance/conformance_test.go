@@ -918,3 +918,46 @@ func TestHeartBeat(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptOrder checks that a RECEIPT goes out before the MESSAGEs
+// caused by the frame it confirms, as RabbitMQ and ActiveMQ both do for
+// SUBSCRIBE (to a queue already holding messages), NACK (RabbitMQ
+// redelivers) and COMMIT: a client that waits for the receipt and drops
+// what came before it (PHP's stomp extension) must not lose them. (For a
+// SEND to a queue the sender consumes, they differ: ActiveMQ sends the
+// RECEIPT first, RabbitMQ the MESSAGE; not checked.)
+func TestReceiptOrder(t *testing.T) {
+	forAll(t, func(t *testing.T, tg testbroker.Target) {
+		for _, v := range allVersions {
+			t.Run(v, func(t *testing.T) {
+				t.Parallel()
+				q := testbroker.Unique(t, "/queue/")
+				c := connect(t, tg, v, "")
+				c.sendMsg(q, "m1")
+				c.sendMsg(q, "m2")
+				ack := "client-individual"
+				if v == "1.0" {
+					ack = "client"
+				}
+				c.send(frame.SUBSCRIBE, nil, frame.Destination, q, frame.Id, "s", frame.Ack, ack, frame.Receipt, "sub")
+				c.expectInOrder("RECEIPT sub", "MESSAGE m1", "MESSAGE m2")
+				if v != "1.0" {
+					m2 := c.lastInOrder
+					nack := c.ackFrame(frame.NACK, m2, frame.Receipt, "nack")
+					c.write(nack)
+					if tg.Name == testbroker.NameActiveMQ {
+						c.expectInOrder("RECEIPT nack") // ActiveMQ sends a NACKed message to its DLQ
+					} else {
+						c.expectInOrder("RECEIPT nack", "MESSAGE m2")
+					}
+				}
+				c.send(frame.BEGIN, nil, frame.Transaction, "tx")
+				c.send(frame.SEND, []byte("m3"), frame.Destination, q, frame.Transaction, "tx")
+				c.send(frame.SEND, []byte("m4"), frame.Destination, q, frame.Transaction, "tx")
+				c.send(frame.COMMIT, nil, frame.Transaction, "tx", frame.Receipt, "commit")
+				c.expectInOrder("RECEIPT commit", "MESSAGE m3", "MESSAGE m4")
+				c.close()
+			})
+		}
+	})
+}
