@@ -518,7 +518,7 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 		c.portNum, _ = strconv.Atoi(port)
 		c.tlsConfig, c.wsPath = nil, ""
 		if announce {
-			printer.Print("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
+			printer.Info("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
 		}
 	}
 	opts := c.clientOptions()

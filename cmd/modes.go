@@ -76,6 +76,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	sess = env.Session
 	completer.Env = env
 	env.Style.Numbered = interactive // `ack 17` takes the number shown
+	env.DestinationWhenMany = interactive
 
 	switch m {
 	case modeListen:

@@ -321,9 +321,10 @@ func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader
 
 func newListenCommand(o *options, stdio IO) *cobra.Command {
 	var (
-		lo       listenOpts
-		headers  []string
-		selector string
+		lo         listenOpts
+		headers    []string
+		selector   string
+		allHeaders bool
 	)
 	c := &cobra.Command{
 		Use:   "listen DEST...",
@@ -358,6 +359,10 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 			lo.ackGiven = c.Flags().Changed("ack")
 			lo.dests = args
 			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+				env.Style.AllHeaders = allHeaders
+				// Several destinations share the output: say which each
+				// message came from, from the first message on.
+				env.Style.Destination = len(lo.dests) > 1
 				return runListen(ctx, env, lo)
 			})
 		},
@@ -368,6 +373,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 	fs.StringVar(&lo.ack, "ack", session.AckAuto, "ack mode: auto, client or client-individual")
 	fs.StringVar(&selector, "selector", "", "a JMS selector, e.g. \"type = 'order'\" (ActiveMQ)")
 	fs.StringArrayVar(&headers, "header", nil, "add a SUBSCRIBE header `key=value` (repeatable)")
+	fs.BoolVarP(&allHeaders, "all-headers", "v", false, "show every header of each message, not only message-id and subscription (as mosquitto_sub -v)")
 	fs.BoolVar(&lo.browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
 	fs.StringVar(&lo.exec, "exec", "", "run shell `command` for each message (body on stdin, headers in STOMP_HEADER_*); ack if it exits 0, nack otherwise")
 	fs.IntVar(&lo.concurrency, "concurrency", 1, "with --exec: run up to `N` commands at once")

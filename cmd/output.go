@@ -15,6 +15,7 @@ type outputFlags struct {
 	noNewline  bool
 	saveDir    string
 	noSave     bool
+	quiet      bool
 	format     render.Format // derived by resolve
 }
 
@@ -22,6 +23,7 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.formatFlag, "format", "text", "how messages are printed: text (stomp.py's look), json (one object per line), raw (body only), or a Go `template` such as '{{.Headers.destination}} {{.Body}}'")
 	fs.BoolVar(&f.noNewline, "no-newline", false, "with --format raw: no newline after each body")
 	fs.StringVar(&f.saveDir, "save-dir", ".", "save received files (messages with a filename header) in `DIR`, under their base name")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no status lines (Subscribing to ..., receipts, transactions): only messages and errors")
 	fs.BoolVar(&f.noSave, "no-save", false, "show received files as their (base64) body instead of saving them")
 }
 

@@ -22,6 +22,9 @@ func newPrinter(c *connFlags, out *outputFlags, stdio IO) *commands.Printer {
 	if !out.format.Text() {
 		p.StatusToStderr() // standard output carries only messages
 	}
+	if out.quiet {
+		p.Quiet()
+	}
 	return p
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
@@ -236,10 +238,12 @@ func report(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
+// oneLine is an error's first line, control characters made visible: an
+// error may quote the broker.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return render.VisibleLine(s)
 }

@@ -25,7 +25,15 @@ type Printer struct {
 	buffered  *bufio.Writer // when set, standard output goes through it
 	err       io.Writer
 	infoToErr bool
+	quiet     bool // status lines go nowhere (-q)
 	Theme     *render.Theme
+}
+
+// Quiet drops status lines (Info): only messages and errors are written.
+func (p *Printer) Quiet() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.quiet = true
 }
 
 // StatusToStderr sends Info lines to standard error.
@@ -82,10 +90,16 @@ func (p *Printer) Write(b []byte) (int, error) {
 
 // Info writes a status line ("Subscribing to ...") to standard output,
 // as stomp.py does, or to standard error when standard output carries
-// machine-readable messages (--format json, raw or a template).
+// machine-readable messages (--format json, raw or a template), or nowhere
+// with -q. Control characters in it (a receipt id is the broker's text)
+// are made visible.
 func (p *Printer) Info(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.quiet {
+		return
+	}
+	s = render.Visible(s)
 	w := p.stdout()
 	if p.infoToErr {
 		w = p.err
@@ -100,11 +114,12 @@ func (p *Printer) Trace(b []byte) {
 	_, _ = p.err.Write(b)
 }
 
-// Error writes one error line to standard error, in red on a terminal.
+// Error writes one error line to standard error, in red on a terminal,
+// control characters made visible (errors quote the broker and the network).
 func (p *Printer) Error(msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.err, p.Theme.Error(msg)+"\n")
+	_, _ = io.WriteString(p.err, p.Theme.Error(render.Visible(msg))+"\n")
 }
 
 // SetOutput swaps the writers (the shell does when readline starts).
@@ -129,8 +144,12 @@ type Env struct {
 	// SaveDir is where received files go; NoSave shows them instead.
 	SaveDir string
 	NoSave  bool
-	Now     func() time.Time
-	table   *Table
+	// DestinationWhenMany shows each message's destination while more
+	// than one subscription is open (the shell); scripts and -L keep
+	// stomp.py's look.
+	DestinationWhenMany bool
+	Now                 func() time.Time
+	table               *Table
 
 	shownMu sync.Mutex
 	shown   uint64        // messages written out so far
@@ -210,7 +229,9 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 				body = []byte("Saved file: " + saved)
 			}
 		}
-		render.Message(buf, f, num, body, e.Style, e.Out.Theme)
+		st := e.Style
+		st.Destination = st.Destination || e.DestinationWhenMany && e.Session.SubscriptionCount() > 1
+		render.Message(buf, f, num, body, st, e.Out.Theme)
 		_, _ = e.Out.Write(buf.Bytes())
 		e.Shown()
 	case frame.ERROR:

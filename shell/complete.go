@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Completer completes command names, then arguments from the live session:
@@ -127,11 +128,14 @@ func paths(current string) []string {
 
 // suffixes keeps the candidates that start with prefix and returns what
 // each adds; a complete word gets the trailing space (not a directory or a
-// destination prefix, which the user goes on typing).
+// destination prefix, which the user goes on typing). A candidate holding
+// control characters (a message id is the broker's text) is left out: the
+// completion list must not carry escapes to the terminal, and an escaped
+// form would complete to a word that names nothing.
 func suffixes(prefix string, candidates []string, space string) ([][]rune, int) {
 	var out [][]rune
 	for _, c := range candidates {
-		if !strings.HasPrefix(c, prefix) || c == prefix && strings.HasSuffix(c, "/") {
+		if !strings.HasPrefix(c, prefix) || c == prefix && strings.HasSuffix(c, "/") || render.VisibleLine(c) != c {
 			continue
 		}
 		rest := c[len(prefix):]

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-stomp/stomp/v3/frame"
+
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
@@ -89,6 +91,22 @@ func TestCompleter(t *testing.T) {
 		if got := complete(c, tc.line); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("complete(%q) = %q, want %q", tc.line, got, tc.want)
 		}
+	}
+}
+
+// Message ids come from the broker: one with terminal escapes is never
+// offered, a plain one is.
+func TestCompleterLeavesOutControlCharacters(t *testing.T) {
+	env := newEnv(t, io.Discard)
+	sub, err := env.Session.Subscribe(context.Background(), "/queue/ids", "client-individual", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"plain-1", "evil\x1b]0;pwned\x07", "bidi\u202e1"} {
+		env.Session.Observe(frame.New(frame.MESSAGE, frame.MessageId, id, frame.Subscription, sub.ID, frame.Destination, "/queue/ids"))
+	}
+	if got, want := complete(&Completer{Env: env}, "ack "), []string{"plain-1 "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("complete(\"ack \") = %q, want %q", got, want)
 	}
 }
 

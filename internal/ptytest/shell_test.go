@@ -147,8 +147,9 @@ func TestPartialLineSurvivesIncomingMessages(t *testing.T) {
 			if c := countLines(all, "half-typed"); c != 1 {
 				t.Errorf("the finished line's message arrived %d times, want once:\n%s", c, all)
 			}
-			// It went to y: the body follows y's subscription header.
-			if !strings.Contains(all, "subscription: 2\n\nhalf-typed\n") {
+			// It went to y: the body follows y's subscription header, and
+			// with two subscriptions open the shell names the destination.
+			if !strings.Contains(all, "subscription: 2\ndestination: "+y+"\n\nhalf-typed\n") {
 				t.Errorf("the message did not arrive on subscription 2 (%s):\n%s", y, all)
 			}
 		})

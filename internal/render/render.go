@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/go-stomp/stomp/v3/frame"
@@ -22,6 +21,10 @@ type Style struct {
 	// "[17]", where stomp.py prints a blank line: `ack 17` takes it.
 	Numbered bool
 	Color    bool
+	// Destination adds the destination header (several subscriptions
+	// share the output); AllHeaders shows every header, as listen -v does.
+	Destination bool
+	AllHeaders  bool
 }
 
 // Theme colours output when Color is on: errors red, headers dim, bodies
@@ -84,13 +87,22 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	}
 	buf.WriteByte('\n')
 	start := buf.Len()
-	if st.Verbose {
+	switch {
+	case st.Verbose:
 		writeHeaders(buf, f, nil)
-	} else {
+	case st.AllHeaders:
+		for i := 0; i < f.Header.Len(); i++ {
+			k, v := f.Header.GetAt(i)
+			writeHeader(buf, k, v)
+		}
+	default:
 		for _, k := range []string{frame.MessageId, frame.Subscription} {
 			if v, ok := f.Header.Contains(k); ok {
 				writeHeader(buf, k, v)
 			}
+		}
+		if v, ok := f.Header.Contains(frame.Destination); ok && st.Destination {
+			writeHeader(buf, frame.Destination, v)
 		}
 		// And a redelivery, which the user must know of: it may be a
 		// duplicate. (RabbitMQ sends redelivered:false on every message.)
@@ -131,7 +143,7 @@ func redact(k, v string) string {
 }
 
 func writeHeaders(buf *bytes.Buffer, f *frame.Frame, filter func(k, v string) string) {
-	buf.WriteString(f.Command)
+	writeVisible(buf, f.Command, false)
 	buf.WriteByte('\n')
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
@@ -142,41 +154,41 @@ func writeHeaders(buf *bytes.Buffer, f *frame.Frame, filter func(k, v string) st
 	}
 }
 
-// writeHeader writes one "key: value" line without building it first.
+// writeHeader writes one "key: value" line without building it first,
+// control characters made visible (a header may carry any byte).
 func writeHeader(buf *bytes.Buffer, k, v string) {
-	buf.WriteString(k)
+	writeVisible(buf, k, false)
 	buf.WriteString(": ")
-	buf.WriteString(v)
+	writeVisible(buf, v, false)
 	buf.WriteByte('\n')
 }
 
-// writeBody writes the body as text; each byte that is not valid UTF-8
-// shows as U+FFFD, as stomp.py's decode(errors="replace") does, so binary
-// bytes never reach a terminal raw.
-func writeBody(buf *bytes.Buffer, body []byte) {
-	if utf8.Valid(body) {
-		buf.Write(body)
-	} else {
-		for len(body) > 0 {
-			r, size := utf8.DecodeRune(body)
-			if r == utf8.RuneError && size == 1 {
-				buf.WriteRune(utf8.RuneError)
-			} else {
-				buf.Write(body[:size])
-			}
-			body = body[size:]
-		}
+// writeVisible writes s with control characters made visible; plain text
+// costs no copy.
+func writeVisible(buf *bytes.Buffer, s string, multiline bool) {
+	if safePrefix([]byte(s), multiline) == len(s) {
+		buf.WriteString(s)
+		return
 	}
+	buf.Write(AppendVisible(buf.AvailableBuffer(), []byte(s), multiline))
+}
+
+// writeBody writes the body as text, control characters made visible (see
+// AppendVisible), then a newline.
+func writeBody(buf *bytes.Buffer, body []byte) {
+	buf.Write(AppendVisible(buf.AvailableBuffer(), body, true))
 	buf.WriteByte('\n')
 }
 
-// BrokerError is the one line an ERROR frame becomes.
+// BrokerError is the one line an ERROR frame becomes, control characters
+// made visible: it goes to the user's terminal.
 func BrokerError(f *frame.Frame) string {
 	msg := f.Header.Get(frame.Message)
 	body := strings.TrimSpace(string(f.Body))
 	if i := strings.IndexAny(body, "\r\n"); i >= 0 {
 		body = body[:i]
 	}
+	msg, body = VisibleLine(msg), VisibleLine(body)
 	switch {
 	case msg == "" && body == "":
 		return "broker error (no message)"

@@ -14,8 +14,9 @@ var wireEscaper = strings.NewReplacer(`\`, `\\`, "\r", `\r`, "\n", `\n`, ":", `\
 
 // Wire renders a frame as it travels (for --trace): ">>> " or "<<< " and the
 // command, then `key:value` headers escaped as on the wire, a blank line,
-// the body, and ^@ for the NUL. The passcode is redacted; a body that is
-// not printable text shows as its length and hex.
+// the body, and ^@ for the NUL. The passcode is redacted; control
+// characters in headers show as in AppendVisible; a body that is not
+// printable text shows as its length and hex.
 func Wire(buf *bytes.Buffer, f *frame.Frame, outgoing bool) {
 	if outgoing {
 		buf.WriteString(">>> ")
@@ -25,7 +26,7 @@ func Wire(buf *bytes.Buffer, f *frame.Frame, outgoing bool) {
 	buf.WriteString(f.Command + "\n")
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
-		buf.WriteString(wireEscaper.Replace(k) + ":" + wireEscaper.Replace(redact(k, v)) + "\n")
+		buf.WriteString(VisibleLine(wireEscaper.Replace(k)) + ":" + VisibleLine(wireEscaper.Replace(redact(k, v))) + "\n")
 	}
 	buf.WriteByte('\n')
 	if printable(f.Body) {
@@ -41,7 +42,7 @@ func printable(b []byte) bool {
 		return false
 	}
 	for _, r := range string(b) {
-		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f || hidden(r) {
 			return false
 		}
 	}

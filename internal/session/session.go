@@ -231,6 +231,13 @@ func (s *Session) Subscriptions() []Subscription {
 	return out
 }
 
+// SubscriptionCount is how many subscriptions are open.
+func (s *Session) SubscriptionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}
+
 // Unsubscribe ends the subscription to dest (or with id dest).
 func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, error) {
 	s.mu.Lock()

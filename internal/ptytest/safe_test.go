@@ -1,0 +1,88 @@
+package ptytest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/testbroker"
+)
+
+// An escape-laden message: it retitles the terminal (OSC 0), clears it
+// (CSI 2J), rings the bell and writes the clipboard (OSC 52).
+const (
+	evilBody   = "hi\x1b]0;pwned\x07there\x1b[2J\x07"
+	evilHeader = "a\x1b]52;c;cHduZWQ=\x07b"
+	shownBody  = "hi^[]0;pwned^Gthere^[[2J^G"
+	shownHdr   = "x-evil: a^[]52;c;cHduZWQ=^Gb"
+)
+
+// runStomp runs a second stomp client with args and returns its standard
+// output: a pipe, not a terminal.
+func runStomp(t *testing.T, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, stompBin, args...)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("stomp %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out
+}
+
+// title is the pane's title: an OSC 0 that reached the terminal sets it.
+func (tm *Term) title() string {
+	return strings.TrimSpace(tm.tmux("display-message", "-p", "#{pane_title}"))
+}
+
+// TestEscapesShownNotObeyed: a body and a header full of terminal escapes
+// show as visible escapes in the shell (-V shows the header) and in -L on a
+// terminal, and the terminal's title is untouched; --format raw into a pipe
+// gives the bytes back exactly.
+func TestEscapesShownNotObeyed(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded}, "-V")
+	sh.subscribe(t, "/queue/evil")
+	runStomp(t, append(append([]string{}, sh.conn...), "send", "/queue/evil", evilBody, "--header", "x-evil="+evilHeader)...)
+	sh.WaitScrollback(shownBody)
+	sh.WaitScrollback(shownHdr)
+	if strings.Contains(sh.title(), "pwned") {
+		t.Errorf("the message retitled the terminal: %q", sh.title())
+	}
+
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	host, port, _ := strings.Cut(b.Addr(), ":")
+	conn := []string{"-H", host, "-P", port}
+	tm := Start(t, NewEnv(t), append(append([]string{}, conn...), "-L", "/queue/evil-l", "-q", "-V")...)
+	// -q: nothing to wait for but a quiet screen; send until it shows.
+	time.Sleep(300 * time.Millisecond)
+	runStomp(t, append(append([]string{}, conn...), "send", "/queue/evil-l", evilBody, "--header", "x-evil="+evilHeader)...)
+	tm.WaitScrollback(shownBody)
+	tm.WaitScrollback(shownHdr)
+	if strings.Contains(tm.title(), "pwned") {
+		t.Errorf("the message retitled the terminal: %q", tm.title())
+	}
+
+	runStomp(t, append(append([]string{}, conn...), "send", "/queue/evil-raw", evilBody, "--header", "x-evil="+evilHeader)...)
+	got := runStomp(t, append(append([]string{}, conn...), "listen", "/queue/evil-raw", "--count", "1", "--format", "raw")...)
+	if want := []byte(evilBody + "\n"); !bytes.Equal(got, want) {
+		t.Errorf("--format raw into a pipe: got %q, want %q", got, want)
+	}
+	runStomp(t, append(append([]string{}, conn...), "send", "/queue/evil-raw", evilBody, "--header", "x-evil="+evilHeader)...)
+	got = runStomp(t, append(append([]string{}, conn...), "listen", "/queue/evil-raw", "--count", "1", "--format", "{{index .Headers \"x-evil\"}}")...)
+	if want := []byte(evilHeader + "\n"); !bytes.Equal(got, want) {
+		t.Errorf("a template into a pipe: got %q, want %q", got, want)
+	}
+}
