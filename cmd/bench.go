@@ -7,9 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -160,7 +158,7 @@ func (o *benchOptions) config(c *cobra.Command, getenv func(string) string) (ben
 }
 
 func runBench(ctx context.Context, o *benchOptions, cfg bench.Config, stdio IO) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	if o.embedded {
 		b, err := broker.Start(broker.Config{})
@@ -182,8 +180,8 @@ func runBench(ctx context.Context, o *benchOptions, cfg bench.Config, stdio IO) 
 	close(done)
 	<-progressDone
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return errInterrupted
+		if stopped := stoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
+			return stopped
 		}
 		var be *client.BrokerError
 		if errors.As(err, &be) {

@@ -24,6 +24,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/endpoint"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/profile"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/secret"
@@ -524,6 +525,7 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 	opts := c.clientOptions()
 	opts.Trace = c.tracer(printer)
 	conn, err := client.Dial(ctx, c.endpoint(), c.connectTimeout, opts)
+	kind := connectKind(err)
 	// Failover: the other brokers, in order, with the same settings.
 	for _, alt := range c.alternates {
 		if err == nil || ctx.Err() != nil {
@@ -540,11 +542,12 @@ func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, anno
 			err = nil
 		} else {
 			err = fmt.Errorf("%v; %s: %v", err, e.Addr(), altErr)
+			kind = max(kind, connectKind(altErr)) // any refused login wins: retrying will not help
 		}
 	}
 	if err != nil {
 		stop()
-		return nil, func() {}, c.connectError(err)
+		return nil, func() {}, exitcode.Wrap(kind, c.connectError(err))
 	}
 	return conn, stop, nil
 }
@@ -602,6 +605,22 @@ func failoverList(values []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// connectKind says what a failed connection means to a script: a broker
+// that could not be reached (retry later), one that refused the login
+// (retrying will not help), or anything else (a TLS certificate that does
+// not verify, a broker that is not a STOMP broker).
+func connectKind(err error) exitcode.Kind {
+	switch {
+	case err == nil:
+		return exitcode.OK
+	case errors.As(err, new(*client.BrokerError)):
+		return exitcode.LoginRefused
+	case client.Unreachable(err):
+		return exitcode.Unreachable
+	}
+	return exitcode.Failure
 }
 
 // connectError words a failed connection as one line with a hint. The

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
@@ -18,6 +15,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/doctor"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 )
 
@@ -50,7 +48,7 @@ not.`,
 			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := stopOnSignal(c.Context())
 			defer stop()
 			if frameLimit < 0 {
 				return usageErrorf("--frame-limit cannot be negative")
@@ -102,7 +100,7 @@ func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameL
 	if err != nil {
 		var ce *doctor.ConnectError
 		if errors.As(err, &ce) {
-			return cf.connectError(ce.Err)
+			return exitcode.Wrap(connectKind(ce.Err), cf.connectError(ce.Err))
 		}
 		return err
 	}

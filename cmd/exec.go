@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"sync"
-	"syscall"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
@@ -24,7 +22,7 @@ import (
 // commands run at once; the command's output is passed through, one
 // message's output at a time.
 func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	if env.Session.Version() == "1.0" {
 		finish(env, startReceiver(env, receiveHooks{}))

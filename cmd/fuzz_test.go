@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // fuzzArgs turns one fuzzed string into arguments: words separated by NUL.
@@ -99,12 +102,10 @@ func FuzzRun(f *testing.F) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("%q took %v (exit %d)\nstderr: %s", args, d, code, stdio.Err)
 		}
-		switch code {
-		case exitOK, exitFailure, exitUsage, exitTimeout:
-		default:
-			t.Fatalf("%q: exit %d\nstderr: %s", args, code, stdio.Err)
+		if !slices.ContainsFunc(exitcode.Table, func(e exitcode.Entry) bool { return int(e.Code) == code }) {
+			t.Fatalf("%q: exit %d, not in the table of exit codes\nstderr: %s", args, code, stdio.Err)
 		}
-		if code != exitOK {
+		if code != int(exitcode.OK) {
 			errText := stdio.Err.(*bytes.Buffer).String()
 			if strings.Contains(errText, "goroutine ") || strings.Contains(errText, "panic") {
 				t.Fatalf("%q: a stack trace on stderr:\n%s", args, errText)

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
@@ -39,6 +37,8 @@ type countTimeoutError struct {
 	idle      time.Duration
 }
 
+func (e *countTimeoutError) Kind() exitcode.Kind { return exitcode.Timeout }
+
 func (e *countTimeoutError) Error() string {
 	return fmt.Sprintf("timed out: %d of %d messages arrived (no message for %v)", e.got, e.want, e.idle)
 }
@@ -52,7 +52,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	if lo.exec != "" {
 		return runExec(ctx, env, lo)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	if lo.browse {
 		if err := checkBrowse(env); err != nil {

@@ -89,7 +89,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 }
 
 func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	r := startReceiver(env, receiveHooks{})
 	path := o.file
@@ -102,8 +102,8 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	}
 	if ctx.Err() != nil {
 		exitOnSecondSignal()
-		if err != nil {
-			err = errInterrupted
+		if stopped := stoppedBy(ctx); err != nil && stopped != nil {
+			err = stopped
 		}
 	}
 	// Only a confirmed DISCONNECT proves the broker has every message.
@@ -115,17 +115,6 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 		return r.err
 	}
 	return ferr
-}
-
-// exitOnSecondSignal makes a second Ctrl-C or SIGTERM, while we wait for
-// the broker to confirm the disconnect, exit at once.
-func exitOnSecondSignal() {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		os.Exit(exitSignal)
-	}()
 }
 
 // shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/template"
 	"time"
 
@@ -133,7 +131,7 @@ sent and {{.ID}} a random id.`,
 			}
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-				ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				ctx, stop := stopOnSignal(ctx)
 				defer stop()
 				r := startReceiver(env, receiveHooks{})
 				var err error
@@ -149,8 +147,8 @@ sent and {{.ID}} a random id.`,
 						err = sendRepeated(ctx, env, args[0], body, count, opts, perSecond)
 					}
 				}
-				if ctx.Err() != nil && err != nil {
-					err = errInterrupted
+				if stopped := stoppedBy(ctx); stopped != nil && err != nil {
+					err = stopped
 				}
 				ferr := finish(env, r)
 				if err != nil {

@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -79,7 +76,7 @@ func (w *rawWatch) sawReceipt(id string) bool {
 }
 
 func runRaw(ctx context.Context, env *commands.Env, in io.Reader, wait time.Duration) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	conn := env.Session.Conn()
 	verbose := env.Style.Verbose
@@ -201,8 +198,8 @@ func runRaw(ctx context.Context, env *commands.Env, in io.Reader, wait time.Dura
 		return inputErr
 	case brokerError != nil:
 		return fmt.Errorf("the broker sent an ERROR: %s", strings.TrimPrefix(render.BrokerError(brokerError), "broker error: "))
-	case ctx.Err() != nil:
-		return errInterrupted
+	case stoppedBy(ctx) != nil:
+		return stoppedBy(ctx)
 	case unconfirmed:
 		return fmt.Errorf("no receipt for DISCONNECT within %v", disconnectTimeout)
 	case disconnect != nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
@@ -190,52 +191,23 @@ func expandPrefixes(root *cobra.Command, args []string) []string {
 	return out
 }
 
-// Exit codes, documented in README.md.
-const (
-	exitOK      = 0
-	exitFailure = 1 // the broker or network failed us, or a script line did
-	exitUsage   = 2 // the command line was wrong
-	exitTimeout = 3 // --timeout passed before --count messages, or no reply to a request
-	exitSignal  = 130
-)
-
-// usageError is a mistake on the command line (exit 2).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
+// usageErrorf is a mistake on the command line (exit 2).
 func usageErrorf(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
+	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// errInterrupted ends a script the user stopped with Ctrl-C.
-var errInterrupted = errors.New("interrupted")
-
-// report prints err once, as one line, and returns the exit code for it.
+// report prints err once, as one line (a usage error whole: it may list
+// the choices), and returns its exit code from the one table.
 func report(err error, stderr io.Writer) int {
-	if err == nil {
-		return exitOK
-	}
-	var ue *usageError
+	code := exitcode.Code(err)
 	switch {
-	case errors.As(err, &ue):
+	case err == nil, errors.As(err, new(*shownError)): // already shown, once
+	case code == int(exitcode.Usage):
 		fmt.Fprintln(stderr, "stomp: "+err.Error())
-		return exitUsage
-	case errors.As(err, new(*countTimeoutError)), errors.As(err, new(*noReplyError)):
-		fmt.Fprintln(stderr, "stomp: "+err.Error())
-		return exitTimeout
-	case errors.As(err, new(*shownError)):
-		return exitFailure // already shown, once
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintln(stderr, "stomp: interrupted")
-		return exitSignal
-	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
-		strings.HasPrefix(err.Error(), "unknown shorthand flag"):
-		fmt.Fprintln(stderr, "stomp: "+err.Error()+" (see stomp --help)")
-		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
 	}
-	fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
-	return exitFailure
+	return code
 }
 
 // oneLine is an error's first line, control characters made visible: an

@@ -5,11 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"text/template"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
 )
@@ -26,6 +24,8 @@ type noReplyError struct {
 	dest    string
 	timeout time.Duration
 }
+
+func (e *noReplyError) Kind() exitcode.Kind { return exitcode.Timeout }
 
 func (e *noReplyError) Error() string {
 	return fmt.Sprintf("no reply from %s within %v (is a replier running? raise --timeout)", e.dest, e.timeout)
@@ -71,7 +71,7 @@ when no reply came within --timeout.`,
 }
 
 func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	replyTo := "/temp-queue/stomp-" + randomID()
 	corr := randomID()
@@ -109,7 +109,10 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 		finish(env, r)
 		return &noReplyError{dest: dest, timeout: timeout}
 	case <-ctx.Done():
-		return finish(env, r)
+		if err := finish(env, r); err != nil {
+			env.Out.Error(err.Error())
+		}
+		return stoppedBy(ctx)
 	case <-r.done:
 		if r.err != nil {
 			return r.err
@@ -207,7 +210,7 @@ func headerEnv(f *frame.Frame) []string {
 }
 
 func serveReplies(ctx context.Context, env *commands.Env, dest string, answer func(context.Context, *frame.Frame) ([]byte, error), count int) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	done := make(chan struct{})
 	var once sync.Once

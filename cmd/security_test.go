@@ -565,7 +565,7 @@ func TestPasswordPrompt(t *testing.T) {
 	r := runStomp(t, dir, nil, "ver\n", "-H", host, "-P", port, "-U", "bob", "-W", "-")
 	wantRun(t, r, 2, `^stomp: -W -: cannot ask for the password: no terminal to ask for the password on \(set STOMP_PASSWORD instead\)\n$`)
 	r = runStomp(t, dir, nil, "ver\n", "-H", host, "-P", port, "-U", "bob")
-	wantRun(t, r, 1, `^stomp: broker \S+ refused the connection`)
+	wantRun(t, r, 77, `^stomp: broker \S+ refused the connection`) // EX_NOPERM: a refused login`
 }
 
 // TestConnectionUsageExitCodes: mistakes in URLs, contexts and TLS files

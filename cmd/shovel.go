@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -103,7 +100,7 @@ func openTarget(ctx context.Context, o *options, to shovelTarget, printer *comma
 }
 
 func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra [][2]string, count int, idle time.Duration) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	type item struct {
 		f *frame.Frame

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // Arg documents one argument of a command.
@@ -43,9 +45,7 @@ func (s *Spec) UsageLine() string {
 
 // UsageError is a command typed wrongly; the shell shows it and goes on, a
 // script stops (exit 2 from a one-shot run).
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
+type UsageError = exitcode.UsageError
 
 // expecting is stomp.py's usage error ("Expecting: send <destination>
 // <message>"), with the real usage rather than its bound-method repr

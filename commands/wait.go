@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // TimeoutError is a wait that ended before what it waited for came; a
 // one-shot run exits 3 for it.
-type TimeoutError struct{ Msg string }
-
-func (e *TimeoutError) Error() string { return e.Msg }
+type TimeoutError = exitcode.TimeoutError
 
 func scriptSpecs() []*Spec {
 	wait := &Spec{

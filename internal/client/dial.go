@@ -110,6 +110,38 @@ func (e *DialError) Error() string {
 	}
 }
 
+// Unreachable reports a failure to reach the broker that may go away by
+// itself: nothing listens on the port, the name does not resolve, the
+// network times out or resets, or the broker closes the connection during
+// the handshake (it is starting or shutting down). A TLS or WebSocket
+// mismatch, a certificate that does not verify, or a broker that is not a
+// STOMP broker will not: retrying is pointless.
+func Unreachable(err error) bool {
+	var (
+		dial *DialError
+		lost *ConnectionLostError
+		te   *TimeoutError
+		dns  *net.DNSError
+	)
+	switch {
+	case errors.As(err, &dial):
+		if errors.As(dial.Cause, &dns) || errors.Is(dial.Cause, syscall.ECONNREFUSED) ||
+			errors.Is(dial.Cause, syscall.EHOSTUNREACH) || errors.Is(dial.Cause, syscall.ENETUNREACH) {
+			return true
+		}
+		// A TLS handshake that times out or is hung up on is most often a
+		// port that does not speak TLS: not worth retrying.
+		return !dial.TLS && (isTimeout(dial.Cause) || errors.Is(dial.Cause, context.DeadlineExceeded) ||
+			errors.Is(dial.Cause, syscall.ECONNRESET))
+	case errors.As(err, &lost):
+		return lost.Cause == nil || errors.Is(lost.Cause, io.EOF) || errors.Is(lost.Cause, io.ErrUnexpectedEOF) ||
+			errors.Is(lost.Cause, syscall.ECONNRESET) || errors.Is(lost.Cause, syscall.EPIPE)
+	case errors.As(err, &te):
+		return true // the broker took the connection but did not answer CONNECT in time
+	}
+	return false
+}
+
 // isCertAlert reports a TLS alert about our client certificate.
 func isCertAlert(err error) bool {
 	s := err.Error()

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // Page is one generated manual page.
@@ -207,18 +209,11 @@ func (g *gen) stompPage(table *commands.Table) []byte {
 		"Lines that mention a password or passcode are never saved, and `--no-history` keeps none.")
 
 	r.macro("SH", "EXIT STATUS")
-	g.exitStatus(r, g.root, []exitCode{
-		{"0", "Success: the script ran and the broker confirmed the DISCONNECT; the listener was stopped " +
-			"with Ctrl-C or SIGTERM, or reached `--count`; the shell was left with `quit`, `exit` or Ctrl-D.", ""},
-		{"1", "A runtime failure: the broker is unreachable, the login was refused (the broker's message " +
-			"is shown), the broker sent an ERROR frame, the connection was lost, or a script line " +
-			"failed (reported as <file>, line <n>: ...).", ""},
-		{"2", "A usage error: an unknown flag or argument; a bad port, `-S` or `--heartbeats` value; " +
-			"unreadable TLS files. Nothing was sent.", ""},
-		// Only once the flag exists: its usage text promises this code.
-		{"3", "The listener's `--timeout` passed before `--count` messages arrived.", "timeout"},
-		{"130", "A script interrupted with Ctrl-C.", ""},
-	})
+	for _, e := range exitcode.Table {
+		r.macro("TP")
+		r.line(bold(strconv.Itoa(int(e.Code))))
+		r.prose(upperFirst(e.Meaning) + ".")
+	}
 	r.macro("PP")
 	r.prose("Every error is one line on standard error that says what failed.")
 
@@ -553,7 +548,11 @@ func (g *gen) subPage(c *cobra.Command) []byte {
 	if codes, ok := subExit[c.Name()]; ok {
 		g.exitStatus(r, c, codes)
 	} else {
-		r.prose("As for `stomp`(1): 0 on success, 1 on a runtime failure, 2 on a usage error.")
+		var codes []string
+		for _, e := range exitcode.Table {
+			codes = append(codes, fmt.Sprintf("%d %s", e.Code, e.Name))
+		}
+		r.prose("As for `stomp`(1), which says what each means: " + strings.Join(codes, ", ") + ".")
 	}
 	if c.Example != "" {
 		r.macro("SH", "EXAMPLES")

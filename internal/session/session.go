@@ -19,6 +19,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // Ack modes a subscription can have.
@@ -48,9 +49,7 @@ type Pending struct {
 
 // UsageError is a mistake in what the user asked for, not a failure of the
 // broker or the network.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
+type UsageError = exitcode.UsageError
 
 func usage(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
