@@ -127,8 +127,8 @@ func TestDoctorCannotConnect(t *testing.T) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	code, out, errOut := runDoctor(t, testbroker.Target{Host: "127.0.0.1", Port: port})
-	if code != 1 || out != "" || !strings.Contains(errOut, "connection refused") {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and the reason", code, out, errOut)
+	if code != 75 || out != "" || !strings.Contains(errOut, "connection refused") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 75 (unreachable) and the reason", code, out, errOut)
 	}
 	code, _, errOut = runDoctor(t, testbroker.Target{Host: "127.0.0.1", Port: port}, "extra")
 	if code != 2 {

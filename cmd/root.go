@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
