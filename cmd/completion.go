@@ -38,32 +38,36 @@ var flagCompletions = []struct {
 }
 
 // registerCompletions teaches `stomp completion bash|zsh|fish|powershell`
-// (cobra's) the values of stomp's flags. Call it once, after the flags are
-// registered; flags the root does not have are skipped.
+// (cobra's) the values of stomp's flags, on every command that has them
+// (the root's persistent flags, and a subcommand's own, such as listen's
+// --ack). Call it once, after the commands are added.
 func registerCompletions(root *cobra.Command) {
-	for _, fc := range flagCompletions {
-		if root.Flag(fc.flag) == nil { // local or persistent
-			continue
-		}
-		var fn cobra.CompletionFunc
-		switch {
-		case fc.files:
-			fn = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-				return nil, cobra.ShellCompDirectiveDefault
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		for _, fc := range flagCompletions {
+			if c.Flags().Lookup(fc.flag) == nil && c.PersistentFlags().Lookup(fc.flag) == nil {
+				continue // not this command's own flag
 			}
-		default:
-			values := fc.values
-			fn = func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-				var out []cobra.Completion
-				for _, v := range values {
-					if strings.HasPrefix(v, toComplete) {
-						out = append(out, v)
-					}
-				}
-				return out, cobra.ShellCompDirectiveNoFileComp
+			// The only error is "already registered": a second call is harmless.
+			_ = c.RegisterFlagCompletionFunc(fc.flag, completionFunc(fc.values, fc.files))
+		}
+	}
+}
+
+// completionFunc offers values that start with what is typed, or file
+// names (files), or nothing.
+func completionFunc(values []string, files bool) cobra.CompletionFunc {
+	if files {
+		return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+	}
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, v := range values {
+			if strings.HasPrefix(v, toComplete) {
+				out = append(out, v)
 			}
 		}
-		// The only error is "already registered": a second call is harmless.
-		_ = root.RegisterFlagCompletionFunc(fc.flag, fn)
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }

@@ -122,6 +122,11 @@ func TestFlagValueCompletion(t *testing.T) {
 		{[]string{"--ssl-ca-file", ""}, nil, ":0"},
 		{[]string{"--ssl-cert-file", ""}, nil, ":0"},
 		{[]string{"--ssl-key-file", ""}, nil, ":0"},
+		// A subcommand's own flags complete too, not as file names.
+		{[]string{"listen", "--ack", ""}, []string{"auto", "client", "client-individual"}, ":4"},
+		{[]string{"listen", "/queue/a", "--ack", "client-"}, []string{"client-individual"}, ":4"},
+		{[]string{"listen", "/queue/a", "--format", "j"}, []string{"json"}, ":4"},
+		{[]string{"send", "/queue/a", "--file", ""}, nil, ":0"},
 	} {
 		code, out, errOut := runCaptured(t, append([]string{"__complete"}, tc.args...)...)
 		if code != 0 {

@@ -78,7 +78,7 @@ type connFlags struct {
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.SortFlags = false
-	fs.StringArrayVarP(&c.hosts, "host", "H", []string{"localhost"}, "broker host name or address, or a broker URL (env STOMP_HOST); several (-H a -H b, -H a,b or failover:(tcp://a:61613,tcp://b:61613)) are tried in order, on connect and on reconnect")
+	fs.StringArrayVarP(&c.hosts, "host", "H", []string{"localhost"}, "broker `HOST` name or address, or a broker URL (env STOMP_HOST); several (-H a -H b, -H a,b or failover:(tcp://a:61613,tcp://b:61613)) are tried in order, on connect and on reconnect")
 	fs.StringVarP(&c.port, "port", "P", "61613", "broker STOMP port (env STOMP_PORT)")
 	fs.StringVarP(&c.user, "user", "U", "", "login user name (env STOMP_USER)")
 	fs.StringVarP(&c.password, "password", "W", "", "login password (env STOMP_PASSWORD); - asks for it on the terminal; never shown in output")

@@ -61,6 +61,7 @@ func newSendCommand(o *options, stdio IO) *cobra.Command {
 		contentType, file   string
 		persistent, receipt bool
 		lines, jsonl        bool
+		delimiter           string
 		to                  string
 		count               int
 		rate                string
@@ -117,6 +118,13 @@ sent and {{.ID}} a random id.`,
 			} else if to != "" {
 				return usageErrorf("--to applies to --jsonl only")
 			}
+			delim := byte('\n')
+			if c.Flags().Changed("delimiter") {
+				if delim, err = parseDelimiter(delimiter); err != nil {
+					return err
+				}
+				lines = true // --delimiter says what a line is
+			}
 			sources := 0
 			for _, set := range []bool{bodyArg != "" && bodyArg != "-", file != "", lines, jsonl} {
 				if set {
@@ -134,12 +142,23 @@ sent and {{.ID}} a random id.`,
 				ctx, stop := stopOnSignal(ctx)
 				defer stop()
 				r := startReceiver(env, receiveHooks{})
+				if isTerminal(stdio.In) {
+					// A person at a terminal, not a pipe: say what we wait for.
+					switch {
+					case jsonl:
+						fmt.Fprintln(stdio.Err, "stomp: type messages as JSON lines, then Ctrl-D to end")
+					case lines:
+						fmt.Fprintln(stdio.Err, "stomp: type messages, one per line, then Ctrl-D to end")
+					case file == "" && (bodyArg == "" || bodyArg == "-"):
+						fmt.Fprintln(stdio.Err, "stomp: type the message body, then Ctrl-D on a new line to send it (or give it as an argument: stomp send DEST BODY)")
+					}
+				}
 				var err error
 				switch {
 				case jsonl:
 					err = sendJSONL(ctx, env, to, stdio.In, opts, perSecond)
 				case lines:
-					err = sendLines(ctx, env, args[0], stdio.In, opts, perSecond)
+					err = sendLines(ctx, env, args[0], stdio.In, delim, opts, perSecond)
 				default:
 					var body func(n int) ([]byte, error)
 					body, err = bodySource(bodyArg, file, stdio.In)
@@ -169,6 +188,7 @@ sent and {{.ID}} a random id.`,
 	fs.IntVar(&count, "count", 1, "send the message `N` times")
 	fs.StringVar(&rate, "rate", "", "at most `R` messages per second, e.g. 100 or 100/s")
 	fs.BoolVar(&lines, "lines", false, "send each line of standard input as one message")
+	fs.StringVarP(&delimiter, "delimiter", "D", "", "with --lines (implied): end messages at the byte `D` instead of a newline; \\0 is NUL (as from find -print0), \\t, \\n, \\r, \\\\ and \\xHH work too")
 	fs.StringVar(&file, "file", "", "read the body from `PATH` (binary safe)")
 	fs.BoolVar(&jsonl, "jsonl", false, "send the messages read from standard input as JSON lines (what listen --format json writes), with their headers")
 	fs.StringVar(&to, "to", "", "with --jsonl: send every message to `DEST` instead of its own destination")
@@ -289,20 +309,52 @@ func sendRepeated(ctx context.Context, env *commands.Env, dest string, body func
 	return nil
 }
 
-// sendLines streams standard input, one message per line, in constant
-// memory: Send blocks while the connection's queue is full.
-func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader, opts session.SendOptions, perSecond float64) error {
+// parseDelimiter reads --delimiter: one byte, typed as itself or escaped,
+// since a NUL cannot be passed in an argument: \0 (or \x00), \t, \n, \r,
+// \\ or \xHH.
+func parseDelimiter(s string) (byte, error) {
+	switch s {
+	case `\0`:
+		return 0, nil
+	case `\t`:
+		return '\t', nil
+	case `\n`:
+		return '\n', nil
+	case `\r`:
+		return '\r', nil
+	case `\\`:
+		return '\\', nil
+	}
+	if h, ok := strings.CutPrefix(s, `\x`); ok && len(h) == 2 {
+		if b, err := strconv.ParseUint(h, 16, 8); err == nil {
+			return byte(b), nil
+		}
+	}
+	if len(s) == 1 {
+		return s[0], nil
+	}
+	return 0, usageErrorf("bad --delimiter %q: give one byte, such as , or ; or \\0 for NUL (also \\t, \\n, \\r, \\\\, \\xHH)", s)
+}
+
+// sendLines streams standard input, one message per line (lines end at
+// delim), in constant memory: Send blocks while the connection's queue is
+// full.
+func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader, delim byte, opts session.SendOptions, perSecond float64) error {
 	collectSooner() // a stream may run as long as a listener (tail -f | stomp send --lines)
 	p := newPacer(perSecond)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	sc.Split(splitAt(delim))
 	n := 0
 	for sc.Scan() {
 		n++
 		if err := p.wait(ctx); err != nil {
 			return err
 		}
-		line := bytes.TrimSuffix(sc.Bytes(), []byte{'\r'})
+		line := sc.Bytes()
+		if delim == '\n' {
+			line = bytes.TrimSuffix(line, []byte{'\r'})
+		}
 		// Send keeps the body until it is written: give it its own copy.
 		if err := env.Session.Send(ctx, dest, bytes.Clone(line), opts); err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
@@ -315,6 +367,20 @@ func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader
 		return fmt.Errorf("reading standard input: %w", err)
 	}
 	return nil
+}
+
+// splitAt is bufio.ScanLines for any delimiter byte: the delimiter is
+// dropped, and a last line without one is still a line.
+func splitAt(delim byte) bufio.SplitFunc {
+	return func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.IndexByte(data, delim); i >= 0 {
+			return i + 1, data[:i], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	}
 }
 
 func newListenCommand(o *options, stdio IO) *cobra.Command {

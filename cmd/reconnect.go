@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -25,8 +27,32 @@ func (r *reconnectFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&r.enabled, "reconnect", true, "reconnect after a lost connection, resubscribing (--reconnect=false to exit instead)")
 	fs.DurationVar(&r.initial, "reconnect-delay", 100*time.Millisecond, "first wait before reconnecting; doubles each attempt")
 	fs.DurationVar(&r.max, "reconnect-max-delay", 30*time.Second, "longest wait between reconnect attempts")
-	fs.IntVar(&r.attempts, "reconnect-attempts", attemptsDefault, "give up after `N` failed attempts; 0 = never (default: never when listening, 3 otherwise)")
+	r.attempts = attemptsDefault
+	fs.Var((*attemptsValue)(&r.attempts), "reconnect-attempts", "give up after `N` failed attempts; 0 = never (default: never when listening, 3 otherwise)")
 }
+
+// attemptsValue is --reconnect-attempts: an int whose default depends on
+// the mode, so its help states the default itself; String is empty until
+// set, which keeps pflag from adding a second "(default -1)".
+type attemptsValue int
+
+func (a *attemptsValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", s)
+	}
+	*a = attemptsValue(n)
+	return nil
+}
+
+func (a *attemptsValue) String() string {
+	if *a == attemptsDefault {
+		return ""
+	}
+	return strconv.Itoa(int(*a))
+}
+
+func (a *attemptsValue) Type() string { return "int" }
 
 func (r *reconnectFlags) validate() error {
 	if r.initial <= 0 || r.max <= 0 || r.max < r.initial {

@@ -133,8 +133,48 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		newBenchCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
+	ownFlagsOnly(root, "serve", "bench")
 	registerCompletions(root)
 	return root
+}
+
+// OwnFlagsOnly is the annotation of a subcommand that does not connect as
+// a client (serve, bench): its help and man page show only its own flags,
+// not the root's connection and output flags, which would do nothing there.
+const OwnFlagsOnly = "stomp:own-flags-only"
+
+// ownFlagsOnly marks the named subcommands and gives them a help that
+// leaves the inherited flags out.
+func ownFlagsOnly(root *cobra.Command, names ...string) {
+	defaultHelp := root.HelpFunc()
+	for _, c := range root.Commands() {
+		for _, n := range names {
+			if c.Name() != n {
+				continue
+			}
+			if c.Annotations == nil {
+				c.Annotations = map[string]string{}
+			}
+			c.Annotations[OwnFlagsOnly] = "true"
+			c.SetHelpFunc(func(c *cobra.Command, args []string) {
+				// Hide them for this one help text: the flags are shared
+				// with the root and every other subcommand.
+				var hidden []*pflag.Flag
+				c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+					if !f.Hidden && f.Name != "help" {
+						f.Hidden = true
+						hidden = append(hidden, f)
+					}
+				})
+				defer func() {
+					for _, f := range hidden {
+						f.Hidden = false
+					}
+				}()
+				defaultHelp(c, args)
+			})
+		}
+	}
 }
 
 func noArgs(c *cobra.Command, args []string) error {

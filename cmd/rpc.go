@@ -19,15 +19,20 @@ import (
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
-// noReplyError is a request that got no answer in time (exit 3).
+// noReplyError is a request that got fewer replies than asked for in time
+// (exit 3).
 type noReplyError struct {
-	dest    string
-	timeout time.Duration
+	dest      string
+	timeout   time.Duration
+	got, want int
 }
 
 func (e *noReplyError) Kind() exitcode.Kind { return exitcode.Timeout }
 
 func (e *noReplyError) Error() string {
+	if e.got > 0 {
+		return fmt.Sprintf("%d of %d replies from %s within %v (raise --timeout, or --replies 0 to take all that come)", e.got, e.want, e.dest, e.timeout)
+	}
 	return fmt.Sprintf("no reply from %s within %v (is a replier running? raise --timeout)", e.dest, e.timeout)
 }
 
@@ -42,15 +47,20 @@ func newRequestCommand(o *options, stdio IO) *cobra.Command {
 	var (
 		headers []string
 		timeout time.Duration
+		replies int
 	)
 	c := &cobra.Command{
 		Use:   "request DEST BODY",
 		Short: "Send a request and print the reply",
 		Long: `request sends BODY to DEST with a reply-to header naming a temporary queue
-and a correlation-id, waits for the reply, prints it and exits. Exit status 3
-when no reply came within --timeout.`,
+and a correlation-id, waits for the reply, prints it and exits. With
+--replies N it waits for N replies (several repliers on a topic), printing
+each as it comes; --replies 0 takes every reply that comes within --timeout.
+Exit status 3 when fewer replies than asked for came within --timeout (with
+--replies 0: when none came).`,
 		Example: `  stomp request /queue/rpc 'what time is it?'
-  stomp request /queue/rpc ping --format raw --timeout 2s`,
+  stomp request /queue/rpc ping --format raw --timeout 2s
+  stomp request /topic/census 'who is there?' --replies 0 --timeout 1s`,
 		Args: rangeArgs(2, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			hs, err := parseHeaders(headers)
@@ -60,34 +70,58 @@ when no reply came within --timeout.`,
 			if timeout <= 0 {
 				return usageErrorf("--timeout must be positive")
 			}
+			if replies < 0 {
+				return usageErrorf("--replies must be 0 (all within --timeout) or more")
+			}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-				return request(ctx, env, args[0], []byte(args[1]), hs, timeout)
+				return request(ctx, env, args[0], []byte(args[1]), hs, timeout, replies)
 			})
 		},
 	}
 	c.Flags().StringArrayVar(&headers, "header", nil, "add a header `key=value` (repeatable)")
-	c.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the reply")
+	c.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the replies")
+	c.Flags().IntVar(&replies, "replies", 1, "wait for `N` replies; 0 takes all that come within --timeout")
 	return c
 }
 
-func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration) error {
+// request sends one request and shows its replies as they come: want of
+// them (want 0: all that come within timeout).
+func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration, want int) error {
 	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	replyTo := "/temp-queue/stomp-" + randomID()
 	corr := randomID()
-	replies := make(chan *frame.Frame, 1)
-	var once sync.Once
+	var (
+		mu   sync.Mutex
+		got  int
+		done = make(chan struct{}) // want replies came
+	)
 	isReply := func(f *frame.Frame) bool {
 		return f.Command == frame.MESSAGE && f.Header.Get("correlation-id") == corr
 	}
 	r := startReceiver(env, receiveHooks{
-		skip: isReply, // shown below, once, after we know it is the reply
-		after: func(f *frame.Frame, _ *session.Pending) {
-			if isReply(f) {
-				once.Do(func() { replies <- f })
+		// A reply past the want-th (a replier answering twice) is not shown.
+		skip: func(f *frame.Frame) bool {
+			if !isReply(f) {
+				return false
 			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want > 0 && got >= want {
+				return true
+			}
+			got++
+			if got == want {
+				defer close(done)
+			}
+			return false
 		},
 	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
 	if tempQueueNeedsSubscribe(env.Session.Conn().Server()) {
 		if _, err := env.Session.Subscribe(ctx, replyTo, session.AckAuto, nil); err != nil {
 			finish(env, r)
@@ -102,12 +136,14 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case f := <-replies:
-		env.Show(f, 0)
+	case <-done:
 		return finish(env, r)
 	case <-timer.C:
-		finish(env, r)
-		return &noReplyError{dest: dest, timeout: timeout}
+		err := finish(env, r)
+		if n := count(); want == 0 && n > 0 || want > 0 && n >= want {
+			return err
+		}
+		return &noReplyError{dest: dest, timeout: timeout, got: count(), want: want}
 	case <-ctx.Done():
 		if err := finish(env, r); err != nil {
 			env.Out.Error(err.Error())

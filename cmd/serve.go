@@ -3,9 +3,11 @@ package cmd
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -80,7 +82,7 @@ served on localhost (a browser lets any web site try 127.0.0.1).`,
 		},
 	}
 	fs := c.Flags()
-	fs.StringArrayVar(&cfg.Listen, "listen", []string{"127.0.0.1:61613"}, "where to listen: HOST:PORT, tcp://, ssl://, ws://HOST:PORT/PATH or wss:// (repeatable)")
+	fs.StringArrayVar(&cfg.Listen, "listen", []string{"127.0.0.1:61613"}, "where to listen: `ADDR` as HOST:PORT, tcp://, ssl://, ws://HOST:PORT/PATH or wss:// (repeatable)")
 	fs.StringVar(&certFile, "ssl-cert-file", "", "PEM certificate (chain) for ssl:// and wss:// listeners")
 	fs.StringVar(&keyFile, "ssl-key-file", "", "PEM private key of --ssl-cert-file")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", broker.DefaultMaxConnections, "most connections open at once; more get an ERROR")
@@ -96,7 +98,7 @@ func serve(ctx context.Context, cfg broker.Config, logTo io.Writer) error {
 	cfg.Logf = logger.Printf
 	b, err := broker.Start(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen: %w", err)
+		return listenError(err)
 	}
 	logger.Printf("stomp %s embedded broker listening on %s (Ctrl-C to stop)", Version(), strings.Join(b.URLs(), ", "))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -111,4 +113,16 @@ func serve(ctx context.Context, cfg broker.Config, logTo io.Writer) error {
 		b.Close()
 		return err
 	}
+}
+
+// listenError words a failure to listen: a port already taken says which
+// address and what to do.
+func listenError(err error) error {
+	var op *net.OpError
+	if errors.Is(err, syscall.EADDRINUSE) && errors.As(err, &op) && op.Addr != nil {
+		addr := op.Addr.String()
+		host, _, _ := net.SplitHostPort(addr)
+		return fmt.Errorf("cannot listen on %s: the address is already in use (another broker or stomp serve?): stop it, or pick a free port with --listen %s", addr, net.JoinHostPort(host, "PORT"))
+	}
+	return fmt.Errorf("cannot listen: %w", err)
 }

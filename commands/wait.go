@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -13,13 +14,25 @@ import (
 // one-shot run exits 3 for it.
 type TimeoutError = exitcode.TimeoutError
 
+// parseDuration reads a script's duration: a bare number is seconds, as
+// in sleep(1) and stomp.py scripts; otherwise Go's form (500ms, 2s, 1m).
+func parseDuration(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || f > float64(math.MaxInt64/int64(time.Second)) || f != f {
+			return 0, fmt.Errorf("%q is out of range", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
+}
+
 func scriptSpecs() []*Spec {
 	wait := &Spec{
 		Name: "wait", Group: "Scripting", Usage: "<count> [timeout]",
 		Summary: "wait until count messages have arrived in this session",
 		Args: []Arg{
 			{Name: "count", Desc: "how many messages, counted from the start of the session"},
-			{Name: "timeout", Desc: "how long to wait at most, e.g. 5s (default 10s)", Optional: true},
+			{Name: "timeout", Desc: "how long to wait at most, in seconds or with a unit: 5, 5s, 500ms (default 10s)", Optional: true},
 		},
 		Description: "Waits until this session has shown count messages, so a script can send and then\ncheck what came back. Fails if the timeout passes first.",
 		Example:     "subscribe /queue/a\nsend /queue/a ping\nwait 1",
@@ -34,8 +47,8 @@ func scriptSpecs() []*Spec {
 		}
 		timeout := 10 * time.Second
 		if len(args) == 2 {
-			if timeout, err = time.ParseDuration(args[1]); err != nil || timeout <= 0 {
-				return &UsageError{Msg: fmt.Sprintf("wait: %q is not a duration such as 5s", args[1])}
+			if timeout, err = parseDuration(args[1]); err != nil || timeout <= 0 {
+				return &UsageError{Msg: fmt.Sprintf("wait: %q is not a duration such as 5 or 5s", args[1])}
 			}
 		}
 		deadline := time.NewTimer(timeout)
@@ -62,7 +75,7 @@ func scriptSpecs() []*Spec {
 
 	sleep := &Spec{
 		Name: "sleep", Group: "Scripting", Usage: "<duration>", Summary: "pause the script",
-		Args:        []Arg{{Name: "duration", Desc: "how long, e.g. 500ms or 2s"}},
+		Args:        []Arg{{Name: "duration", Desc: "how long, in seconds or with a unit: 1, 0.5, 500ms, 2s"}},
 		Description: "Pauses for a while (messages keep arriving meanwhile).",
 		Example:     "sleep 1s",
 	}
@@ -70,9 +83,9 @@ func scriptSpecs() []*Spec {
 		if len(args) != 1 {
 			return sleep.expecting()
 		}
-		d, err := time.ParseDuration(args[0])
+		d, err := parseDuration(args[0])
 		if err != nil || d < 0 {
-			return &UsageError{Msg: fmt.Sprintf("sleep: %q is not a duration such as 500ms", args[0])}
+			return &UsageError{Msg: fmt.Sprintf("sleep: %q is not a duration such as 1, 0.5 or 500ms", args[0])}
 		}
 		select {
 		case <-time.After(d):

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 )
@@ -534,7 +535,7 @@ func (g *gen) subPage(c *cobra.Command) []byte {
 	}
 	r.macro("SH", "OPTIONS")
 	g.flags(r, c, flagList(c.LocalFlags(), c.InheritedFlags(), false))
-	if inherited := c.InheritedFlags(); inherited.HasAvailableFlags() {
+	if inherited := c.InheritedFlags(); inherited.HasAvailableFlags() && c.Annotations[cmd.OwnFlagsOnly] == "" {
 		var names []string
 		inherited.VisitAll(func(f *pflag.Flag) {
 			if !f.Hidden {

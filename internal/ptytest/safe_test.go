@@ -39,6 +39,19 @@ func runStomp(t *testing.T, args ...string) []byte {
 	return out
 }
 
+// startBroker starts an embedded broker for this test and returns the
+// flags that connect to it.
+func startBroker(t *testing.T) []string {
+	t.Helper()
+	b, err := broker.Start(broker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	host, port, _ := strings.Cut(b.Addr(), ":")
+	return []string{"-H", host, "-P", port}
+}
+
 // title is the pane's title: an OSC 0 that reached the terminal sets it.
 func (tm *Term) title() string {
 	return strings.TrimSpace(tm.tmux("display-message", "-p", "#{pane_title}"))
@@ -58,13 +71,7 @@ func TestEscapesShownNotObeyed(t *testing.T) {
 		t.Errorf("the message retitled the terminal: %q", sh.title())
 	}
 
-	b, err := broker.Start(broker.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	host, port, _ := strings.Cut(b.Addr(), ":")
-	conn := []string{"-H", host, "-P", port}
+	conn := startBroker(t)
 	tm := Start(t, NewEnv(t), append(append([]string{}, conn...), "-L", "/queue/evil-l", "-q", "-V")...)
 	// -q: nothing to wait for but a quiet screen; send until it shows.
 	time.Sleep(300 * time.Millisecond)
@@ -84,5 +91,22 @@ func TestEscapesShownNotObeyed(t *testing.T) {
 	got = runStomp(t, append(append([]string{}, conn...), "listen", "/queue/evil-raw", "--count", "1", "--format", "{{index .Headers \"x-evil\"}}")...)
 	if want := []byte(evilHeader + "\n"); !bytes.Equal(got, want) {
 		t.Errorf("a template into a pipe: got %q, want %q", got, want)
+	}
+}
+
+// TestSendSaysWhatItWaitsFor: `stomp send DEST` on a terminal says it
+// reads the body (on standard error), then sends what was typed.
+func TestSendSaysWhatItWaitsFor(t *testing.T) {
+	conn := startBroker(t)
+	tm := Start(t, NewEnv(t), append(append([]string{}, conn...), "send", "/queue/typed")...)
+	tm.WaitContains("stomp: type the message body, then Ctrl-D on a new line to send it")
+	tm.Line("typed by hand")
+	tm.Keys("C-d")
+	if code := tm.Exited(); code != 0 {
+		t.Fatalf("stomp send exited %d:\n%s", code, tm.Dump())
+	}
+	got := runStomp(t, append(append([]string{}, conn...), "listen", "/queue/typed", "--count", "1", "--format", "raw")...)
+	if want := "typed by hand\n\n"; string(got) != want {
+		t.Errorf("sent %q, want %q", got, want)
 	}
 }
