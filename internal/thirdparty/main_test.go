@@ -81,28 +81,15 @@ type server struct {
 	err    error
 
 	tcp string // host:port of its TCP listener
-	// ws is the URL of its WebSocket listener; "" when this build of stomp serve has none, and then
-	// wsMissing says why.
-	ws, wsMissing string
+	ws  string // URL of its WebSocket listener
 }
 
-// broker returns the `stomp serve` shared by the package's tests, starting it on first use: with a
-// TCP and a WebSocket listener, or with TCP alone when --listen refuses the ws:// address.
+// broker returns the `stomp serve` shared by the package's tests, with a TCP and a WebSocket
+// listener, starting it on first use.
 func broker(t *testing.T) *server {
 	t.Helper()
 	serveOnce.Do(func() {
-		tcp, ws := freeAddr(), freeAddr()
-		wsURL := "ws://" + ws + "/ws"
-		served, serveErr = startServe(tcp, "--listen", tcp, "--listen", wsURL)
-		if serveErr == nil {
-			served.ws = wsURL
-			return
-		}
-		why := lastLine(serveErr.Error())
-		served, serveErr = startServe(tcp, "--listen", tcp)
-		if served != nil {
-			served.wsMissing = "stomp serve has no WebSocket listener (--listen " + wsURL + ": " + why + ")"
-		}
+		served, serveErr = startServe(freeAddr(), freeAddr())
 	})
 	if serveErr != nil {
 		t.Fatalf("start stomp serve: %v", serveErr)
@@ -110,11 +97,12 @@ func broker(t *testing.T) *server {
 	return served
 }
 
-// startServe runs `stomp serve args...` and waits until every address it listens on (tcp, and the
-// ws:// ones in args) accepts connections.
-func startServe(tcp string, args ...string) (*server, error) {
-	s := &server{tcp: tcp, done: make(chan struct{})}
-	s.cmd = exec.Command(stompBin, append([]string{"serve"}, args...)...)
+// startServe runs stomp serve with a TCP listener on tcp and a WebSocket one on wsAddr, and waits
+// until both accept connections.
+func startServe(tcp, wsAddr string) (*server, error) {
+	s := &server{tcp: tcp, ws: "ws://" + wsAddr + "/ws", done: make(chan struct{})}
+	args := []string{"serve", "--listen", s.tcp, "--listen", s.ws}
+	s.cmd = exec.Command(stompBin, args...)
 	s.cmd.Env = cleanEnv()
 	s.cmd.Stderr = &s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -124,14 +112,8 @@ func startServe(tcp string, args ...string) (*server, error) {
 		s.err = s.cmd.Wait()
 		close(s.done)
 	}()
-	addrs := []string{tcp}
-	for _, a := range args {
-		if u, ok := strings.CutPrefix(a, "ws://"); ok {
-			addrs = append(addrs, strings.SplitN(u, "/", 2)[0])
-		}
-	}
 	deadline := time.Now().Add(15 * time.Second)
-	for _, addr := range addrs {
+	for _, addr := range []string{tcp, wsAddr} {
 		for {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
 			if err == nil {
@@ -140,12 +122,12 @@ func startServe(tcp string, args ...string) (*server, error) {
 			}
 			select {
 			case <-s.done:
-				return nil, fmt.Errorf("stomp serve %s exited (%v): %s", strings.Join(args, " "), s.err, strings.TrimSpace(s.stderr.String()))
+				return nil, fmt.Errorf("stomp %s exited (%v): %s", strings.Join(args, " "), s.err, strings.TrimSpace(s.stderr.String()))
 			case <-time.After(20 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
 				_ = s.stop()
-				return nil, fmt.Errorf("stomp serve %s: %s not listening after 15s: %s", strings.Join(args, " "), addr, s.stderr.String())
+				return nil, fmt.Errorf("stomp %s: %s not listening after 15s: %s", strings.Join(args, " "), addr, s.stderr.String())
 			}
 		}
 	}
