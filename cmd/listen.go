@@ -159,12 +159,10 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		},
 	})
 	for _, dest := range lo.dests {
-		sub, err := env.Session.Subscribe(ctx, dest, mode, lo.headers)
-		if err != nil {
+		if _, err := commands.Subscribe(ctx, env, dest, mode, lo.headers); err != nil {
 			finish(env, r)
 			return err
 		}
-		env.Out.Info(commands.SubscribedLine(sub))
 	}
 	_ = env.Out.Flush()
 	var idle <-chan time.Time

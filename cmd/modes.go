@@ -77,6 +77,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	completer.Env = env
 	env.Style.Numbered = interactive // `ack 17` takes the number shown
 	env.DestinationWhenMany = interactive
+	env.Style.MarkRedelivered = interactive
 
 	switch m {
 	case modeListen:

@@ -114,6 +114,14 @@ func (p *Printer) Trace(b []byte) {
 	_, _ = p.err.Write(b)
 }
 
+// Warn writes one warning line to standard error, control characters
+// made visible.
+func (p *Printer) Warn(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.err, "warning: "+render.Visible(msg)+"\n")
+}
+
 // Error writes one error line to standard error, in red on a terminal,
 // control characters made visible (errors quote the broker and the network).
 func (p *Printer) Error(msg string) {

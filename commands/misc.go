@@ -20,7 +20,7 @@ func allSpecs(t *Table) []*Spec {
 
 func sessionSpecs(t *Table) []*Spec {
 	statsSpec := &Spec{
-		Name: "stats", Group: "Session", Usage: "[on|off]", Summary: "count frames and messages",
+		Name: "stats", Group: "Session", MaxArgs: 1, Usage: "[on|off]", Summary: "count frames and messages",
 		Args:        []Arg{{Name: "on|off", Desc: "start (or restart) or stop counting; without it, show the counts", Optional: true}},
 		Description: "stats on starts counting; stats shows frames sent, messages, heart-beats and errors\nreceived since then, in stomp.py's format; stats off stops.",
 		Example:     "stats on\nsend /queue/a hi\nstats",
@@ -44,21 +44,21 @@ func sessionSpecs(t *Table) []*Spec {
 	}
 
 	run := &Spec{
-		Name: "run", Group: "Scripting", Usage: "<filename>", Summary: "run the commands in a file",
+		Name: "run", Group: "Scripting", MaxArgs: 1, Usage: "<filename>", Summary: "run the commands in a file",
 		Args: []Arg{{Name: "filename", Desc: "a script: one command per line, # for comments"}},
 		Description: "Runs each line of a file as a command, stopping at the first that fails.\n" +
 			"quit inside the file ends the file.",
 		Example: "run setup.txt",
 	}
 	run.Run = func(ctx context.Context, env *Env, args []string) error {
-		if len(args) != 1 {
+		if len(args) < 1 {
 			return run.expecting()
 		}
 		return env.RunScript(ctx, args[0])
 	}
 
 	version := &Spec{
-		Name: "version", Aliases: []string{"ver"}, Group: "Session", Summary: "show client and protocol version",
+		Name: "version", Aliases: []string{"ver"}, Group: "Session", MaxArgs: NoArgs, Summary: "show client and protocol version",
 		Description: "Shows this client's version and the STOMP version negotiated with the broker.",
 		Example:     "ver",
 	}
@@ -68,7 +68,7 @@ func sessionSpecs(t *Table) []*Spec {
 	}
 
 	help := &Spec{
-		Name: "help", Aliases: []string{"?"}, Group: "Session", Usage: "[command]", Summary: "list commands, or explain one",
+		Name: "help", Aliases: []string{"?"}, Group: "Session", MaxArgs: 1, Usage: "[command]", Summary: "list commands, or explain one",
 		Args:        []Arg{{Name: "command", Desc: "the command to explain", Optional: true}},
 		Description: "Without an argument, lists the commands; with one, shows its usage and an example.",
 		Example:     "help subscribe",
@@ -83,7 +83,7 @@ func sessionSpecs(t *Table) []*Spec {
 	}
 
 	quit := &Spec{
-		Name: "quit", Aliases: []string{"exit", "EOF"}, Group: "Session", Summary: "disconnect and leave",
+		Name: "quit", Aliases: []string{"exit", "EOF"}, Group: "Session", MaxArgs: NoArgs, Summary: "disconnect and leave",
 		Description: "Disconnects cleanly (waiting for the broker's receipt) and exits. Ctrl-D does the same.\nIn a script, it ends the script.",
 		Example:     "quit",
 	}

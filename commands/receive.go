@@ -9,7 +9,7 @@ import (
 
 func receiveSpecs() []*Spec {
 	subscribe := &Spec{
-		Name: "subscribe", Group: "Receiving",
+		Name: "subscribe", Group: "Receiving", HeaderOpts: true, MaxArgs: 2,
 		Usage:   "[--header key=value]... <destination> [ack]",
 		Summary: "receive messages from a destination",
 		Args: []Arg{
@@ -19,30 +19,26 @@ func receiveSpecs() []*Spec {
 		Description: "Subscribes to a destination; messages are shown as they arrive. With client or\n" +
 			"client-individual, each message must be acknowledged with ack (or rejected with nack)\n" +
 			"using the message-id it shows. Subscription ids are numbered from 1, as in stomp.py.",
-		Example: "subscribe /queue/test\nsubscribe /queue/work client-individual\nsubscribe --header selector=\"type = 'a'\" /queue/test",
+		Example: "subscribe /queue/test\nsubscribe /queue/work client-individual\nsubscribe --header \"selector=type = 'a'\" /queue/test",
 	}
 	subscribe.Run = func(ctx context.Context, env *Env, args []string) error {
 		headers, args, err := headerOpts(args)
 		if err != nil {
 			return err
 		}
-		if len(args) < 1 || len(args) > 2 {
+		if len(args) < 1 {
 			return subscribe.expecting()
 		}
 		ack := session.AckAuto
 		if len(args) == 2 {
 			ack = args[1]
 		}
-		sub, err := env.Session.Subscribe(ctx, args[0], ack, headers)
-		if err != nil {
-			return err
-		}
-		env.Out.Info(SubscribedLine(sub))
-		return nil
+		_, err = Subscribe(ctx, env, args[0], ack, headers)
+		return err
 	}
 
 	unsubscribe := &Spec{
-		Name: "unsubscribe", Group: "Receiving",
+		Name: "unsubscribe", Group: "Receiving", MaxArgs: 1,
 		Usage:       "<destination>",
 		Summary:     "stop receiving from a destination",
 		Args:        []Arg{{Name: "destination", Desc: "the destination (or subscription id) to unsubscribe from"}},
@@ -50,7 +46,7 @@ func receiveSpecs() []*Spec {
 		Example:     "unsubscribe /queue/test",
 	}
 	unsubscribe.Run = func(ctx context.Context, env *Env, args []string) error {
-		if len(args) != 1 {
+		if len(args) < 1 {
 			return unsubscribe.expecting()
 		}
 		sub, err := env.Session.Unsubscribe(ctx, args[0])
@@ -67,7 +63,7 @@ func receiveSpecs() []*Spec {
 		}
 	}
 	ack := &Spec{
-		Name: "ack", Group: "Receiving",
+		Name: "ack", Group: "Receiving", MaxArgs: 2,
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "acknowledge a message (client ack modes)",
 		Args:    ackArgs(),
@@ -78,13 +74,13 @@ func receiveSpecs() []*Spec {
 		Example: "ack T_1@@session-abc@@3\nack 17\nack last\nack all",
 	}
 	ack.Run = func(ctx context.Context, env *Env, args []string) error {
-		if len(args) < 1 || len(args) > 2 {
+		if len(args) < 1 {
 			return ack.expecting()
 		}
 		return env.Session.Ack(ctx, args[0], optional(args, 1), true)
 	}
 	nack := &Spec{
-		Name: "nack", Group: "Receiving",
+		Name: "nack", Group: "Receiving", MaxArgs: 2,
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "reject a message (STOMP 1.1 and 1.2)",
 		Args:    ackArgs(),
@@ -93,7 +89,7 @@ func receiveSpecs() []*Spec {
 		Example: "nack 17\nnack last",
 	}
 	nack.Run = func(ctx context.Context, env *Env, args []string) error {
-		if len(args) < 1 || len(args) > 2 {
+		if len(args) < 1 {
 			return nack.expecting()
 		}
 		return env.Session.Nack(ctx, args[0], optional(args, 1), true)
@@ -101,8 +97,22 @@ func receiveSpecs() []*Spec {
 	return []*Spec{subscribe, unsubscribe, ack, nack}
 }
 
-// SubscribedLine is stomp.py's confirmation of a subscription, which the
-// shell, -L and listen all print.
+// Subscribe subscribes as the shell, -L and listen do: stomp.py's
+// "Subscribing to" line is printed before the SUBSCRIBE goes out, so it
+// always comes before the subscription's messages (parsers of stomp.py's
+// output rely on that), and client-individual under STOMP 1.0 is sent with
+// a warning.
+func Subscribe(ctx context.Context, env *Env, dest, ack string, headers [][2]string) (*session.Subscription, error) {
+	if ack == session.AckClientIndividual && env.Session.Version() == "1.0" {
+		env.Out.Warn("client-individual is a STOMP 1.1 ack mode and this connection uses 1.0: it is sent as is " +
+			"(RabbitMQ and ActiveMQ honour it; another broker may treat it as auto or refuse it)")
+	}
+	return env.Session.SubscribeAnnounced(ctx, dest, ack, headers, func(sub *session.Subscription) {
+		env.Out.Info(SubscribedLine(sub))
+	})
+}
+
+// SubscribedLine is stomp.py's confirmation of a subscription.
 func SubscribedLine(sub *session.Subscription) string {
 	return fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID)
 }
@@ -115,21 +125,12 @@ func optional(args []string, i int) string {
 }
 
 func txSpecs() []*Spec {
-	noArgs := func(s *Spec, args []string) error {
-		if len(args) != 0 {
-			return s.expecting()
-		}
-		return nil
-	}
 	begin := &Spec{
-		Name: "begin", Group: "Transactions", Summary: "start a transaction",
+		Name: "begin", Group: "Transactions", MaxArgs: NoArgs, Summary: "start a transaction",
 		Description: "Starts a transaction. Until commit or abort, send, sendrec, sendreply, sendfile,\nack and nack are part of it. One transaction at a time.",
 		Example:     "begin\nsend /queue/a one\nsend /queue/a two\ncommit",
 	}
 	begin.Run = func(ctx context.Context, env *Env, args []string) error {
-		if err := noArgs(begin, args); err != nil {
-			return err
-		}
 		tx, err := env.Session.Begin(ctx)
 		if err != nil {
 			return err
@@ -138,14 +139,11 @@ func txSpecs() []*Spec {
 		return nil
 	}
 	commit := &Spec{
-		Name: "commit", Group: "Transactions", Summary: "commit the transaction",
+		Name: "commit", Group: "Transactions", MaxArgs: NoArgs, Summary: "commit the transaction",
 		Description: "Commits the open transaction: its messages are delivered and its acks applied.",
 		Example:     "commit",
 	}
 	commit.Run = func(ctx context.Context, env *Env, args []string) error {
-		if err := noArgs(commit, args); err != nil {
-			return err
-		}
 		tx, err := env.Session.End(ctx, true)
 		if tx != "" && err == nil {
 			env.Out.Info("Committing " + tx + "\n")
@@ -153,14 +151,11 @@ func txSpecs() []*Spec {
 		return err
 	}
 	abort := &Spec{
-		Name: "abort", Aliases: []string{"rollback"}, Group: "Transactions", Summary: "roll the transaction back",
+		Name: "abort", Aliases: []string{"rollback"}, Group: "Transactions", MaxArgs: NoArgs, Summary: "roll the transaction back",
 		Description: "Aborts the open transaction: its messages are discarded and its acks undone.",
 		Example:     "abort",
 	}
 	abort.Run = func(ctx context.Context, env *Env, args []string) error {
-		if err := noArgs(abort, args); err != nil {
-			return err
-		}
 		tx, err := env.Session.End(ctx, false)
 		if tx != "" && err == nil {
 			env.Out.Info("Aborted transaction: " + tx + "\n")

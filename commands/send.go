@@ -18,23 +18,41 @@ import (
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
+// optionWords counts the leading words of n that are --header options
+// (with their values) and a closing --.
+func optionWords(n int, word func(i int) string) int {
+	i := 0
+	for i < n {
+		switch a := word(i); {
+		case a == "--":
+			return i + 1
+		case a == "--header" || a == "-H":
+			i = min(i+2, n)
+		case strings.HasPrefix(a, "--header="):
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
 // headerOpts splits leading --header key=value options off args.
 func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
-	for len(args) > 0 {
-		a := args[0]
+	n := optionWords(len(args), func(i int) string { return args[i] })
+	for i := 0; i < n; i++ {
 		var kv string
-		switch {
+		switch a := args[i]; {
 		case a == "--":
-			return headers, args[1:], nil
+			continue
 		case a == "--header" || a == "-H":
-			if len(args) < 2 {
+			if i+1 == n {
 				return nil, nil, &UsageError{Msg: "--header needs key=value"}
 			}
-			kv, args = args[1], args[2:]
-		case strings.HasPrefix(a, "--header="):
-			kv, args = strings.TrimPrefix(a, "--header="), args[1:]
+			i++
+			kv = args[i]
 		default:
-			return headers, args, nil
+			kv = strings.TrimPrefix(a, "--header=")
 		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -42,12 +60,12 @@ func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
 		}
 		headers = append(headers, [2]string{k, v})
 	}
-	return headers, args, nil
+	return headers, args[n:], nil
 }
 
 func sendSpecs() []*Spec {
 	send := &Spec{
-		Name: "send", Group: "Sending",
+		Name: "send", Group: "Sending", HeaderOpts: true, MessageArg: 2,
 		Usage:   "[--header key=value]... <destination> <message>",
 		Summary: "send a message",
 		Args: []Arg{
@@ -70,7 +88,7 @@ func sendSpecs() []*Spec {
 	}
 
 	sendrec := &Spec{
-		Name: "sendrec", Group: "Sending",
+		Name: "sendrec", Group: "Sending", HeaderOpts: true, MessageArg: 2,
 		Usage:   "[--header key=value]... <destination> <message>",
 		Summary: "send a message and wait for the broker's receipt",
 		Args: []Arg{
@@ -95,7 +113,7 @@ func sendSpecs() []*Spec {
 	}
 
 	sendreply := &Spec{
-		Name: "sendreply", Group: "Sending",
+		Name: "sendreply", Group: "Sending", HeaderOpts: true, MessageArg: 3,
 		Usage:   "[--header key=value]... <destination> <correlation-id> <message>",
 		Summary: "send a reply carrying a correlation-id",
 		Args: []Arg{
@@ -120,7 +138,11 @@ func sendSpecs() []*Spec {
 	}
 
 	sendfile := &Spec{
-		Name: "sendfile", Group: "Sending",
+		Name: "sendfile", Group: "Sending", HeaderOpts: true, MaxArgs: 3,
+		// stomp.py loads the headers file only when it is the last word.
+		OnExtra: func(args []string) ([]string, string) {
+			return args[:2], " (so the headers in " + args[2] + " were not used)"
+		},
 		Usage:   "[--header key=value]... <destination> <filename> [headers.json]",
 		Summary: "send a file (base64, with a filename header)",
 		Args: []Arg{
@@ -138,7 +160,7 @@ func sendSpecs() []*Spec {
 		if err != nil {
 			return err
 		}
-		if len(args) < 2 || len(args) > 3 {
+		if len(args) < 2 {
 			return sendfile.expecting()
 		}
 		body, err := encodeFile(args[1])

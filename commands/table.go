@@ -31,8 +31,93 @@ type Spec struct {
 	Args        []Arg
 	Description string
 	Example     string
+	// How Prepare reads the words after the name (see there).
+	Own        bool // not a stomp.py command: every quoted word loses its quotes
+	HeaderOpts bool // takes --header key=value options before its arguments
+	MessageArg int  // the 1-based argument where the message (the rest of the line) starts; 0: none
+	MaxArgs    int  // arguments beyond this many are ignored with a warning; 0: no limit, NoArgs: none
+	// OnExtra, when set, decides what to keep when there are extra words,
+	// and adds to the warning.
+	OnExtra func(args []string) (kept []string, note string)
 	// Run executes the command with the words after its name.
 	Run func(ctx context.Context, env *Env, args []string) error
+}
+
+// NoArgs is MaxArgs for a command that takes no arguments.
+const NoArgs = -1
+
+// Prepare turns the words after a command's name into its arguments.
+//
+// A stomp.py command (send, subscribe, ...) must read a stomp.py script as
+// stomp.py does, where quotes are ordinary characters. So a quoted word
+// loses its quotes only when that cannot have been meant as typed:
+//   - a --header value (stomp.py has no --header);
+//   - an argument quoted with whitespace inside ("my file.txt"), which
+//     stomp.py would have cut in two;
+//   - the whole message quoted with whitespace inside
+//     (send /queue/a "two  spaces"), which keeps its spaces.
+//
+// Any other quote stays as typed, and the message is its words joined by
+// one space, byte for byte what stomp.py sends: {"a": "b c"}, "id","name",
+// he said "hello there", 'test' message. Commands of stomp's own (raw,
+// echo, wait, sleep) unquote every quoted word.
+//
+// Words beyond MaxArgs are dropped with a warning on standard error, as
+// stomp.py drops them silently (begin mytx, unsubscribe /queue/a now).
+func (s *Spec) Prepare(env *Env, words []Word) []string {
+	args := make([]string, 0, len(words))
+	if s.Own {
+		for _, w := range words {
+			args = append(args, w.Text)
+		}
+		return args
+	}
+	n := 0
+	if s.HeaderOpts {
+		n = optionWords(len(words), func(i int) string { return words[i].Text })
+		for _, w := range words[:n] {
+			args = append(args, w.Text)
+		}
+	}
+	positional := words[n:]
+	if s.MessageArg > 0 && len(positional) >= s.MessageArg {
+		fixed, msg := positional[:s.MessageArg-1], positional[s.MessageArg-1:]
+		args = appendStrict(args, fixed)
+		if len(msg) == 1 && msg[0].Spaced {
+			return append(args, msg[0].Text)
+		}
+		for _, w := range msg {
+			args = append(args, Fields(w.Raw)...)
+		}
+		return args
+	}
+	pos := appendStrict(nil, positional)
+	if s.MaxArgs != 0 {
+		limit := max(s.MaxArgs, 0)
+		if len(pos) > limit {
+			kept, note := pos[:limit], ""
+			if s.OnExtra != nil {
+				kept, note = s.OnExtra(pos)
+			}
+			env.Out.Warn(fmt.Sprintf("%s: ignored the extra words %q%s, as stomp.py does", s.Name, strings.Join(pos[limit:], " "), note))
+			pos = kept
+		}
+	}
+	return append(args, pos...)
+}
+
+// appendStrict adds the arguments of a stomp.py command: a quoted word with
+// whitespace inside is one argument without its quotes; any other word is
+// as typed.
+func appendStrict(args []string, words []Word) []string {
+	for _, w := range words {
+		if w.Spaced {
+			args = append(args, w.Text)
+		} else {
+			args = append(args, w.Raw)
+		}
+	}
+	return args
 }
 
 // UsageLine is the command and its arguments, as help and errors show it.
@@ -58,12 +143,13 @@ func (s *Spec) expecting() error {
 var ErrQuit = errors.New("quit")
 
 const quotingHelp = `
-Words are split on spaces, and a message is its words joined by one space,
-as in stomp.py. To keep spaces or newlines, quote a word: "two  spaces" or
-'two  spaces'; inside double quotes \n, \t, \" and \\ are escapes. A quote
-inside a word (it's) is an ordinary character. Lines starting with # are
-comments. send, sendrec, sendreply, sendfile and subscribe take
---header key=value (repeatable) before the destination.
+Words are split on whitespace, and a message is its words joined by one
+space, as in stomp.py. Quotes are ordinary characters ({"a": "b"}, it's),
+except that a whole message quoted with whitespace inside keeps its spaces:
+send /queue/a "two  spaces" (inside double quotes \n, \t, \" and \\ are
+escapes). Words a command does not take are ignored with a warning. Lines
+starting with # are comments. send, sendrec, sendreply, sendfile and
+subscribe take --header key=value (repeatable) before the destination.
 `
 
 // Groups in the order help lists them.

@@ -28,7 +28,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 func scriptSpecs() []*Spec {
 	wait := &Spec{
-		Name: "wait", Group: "Scripting", Usage: "<count> [timeout]",
+		Name: "wait", Group: "Scripting", Own: true, Usage: "<count> [timeout]",
 		Summary: "wait until count messages have arrived in this session",
 		Args: []Arg{
 			{Name: "count", Desc: "how many messages, counted from the start of the session"},
@@ -74,7 +74,7 @@ func scriptSpecs() []*Spec {
 	}
 
 	sleep := &Spec{
-		Name: "sleep", Group: "Scripting", Usage: "<duration>", Summary: "pause the script",
+		Name: "sleep", Group: "Scripting", Own: true, Usage: "<duration>", Summary: "pause the script",
 		Args:        []Arg{{Name: "duration", Desc: "how long, in seconds or with a unit: 1, 0.5, 500ms, 2s"}},
 		Description: "Pauses for a while (messages keep arriving meanwhile).",
 		Example:     "sleep 1s",
@@ -96,7 +96,7 @@ func scriptSpecs() []*Spec {
 	}
 
 	echo := &Spec{
-		Name: "echo", Group: "Scripting", Usage: "[text]", Summary: "print a line",
+		Name: "echo", Group: "Scripting", Own: true, Usage: "[text]", Summary: "print a line",
 		Args:        []Arg{{Name: "text", Desc: "what to print", Optional: true}},
 		Description: "Prints its arguments, joined by spaces: a script's way to say where it is.",
 		Example:     "echo sending the batch",

@@ -5,6 +5,7 @@ package shell
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,24 +120,24 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 
 // Execute runs one line. Blank lines and # comments do nothing.
 func Execute(ctx context.Context, env *commands.Env, line string, wrap func(context.Context) (context.Context, context.CancelFunc)) error {
-	line = strings.TrimSpace(line)
+	line = commands.TrimSpace(line)
 	if line == "" || strings.HasPrefix(line, "#") {
 		return nil
 	}
 	if strings.HasPrefix(line, "?") { // stomp.py's "?send" means "help send"
 		line = "help " + line[1:]
 	}
-	words := Split(line)
-	spec, ok := env.Table().Lookup(words[0])
+	words := commands.Split(line)
+	spec, ok := env.Table().Lookup(words[0].Raw)
 	if !ok {
-		return env.Table().UnknownCommand(words[0])
+		return env.Table().UnknownCommand(words[0].Raw)
 	}
 	if wrap != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = wrap(ctx)
 		defer cancel()
 	}
-	return spec.Run(ctx, env, words[1:])
+	return spec.Run(ctx, env, spec.Prepare(env, words[1:]))
 }
 
 func runFile(ctx context.Context, path string, env *commands.Env, parent Options) error {
@@ -172,7 +173,8 @@ func RunFile(ctx context.Context, path string, stdin io.Reader, env *commands.En
 
 // ScriptReader reads lines from a file or pipe. It refuses binary input
 // (a NUL byte) rather than sending garbage to the broker, and lines of any
-// length up to 64 MiB.
+// length up to 64 MiB. Lines end as Python's universal newlines end them
+// (\n, \r\n or a lone \r), so stomp.py and stomp see the same lines.
 type ScriptReader struct {
 	sc *bufio.Scanner
 }
@@ -181,7 +183,31 @@ type ScriptReader struct {
 func NewScriptReader(r io.Reader) *ScriptReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	sc.Split(scanUniversalLines)
 	return &ScriptReader{sc: sc}
+}
+
+// scanUniversalLines is bufio.ScanLines with a lone \r ending a line too.
+func scanUniversalLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if atEOF && len(data) == 0 {
+		return 0, nil, nil
+	}
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		if data[i] == '\n' {
+			return i + 1, data[:i], nil
+		}
+		switch {
+		case i+1 < len(data) && data[i+1] == '\n':
+			return i + 2, data[:i], nil
+		case i+1 < len(data) || atEOF:
+			return i + 1, data[:i], nil
+		}
+		return 0, nil, nil // a \r at the end of the buffer: is \n next?
+	}
+	if atEOF {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // ReadLine returns the next line without its line ending.
@@ -199,5 +225,5 @@ func (s *ScriptReader) ReadLine() (string, error) {
 	if strings.IndexByte(line, 0) >= 0 {
 		return "", errors.New("the script contains NUL bytes: is it a binary file?")
 	}
-	return strings.TrimSuffix(line, "\r"), nil
+	return line, nil
 }

@@ -388,9 +388,12 @@ func (g *gen) shellCommands(r *roff, table *commands.Table) {
 	r.prose("The shell, `-F` scripts and the `run` command read the same commands, one per line. " +
 		"`help` lists them and `help` <command> explains one.")
 	r.macro("PP")
-	r.prose("Words are split on spaces, and a message is its words joined by one space, as in stomp.py. " +
-		"To keep spaces or newlines, quote a word: \"two  spaces\" or 'two  spaces'; inside double quotes " +
-		"\\n, \\t, \\\" and \\\\ are escapes. A quote inside a word (it's) is an ordinary character. " +
+	r.prose("Words are split on whitespace, and a message is its words joined by one space, exactly as " +
+		"stomp.py's str.split() does. Quotes are ordinary characters ({\"a\": \"b c\"}, \"id\",\"name\", it's), " +
+		"except that a whole message, an argument or a `--header` value quoted with whitespace inside is one " +
+		"word without its quotes: send /queue/a \"two  spaces\" keeps both spaces (inside double quotes " +
+		"\\n, \\t, \\\" and \\\\ are escapes). Words a command does not take are ignored with a warning, " +
+		"as stomp.py ignores them. " +
 		"Lines starting with # are comments. `send`, `sendrec`, `sendreply`, `sendfile` and `subscribe` take " +
 		"`--header` <key>=<value> (repeatable) before the destination.")
 	r.macro("PP")

@@ -119,16 +119,35 @@ func BenchmarkRenderJSON(b *testing.B) {
 	}
 }
 
-func TestMessageMarksRedeliveries(t *testing.T) {
+// TestRedeliveriesKeepStompPyLayout: the shell marks a redelivered message;
+// scripts and -L print stomp.py's layout byte for byte, and -V and the
+// machine formats carry the header.
+func TestRedeliveriesKeepStompPyLayout(t *testing.T) {
 	var buf bytes.Buffer
-	for value, want := range map[string]string{
-		"true":  "\nmessage-id: 1\nredelivered: true\nx\n",
-		"false": "\nmessage-id: 1\nx\n", // RabbitMQ sends this on every message
+	for _, c := range []struct {
+		value string
+		st    Style
+		want  string
+	}{
+		{"true", Style{Separator: true, Numbered: true, MarkRedelivered: true}, "[3]\nmessage-id: 1\nsubscription: 2\nredelivered: true\n\nx\n"},
+		{"false", Style{Separator: true, Numbered: true, MarkRedelivered: true}, "[3]\nmessage-id: 1\nsubscription: 2\n\nx\n"}, // RabbitMQ sends this on every message
+		{"true", Style{}, "\nmessage-id: 1\nsubscription: 2\nx\n"},                                                             // -L
+		{"true", Style{Separator: true}, "\nmessage-id: 1\nsubscription: 2\n\nx\n"},                                            // -F
+		{"true", Style{Verbose: true}, "\nMESSAGE\nmessage-id: 1\nsubscription: 2\nredelivered: true\nx\n"},
 	} {
 		buf.Reset()
-		Message(&buf, frame.New(frame.MESSAGE, "message-id", "1", "redelivered", value), 0, []byte("x"), Style{}, NewTheme(false))
-		if buf.String() != want {
-			t.Errorf("redelivered:%s: got %q, want %q", value, buf.String(), want)
+		f := frame.New(frame.MESSAGE, "message-id", "1", "subscription", "2", "redelivered", c.value)
+		Message(&buf, f, 3, []byte("x"), c.st, NewTheme(false))
+		if buf.String() != c.want {
+			t.Errorf("redelivered:%s %+v: got %q, want %q", c.value, c.st, buf.String(), c.want)
 		}
+	}
+	fm, _ := ParseFormat("json", false)
+	buf.Reset()
+	if err := fm.Write(&buf, frame.New(frame.MESSAGE, "message-id", "1", "redelivered", "true"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"redelivered":"true"`)) {
+		t.Errorf("json lost the redelivered header: %s", buf.String())
 	}
 }

@@ -20,7 +20,12 @@ type Style struct {
 	// Numbered (the interactive shell) shows each message's local number,
 	// "[17]", where stomp.py prints a blank line: `ack 17` takes it.
 	Numbered bool
-	Color    bool
+	// MarkRedelivered (the interactive shell) adds "redelivered: true" under
+	// the subscription line of a redelivered message, which may be a
+	// duplicate. Scripts and -L keep stomp.py's layout byte for byte: a
+	// program reading it takes the line after subscription as the body.
+	MarkRedelivered bool
+	Color           bool
 	// Destination adds the destination header (several subscriptions
 	// share the output); AllHeaders shows every header, as listen -v does.
 	Destination bool
@@ -104,9 +109,8 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 		if v, ok := f.Header.Contains(frame.Destination); ok && st.Destination {
 			writeHeader(buf, frame.Destination, v)
 		}
-		// And a redelivery, which the user must know of: it may be a
-		// duplicate. (RabbitMQ sends redelivered:false on every message.)
-		if f.Header.Get("redelivered") == "true" {
+		// RabbitMQ sends redelivered:false on every message.
+		if st.MarkRedelivered && f.Header.Get("redelivered") == "true" {
 			buf.WriteString("redelivered: true\n")
 		}
 	}

@@ -164,13 +164,19 @@ func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOpti
 // Subscribe subscribes to dest with a new numeric id, as stomp.py does, and
 // waits for the broker's receipt so a refused destination is reported here.
 func (s *Session) Subscribe(ctx context.Context, dest, ack string, headers [][2]string) (*Subscription, error) {
+	return s.SubscribeAnnounced(ctx, dest, ack, headers, nil)
+}
+
+// SubscribeAnnounced is Subscribe that calls announce, when not nil, once
+// the subscription has its id and before the SUBSCRIBE goes out: what
+// announce prints comes before any message of the subscription, as
+// stomp.py's "Subscribing to" line does. Under STOMP 1.0 client-individual
+// is sent as is: it is a 1.1 mode, but RabbitMQ and ActiveMQ honour it.
+func (s *Session) SubscribeAnnounced(ctx context.Context, dest, ack string, headers [][2]string, announce func(*Subscription)) (*Subscription, error) {
 	switch ack {
 	case AckAuto, AckClient, AckClientIndividual:
 	default:
 		return nil, usage("unknown ack mode %q: use auto, client or client-individual", ack)
-	}
-	if ack == AckClientIndividual && s.Version() == "1.0" {
-		return nil, usage("ack mode client-individual needs STOMP 1.1 or later (connected with 1.0)")
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {
@@ -184,6 +190,9 @@ func (s *Session) Subscribe(ctx context.Context, dest, ack string, headers [][2]
 	s.subs = append(s.subs, sub)
 	s.mu.Unlock()
 
+	if announce != nil {
+		announce(sub)
+	}
 	if err := s.request(ctx, sub.frame()); err != nil {
 		s.forget(sub)
 		return nil, err
