@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -134,6 +135,7 @@ func (c *connFlags) warnf(format string, args ...any) {
 type target struct {
 	host, port, user, password, vhost string
 	passwordSet                       bool
+	passwordCommand                   string // the context's, run when no password is given
 	ssl                               bool
 	sslCA, sslCert, sslKey            string
 	ws                                bool
@@ -187,6 +189,9 @@ func (c *connFlags) layers(fs *pflag.FlagSet, getenv func(string) string) (targe
 	name := c.context
 	if !fs.Changed("context") {
 		name = getenv("STOMP_CONTEXT")
+	}
+	if name == "" && !c.namesBroker(fs, getenv) {
+		name = c.defaultContext(getenv)
 	}
 	if name != "" {
 		if err := c.applyContext(&t, name, getenv); err != nil {
@@ -272,6 +277,42 @@ func (c *connFlags) layers(fs *pflag.FlagSet, getenv func(string) string) (targe
 	return t, nil
 }
 
+// namesBroker says whether the command line or the environment says where
+// to connect. The default context (`stomp context use`) applies only when
+// nothing does: its login must not go to a broker named some other way.
+func (c *connFlags) namesBroker(fs *pflag.FlagSet, getenv func(string) string) bool {
+	return c.url != "" || fs.Changed("host") || fs.Changed("port") || fs.Changed("embedded") && c.embedded ||
+		getenv("STOMP_URL") != "" || getenv("STOMP_HOST") != "" || getenv("STOMP_PORT") != ""
+}
+
+// defaultContext is the context `stomp context use` chose, if any. A file
+// that cannot be read is reported and passed over: it was not asked for.
+func (c *connFlags) defaultContext(getenv func(string) string) string {
+	path := profile.Path(getenv)
+	f, err := profile.Load(path)
+	if err != nil {
+		if !errors.Is(err, profile.ErrNoFile) {
+			c.warnf("no default context: cannot read the contexts: %v", err)
+		}
+		return ""
+	}
+	return f.Default
+}
+
+// runPasswordCommand runs a context's password_command with the shell and
+// returns its output's first line. Its standard error and input are the
+// user's, so a tool such as pass can ask for its own passphrase.
+func (c *connFlags) runPasswordCommand(command string) (string, error) {
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Stdin, cmd.Stderr = c.in, c.errOut
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("the context's password_command %q failed: %v", command, err)
+	}
+	pw, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSuffix(pw, "\r"), nil
+}
+
 // applyContext lays the profile called name over t.
 func (c *connFlags) applyContext(t *target, name string, getenv func(string) string) error {
 	path := profile.Path(getenv)
@@ -311,6 +352,8 @@ func (c *connFlags) applyContext(t *target, name string, getenv func(string) str
 	}
 	if p.Password != "" {
 		t.password, t.passwordSet = p.Password, true
+	} else if p.PasswordCommand != "" {
+		t.passwordCommand = p.PasswordCommand
 	}
 	if p.Vhost != "" {
 		t.vhost = p.Vhost
@@ -376,6 +419,12 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 		return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", c.port)
 	}
 	c.portNum = n
+	if !t.passwordSet && t.passwordCommand != "" {
+		if c.password, err = c.runPasswordCommand(t.passwordCommand); err != nil {
+			return err
+		}
+		t.passwordSet = true
+	}
 	if err := c.askPassword(t.passwordSet); err != nil {
 		return err
 	}

@@ -130,10 +130,10 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	o.register(root.Flags())
 	root.AddCommand(newServeCommand(stdio), newDoctorCommand(o, stdio), newRawCommand(o, stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
 		newRequestCommand(o, stdio), newReplyCommand(o, stdio), newShovelCommand(o, stdio),
-		newBenchCommand(stdio))
+		newBenchCommand(stdio), newContextCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
-	ownFlagsOnly(root, "serve", "bench")
+	ownFlagsOnly(root, "serve", "bench", "context")
 	registerCompletions(root)
 	return root
 }
@@ -143,36 +143,57 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 // not the root's connection and output flags, which would do nothing there.
 const OwnFlagsOnly = "stomp:own-flags-only"
 
-// ownFlagsOnly marks the named subcommands and gives them a help that
-// leaves the inherited flags out.
+// refuseInheritedFlags is a usage error for the root's flags given to a
+// subcommand that has no use for them (serve, context): said, not ignored.
+func refuseInheritedFlags(c *cobra.Command) error {
+	var stray []string
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return usageErrorf("%s does not take %s (those are for connecting to a broker; see %s --help)", c.CommandPath(), strings.Join(stray, ", "), c.CommandPath())
+	}
+	return nil
+}
+
+// ownFlagsOnly marks the named subcommands, and theirs, and gives them a
+// help that leaves the inherited flags out.
 func ownFlagsOnly(root *cobra.Command, names ...string) {
 	defaultHelp := root.HelpFunc()
+	var mark func(c *cobra.Command)
+	mark = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			mark(sub)
+		}
+		if c.Annotations == nil {
+			c.Annotations = map[string]string{}
+		}
+		c.Annotations[OwnFlagsOnly] = "true"
+		c.SetHelpFunc(func(c *cobra.Command, args []string) {
+			// Hide them for this one help text: the flags are shared
+			// with the root and every other subcommand.
+			var hidden []*pflag.Flag
+			c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+				if !f.Hidden && f.Name != "help" {
+					f.Hidden = true
+					hidden = append(hidden, f)
+				}
+			})
+			defer func() {
+				for _, f := range hidden {
+					f.Hidden = false
+				}
+			}()
+			defaultHelp(c, args)
+		})
+	}
 	for _, c := range root.Commands() {
 		for _, n := range names {
-			if c.Name() != n {
-				continue
+			if c.Name() == n {
+				mark(c)
 			}
-			if c.Annotations == nil {
-				c.Annotations = map[string]string{}
-			}
-			c.Annotations[OwnFlagsOnly] = "true"
-			c.SetHelpFunc(func(c *cobra.Command, args []string) {
-				// Hide them for this one help text: the flags are shared
-				// with the root and every other subcommand.
-				var hidden []*pflag.Flag
-				c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-					if !f.Hidden && f.Name != "help" {
-						f.Hidden = true
-						hidden = append(hidden, f)
-					}
-				})
-				defer func() {
-					for _, f := range hidden {
-						f.Hidden = false
-					}
-				}()
-				defaultHelp(c, args)
-			})
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/broker"
 )
@@ -44,14 +43,8 @@ served on localhost (a browser lets any web site try 127.0.0.1).`,
 		RunE: func(c *cobra.Command, args []string) error {
 			// The client's connection flags are inherited from the root;
 			// a broker has no use for them, so say so rather than ignore them.
-			var stray []string
-			c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-				if f.Changed {
-					stray = append(stray, "--"+f.Name)
-				}
-			})
-			if len(stray) > 0 {
-				return usageErrorf("stomp serve does not take %s (those are for connecting to a broker; see stomp serve --help)", strings.Join(stray, ", "))
+			if err := refuseInheritedFlags(c); err != nil {
+				return err
 			}
 			if (cfg.Login == "") != (cfg.Passcode == "") {
 				return usageErrorf("give both --user and --password, or neither")

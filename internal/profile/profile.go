@@ -13,9 +13,15 @@
 //	password = "guest"   # allowed; the file should then be chmod 600
 //	vhost = "/"
 //
-// `stomp --context prod` uses one. Fields: host, port, user, password,
-// vhost, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, url; the separate
-// fields win over the parts of url.
+// `stomp --context prod` uses one, and so does every run without
+// --context once `stomp context use prod` wrote `default = "prod"` at the
+// top. Fields: host, port, user, password, password_command, vhost, ssl,
+// ssl_ca_file, ssl_cert_file, ssl_key_file, url; the separate fields win
+// over the parts of url. password_command (e.g. "pass show broker") is run
+// by the shell for the password, so none need be stored.
+//
+// `stomp context add|rm|use` rewrite the file through Save (mode 0600);
+// comments in it are not kept.
 package profile
 
 import (
@@ -33,16 +39,17 @@ import (
 
 // Context is one named connection. Empty fields are unset.
 type Context struct {
-	Host        string `toml:"host"`
-	Port        Port   `toml:"port"`
-	User        string `toml:"user"`
-	Password    string `toml:"password"`
-	Vhost       string `toml:"vhost"`
-	SSL         bool   `toml:"ssl"`
-	SSLCAFile   string `toml:"ssl_ca_file"`
-	SSLCertFile string `toml:"ssl_cert_file"`
-	SSLKeyFile  string `toml:"ssl_key_file"`
-	URL         string `toml:"url"`
+	Host            string `toml:"host,omitempty"`
+	Port            Port   `toml:"port,omitempty"`
+	User            string `toml:"user,omitempty"`
+	Password        string `toml:"password,omitempty"`
+	PasswordCommand string `toml:"password_command,omitempty"`
+	Vhost           string `toml:"vhost,omitempty"`
+	SSL             bool   `toml:"ssl,omitempty"`
+	SSLCAFile       string `toml:"ssl_ca_file,omitempty"`
+	SSLCertFile     string `toml:"ssl_cert_file,omitempty"`
+	SSLKeyFile      string `toml:"ssl_key_file,omitempty"`
+	URL             string `toml:"url,omitempty"`
 }
 
 // Port accepts a TOML integer or string.
@@ -61,13 +68,23 @@ func (p *Port) UnmarshalTOML(v any) error {
 	return nil
 }
 
+// MarshalTOML writes a numeric port as a TOML integer.
+func (p Port) MarshalTOML() ([]byte, error) {
+	if _, err := strconv.Atoi(string(p)); err == nil {
+		return []byte(p), nil
+	}
+	return []byte(strconv.Quote(string(p))), nil
+}
+
 // File is a loaded configuration file.
 type File struct {
-	Path     string
+	Path string `toml:"-"`
+	// Default is the context used when none is named (`stomp context use`).
+	Default  string             `toml:"default,omitempty"`
 	Contexts map[string]Context `toml:"contexts"`
 	// Exposed is true when the file holds a password and its permissions
 	// let the group or others read it.
-	Exposed bool
+	Exposed bool `toml:"-"`
 }
 
 // Path is where the configuration lives, given the environment.
@@ -110,7 +127,7 @@ func Load(path string) (*File, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown setting %s (known: host, port, user, password, vhost, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, url under [contexts.NAME])", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown setting %s (known: default at the top; host, port, user, password, password_command, vhost, ssl, ssl_ca_file, ssl_cert_file, ssl_key_file, url under [contexts.NAME])", path, strings.Join(keys, ", "))
 	}
 	if f.holdsPassword() {
 		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o044 != 0 {
@@ -148,4 +165,63 @@ func (f *File) Names() []string {
 func (f *File) Get(name string) (Context, bool) {
 	c, ok := f.Contexts[name]
 	return c, ok
+}
+
+// Save writes f to its Path, readable by the owner only (0600: a context
+// may hold a password), creating the directory (0700) if need be. It writes
+// a temporary file and renames it, so a crash leaves the old file whole.
+func (f *File) Save() error {
+	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".config.toml.*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing left to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if f.Contexts == nil {
+		f.Contexts = map[string]Context{}
+	}
+	enc := toml.NewEncoder(tmp)
+	enc.Indent = ""
+	if err := enc.Encode(f); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return err
+	}
+	f.Exposed = false
+	return nil
+}
+
+// LoadOrEmpty is Load, with an empty file (to be saved at path) when
+// there is none yet.
+func LoadOrEmpty(path string) (*File, error) {
+	f, err := Load(path)
+	if errors.Is(err, ErrNoFile) {
+		return &File{Path: path, Contexts: map[string]Context{}}, nil
+	}
+	return f, err
+}
+
+// ValidName says whether name can be a context's name: it becomes a TOML
+// key and a word on the command line.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -102,3 +102,36 @@ func TestPath(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// Save writes what Load reads back, at mode 0600 whatever the umask, and
+// keeps the default.
+func TestSaveRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stomp", "config.toml")
+	f, err := LoadOrEmpty(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Default = "prod"
+	f.Contexts["prod"] = Context{URL: "stomp+ssl://orders@broker.example.com", Port: "61614", PasswordCommand: "pass show broker"}
+	f.Contexts["local"] = Context{Host: "localhost", User: "guest", Password: "guest", SSL: true}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %o, want 600", st.Mode().Perm())
+	}
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Default != "prod" || !reflect.DeepEqual(g.Contexts, f.Contexts) {
+		t.Errorf("read back %+v, wrote %+v", g, f)
+	}
+	if g.Exposed {
+		t.Error("a 0600 file is reported exposed")
+	}
+}
