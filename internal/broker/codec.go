@@ -329,6 +329,7 @@ func decodeValue(b []byte, escaped bool) string {
 type encoder struct {
 	w   *bufio.Writer
 	num []byte // scratch for numbers
+	eol bool   // end each frame with NUL and a newline (see frameEnd)
 }
 
 // headerMode says how header names and values are written.
@@ -405,7 +406,7 @@ func (e *encoder) writeFrame(f *frame.Frame, v version) error {
 	}
 	e.w.WriteByte('\n')
 	e.w.Write(f.Body)
-	return e.w.WriteByte(0)
+	return e.frameEnd()
 }
 
 func (e *encoder) contentLength(n int) {
@@ -445,5 +446,18 @@ func (e *encoder) writeMessage(it *outItem, session string, v version) error {
 	e.contentLength(len(m.body))
 	e.w.WriteByte('\n')
 	e.w.Write(m.body)
-	return e.w.WriteByte(0)
+	return e.frameEnd()
+}
+
+// frameEnd ends a frame with NUL and, on a byte stream, a newline, as
+// RabbitMQ and ActiveMQ do (the newline is an EOL the spec allows between
+// frames). PHP's stomp extension reads one byte past the NUL when more
+// data is waiting: with NUL alone it eats the first byte of the next
+// frame. Over WebSocket each frame is its own message and ends at NUL.
+func (e *encoder) frameEnd() error {
+	err := e.w.WriteByte(0)
+	if e.eol {
+		err = e.w.WriteByte('\n')
+	}
+	return err
 }

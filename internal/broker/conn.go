@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/wsstream"
 )
 
 const (
@@ -229,7 +231,8 @@ func (c *conn) writeLoop() {
 	}()
 	// Small until the first MESSAGE: CONNECTED, RECEIPT and ERROR are short.
 	bw := bufio.NewWriterSize(c.nc, preLoginBufSize)
-	enc := &encoder{w: bw}
+	_, overWebSocket := c.nc.(*wsstream.Conn) // one frame per message there: no EOL after it
+	enc := &encoder{w: bw, eol: !overWebSocket}
 	var (
 		batch      []outItem
 		hbInterval time.Duration

@@ -213,11 +213,7 @@ func TestClients(t *testing.T) {
 // knownIssues are differences of stomp serve that the suite found and that are not fixed yet, by
 // client/target. While such a run fails it is skipped with the issue; once it passes it fails, so
 // the entry goes with the fix.
-var knownIssues = map[string]string{
-	"php-stomp/serve": "stomp serve ends a frame with NUL alone, RabbitMQ and ActiveMQ with NUL and a newline; " +
-		"php-stomp 2.0.3 reads one byte past the NUL when more data is waiting, so it eats the first byte of the " +
-		"next frame (\"ESSAGE\") and loses that message. Writing NUL+LF in internal/broker/codec.go fixes it",
-}
+var knownIssues = map[string]string{}
 
 // runClient runs c's program against tg and checks its transcript and exit status.
 func runClient(t *testing.T, c client, tg target) {
