@@ -37,7 +37,12 @@ WebSocket (subprotocols v10.stomp, v11.stomp, v12.stomp, one frame per
 message, as RabbitMQ's web-stomp; no PATH means /ws), ssl://HOST:PORT and
 wss://HOST:PORT/PATH for the same over TLS with --ssl-cert-file and
 --ssl-key-file. Without a login, WebSockets are accepted only from pages
-served on localhost (a browser lets any web site try 127.0.0.1).`,
+served on localhost (a browser lets any web site try 127.0.0.1).
+
+A message whose delivery failed more than --max-redeliveries times (NACKed,
+or its consumer disconnected without ACK) moves to its dead-letter queue,
+/queue/DLQ.<name> for /queue/<name>, with original-destination and
+dead-letter-reason headers added; read it like any queue.`,
 		Example: "  stomp serve\n  stomp serve --listen 127.0.0.1:61700\n  stomp serve --listen 127.0.0.1:61613 --listen ws://127.0.0.1:15674/ws\n  stomp serve --listen ssl://127.0.0.1:61614 --ssl-cert-file server.pem --ssl-key-file server.key",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -71,6 +76,12 @@ served on localhost (a browser lets any web site try 127.0.0.1).`,
 			if cfg.MaxConnections < 1 {
 				return usageErrorf("--max-connections must be at least 1")
 			}
+			if cfg.MaxRedeliveries == 0 || cfg.MaxRedeliveries < -1 {
+				return usageErrorf("--max-redeliveries must be 1 or more, or -1 for no limit")
+			}
+			if cfg.MaxHeldBytes < 1<<20 {
+				return usageErrorf("--max-held-bytes must be at least 1 MiB (1048576)")
+			}
 			return serve(c.Context(), cfg, stdio.Err)
 		},
 	}
@@ -79,6 +90,8 @@ served on localhost (a browser lets any web site try 127.0.0.1).`,
 	fs.StringVar(&certFile, "ssl-cert-file", "", "PEM certificate (chain) for ssl:// and wss:// listeners")
 	fs.StringVar(&keyFile, "ssl-key-file", "", "PEM private key of --ssl-cert-file")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", broker.DefaultMaxConnections, "most connections open at once; more get an ERROR")
+	fs.IntVar(&cfg.MaxRedeliveries, "max-redeliveries", broker.DefaultMaxRedeliveries, "failed deliveries (NACK, consumer gone without ACK) before a message moves to /queue/DLQ.<name>; -1 = no limit")
+	fs.Int64Var(&cfg.MaxHeldBytes, "max-held-bytes", broker.DefaultMaxHeldBytes, "bytes of messages held in memory (queued, unacked, in transactions) before publishers must wait")
 	fs.StringVarP(&cfg.Login, "user", "U", "", "login clients must give (required off loopback)")
 	fs.StringVarP(&cfg.Passcode, "password", "W", "", "password clients must give")
 	fs.IntVar(&cfg.MaxFrameSize, "max-frame-size", 8<<20, "largest frame accepted, in bytes")

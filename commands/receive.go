@@ -85,7 +85,9 @@ func receiveSpecs() []*Spec {
 		Summary: "reject a message (STOMP 1.1 and 1.2)",
 		Args:    ackArgs(),
 		Description: "Tells the broker a message was not consumed. RabbitMQ redelivers it; ActiveMQ\n" +
-			"sends it to its dead-letter queue. Not available in STOMP 1.0.",
+			"sends it to its dead-letter queue; stomp serve redelivers it up to\n" +
+			"--max-redeliveries times, then moves it to /queue/DLQ.<name>. Not available in\n" +
+			"STOMP 1.0.",
 		Example: "nack 17\nnack last",
 	}
 	nack.Run = func(ctx context.Context, env *Env, args []string) error {

@@ -41,7 +41,23 @@ type Config struct {
 	// connection over the cap gets an ERROR and is closed. Default
 	// DefaultMaxConnections.
 	MaxConnections int
+	// MaxRedeliveries: a message whose delivery failed (NACK, or its
+	// consumer gone without ACK) more often than this moves to its
+	// dead-letter queue (see deadletter.go). 0 means
+	// DefaultMaxRedeliveries, negative means no limit.
+	MaxRedeliveries int
+	// MaxHeldBytes bounds the messages held in memory (queued, awaiting
+	// ACK, in open transactions): at the limit publishers wait until
+	// consumers free some. Default DefaultMaxHeldBytes.
+	MaxHeldBytes int64
 }
+
+// DefaultMaxRedeliveries is ActiveMQ's default maximumRedeliveries.
+const DefaultMaxRedeliveries = 6
+
+// DefaultMaxHeldBytes leaves room for a million small messages waiting
+// in a queue (what the benchmarks fill) on a development machine.
+const DefaultMaxHeldBytes = 1 << 30
 
 // DefaultHeartBeat is the heart-beat interval `stomp serve` offers unless
 // told otherwise. Config.HeartBeat itself is literal: 0 disables.
@@ -119,7 +135,7 @@ func New(cfg Config) *Broker {
 	_, _ = rand.Read(id[:])
 	return &Broker{
 		cfg:     cfg,
-		router:  newRouter(cfg.Logf),
+		router:  newRouter(cfg),
 		id:      hex.EncodeToString(id[:]),
 		serving: map[net.Listener]bool{},
 		conns:   map[*conn]bool{},
@@ -149,6 +165,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = DefaultMaxConnections
+	}
+	switch {
+	case c.MaxRedeliveries == 0:
+		c.MaxRedeliveries = DefaultMaxRedeliveries
+	case c.MaxRedeliveries < 0:
+		c.MaxRedeliveries = -1
+	}
+	if c.MaxHeldBytes <= 0 {
+		c.MaxHeldBytes = DefaultMaxHeldBytes
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
@@ -337,6 +362,7 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	close(b.done)
+	b.router.shutdown()
 	var err error
 	for l := range b.serving {
 		if e := l.Close(); e != nil && err == nil && !errors.Is(e, net.ErrClosed) {

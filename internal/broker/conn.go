@@ -197,6 +197,7 @@ func (c *conn) pushControl(f *frame.Frame) {
 // sees our last frame rather than a reset. Otherwise: stop at once.
 func (c *conn) finish(graceful bool) {
 	defer c.b.forget(c)
+	c.dropTxBytes(c.txBytes) // open transactions die with the connection
 	if graceful {
 		c.out.close()
 		c.r.detach(c)

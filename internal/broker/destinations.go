@@ -25,16 +25,81 @@ type router struct {
 	queues map[string]*queue
 	topics map[string]*topic
 	logf   func(format string, args ...any)
+
+	// maxRedeliveries is Config.MaxRedeliveries: past it a message goes
+	// to its dead-letter queue; negative = no limit.
+	maxRedeliveries int
+
+	// Memory held by messages: in queues, awaiting ACK, and buffered in
+	// open transactions (a message counted once per place it waits).
+	// While it is at or over limit, publishers wait (flow control, as
+	// RabbitMQ's memory alarm): see waitForRoom.
+	held    int64
+	limit   int64
+	blocked bool      // someone waits for room; logged once per episode
+	room    sync.Cond // broadcast when held drops below limit, or on close
+	closed  bool
 }
 
-func newRouter(logf func(string, ...any)) *router {
-	return &router{queues: map[string]*queue{}, topics: map[string]*topic{}, logf: logf}
+func newRouter(cfg Config) *router {
+	r := &router{
+		queues: map[string]*queue{}, topics: map[string]*topic{}, logf: cfg.Logf,
+		maxRedeliveries: cfg.MaxRedeliveries, limit: cfg.MaxHeldBytes,
+	}
+	r.room.L = &r.mu
+	return r
 }
 
-// queued is a message waiting in a queue.
+// queued is a message waiting in a queue, or a delivery of it.
 type queued struct {
 	msg         *message
 	redelivered bool
+	failures    int // NACKs and consumers gone without ACK so far
+}
+
+// hold and release count message bytes held (caller holds r.mu).
+func (r *router) hold(n int) { r.held += int64(n) }
+
+func (r *router) release(n int) {
+	r.held -= int64(n)
+	if r.blocked && r.held < r.limit {
+		r.blocked = false
+		r.logf("broker: messages held back in memory are under the limit again (%d MiB); publishers resume", r.limit>>20)
+		r.room.Broadcast()
+	}
+}
+
+// waitForRoom makes a publisher wait while the messages held reach the
+// limit: only its own connection stops being read, consumers go on and
+// free memory. Broker.Close ends the wait.
+func (r *router) waitForRoom() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.held >= r.limit && !r.closed {
+		if !r.blocked {
+			r.blocked = true
+			r.logf("broker: %d MiB of messages held in memory (--max-held-bytes); publishers wait until consumers catch up", r.held>>20)
+		}
+		r.room.Wait()
+	}
+}
+
+// shutdown wakes every waiting publisher for good.
+func (r *router) shutdown() {
+	r.mu.Lock()
+	r.closed = true
+	r.room.Broadcast()
+	r.mu.Unlock()
+}
+
+// push puts a message into a queue, at the back or (redelivery) front.
+func (r *router) push(q *queue, e queued, front bool) {
+	r.hold(e.msg.size)
+	if front {
+		q.pending.pushFront(e)
+	} else {
+		q.pending.pushBack(e)
+	}
 }
 
 // queue holds messages until a consumer takes them (competing consumers,
@@ -88,7 +153,7 @@ func (r *router) publish(c *conn, f *frame.Frame) {
 }
 
 func (r *router) enqueue(q *queue, m *message) {
-	q.pending.pushBack(queued{msg: m})
+	r.push(q, queued{msg: m}, false)
 	r.dispatch(q)
 }
 
@@ -102,8 +167,9 @@ func (r *router) dispatch(q *queue) {
 		delivered := false
 		for i := 0; i < n; i++ {
 			k := (q.rr + i) % n
-			if r.deliver(q.consumers[k], e.msg, e.redelivered) {
+			if r.deliver(q.consumers[k], e) {
 				q.pending.popFront()
+				r.release(e.msg.size)
 				q.rr = (k + 1) % n
 				delivered = true
 				break
@@ -119,7 +185,7 @@ func (r *router) dispatch(q *queue) {
 // is full loses the message (counted and logged) so it cannot stall others.
 func (r *router) fanOut(t *topic, m *message) {
 	for _, s := range t.subs {
-		if !r.deliver(s, m, false) {
+		if !r.deliver(s, queued{msg: m}) {
 			r.noteDrop(s)
 		}
 	}

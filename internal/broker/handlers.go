@@ -9,8 +9,8 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 )
 
-// serverName goes into CONNECTED's server header.
-const serverName = "stomp-embedded/1.0"
+// ServerName goes into CONNECTED's server header.
+const ServerName = "stomp-embedded/1.0"
 
 // supportedVersions is sent in the version header of a version ERROR.
 const supportedVersions = "1.0,1.1,1.2"
@@ -32,6 +32,9 @@ func (c *conn) handle(f *frame.Frame) error {
 			c.pushControl(frame.New(frame.RECEIPT, frame.ReceiptId, receipt))
 		}
 		return errDisconnect
+	}
+	if f.Command == frame.SEND || f.Command == frame.COMMIT {
+		c.r.waitForRoom() // flow control: memory of held messages
 	}
 	if !wantReceipt {
 		return c.apply(f)
@@ -143,7 +146,7 @@ func (c *conn) onConnect(f *frame.Frame) error {
 	}
 	cf := frame.New(frame.CONNECTED,
 		frame.Version, ver.String(),
-		frame.Server, serverName,
+		frame.Server, ServerName,
 		frame.Session, c.session,
 		frame.HeartBeat, hbHeader)
 	c.out.push(outItem{f: cf, heartBeat: send}, 128)

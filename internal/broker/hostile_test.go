@@ -284,3 +284,45 @@ func TestSlowQueueConsumerDoesNotStall(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// TestFloodWaitsForConsumers: at MaxHeldBytes of messages in memory a
+// publisher waits (its frames are not read, so its RECEIPT does not
+// come) until a consumer frees memory; nothing is lost either way.
+func TestFloodWaitsForConsumers(t *testing.T) {
+	lc := &logCounter{t: t, sub: "publishers wait"}
+	t.Cleanup(func() { lc.mu.Lock(); lc.done = true; lc.mu.Unlock() })
+	b := startBroker(t, Config{MaxHeldBytes: 1 << 20, Logf: lc.logf})
+	p := connect(t, b, "1.2")
+	const n = 3000 // about 3.4 MB with the per-message overhead
+	body := bytes.Repeat([]byte("f"), 1000)
+	go func() {
+		var buf bytes.Buffer
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&buf, "SEND\ndestination:/queue/flood\ncontent-length:%d\n", len(body))
+			if i == n-1 {
+				buf.WriteString("receipt:last\n")
+			}
+			buf.WriteString("\n")
+			buf.Write(body)
+			buf.WriteByte(0)
+		}
+		p.nc.Write(buf.Bytes())
+	}()
+	p.expectNothing(500 * time.Millisecond)
+	b.router.mu.Lock()
+	held := b.router.held
+	b.router.mu.Unlock()
+	if held < 1<<20 || held > 1<<20+64<<10 {
+		t.Errorf("held %d bytes, want the 1 MiB limit plus at most a frame", held)
+	}
+	if lc.n.Load() == 0 {
+		t.Errorf("flow control was not logged")
+	}
+	c := connect(t, b, "1.2")
+	c.subscribe("s", "/queue/flood", "auto")
+	for i := 0; i < n; i++ {
+		c.expect(frame.MESSAGE)
+	}
+	p.expectReceipt("last")
+	stillServes(t, b)
+}

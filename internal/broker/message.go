@@ -50,6 +50,27 @@ func newMessage(f *frame.Frame, replyTo string) *message {
 	return m
 }
 
+// with returns a copy of m with headers (name, value pairs) set, replacing
+// any of the same name.
+func (m *message) with(headers ...string) *message {
+	n := &message{body: m.body, size: m.size}
+	n.headers = make([]string, 0, len(m.headers)+len(headers))
+	for i := 0; i+1 < len(m.headers); i += 2 {
+		replaced := false
+		for j := 0; j+1 < len(headers); j += 2 {
+			replaced = replaced || m.headers[i] == headers[j]
+		}
+		if !replaced {
+			n.headers = append(n.headers, m.headers[i], m.headers[i+1])
+		}
+	}
+	for j := 0; j+1 < len(headers); j += 2 {
+		n.headers = append(n.headers, headers[j], headers[j+1])
+		n.size += len(headers[j]) + len(headers[j+1]) + 2
+	}
+	return n
+}
+
 func (m *message) has(name string, seen map[string]bool) bool {
 	if seen != nil {
 		return seen[name]

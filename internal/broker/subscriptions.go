@@ -46,8 +46,8 @@ type subscription struct {
 
 // delivery is a MESSAGE awaiting ACK/NACK.
 type delivery struct {
+	queued
 	seq  uint64
-	msg  *message
 	sub  *subscription
 	elem *list.Element
 }
@@ -55,17 +55,18 @@ type delivery struct {
 // deliver hands one message to a subscriber if its outgoing buffer has
 // room. message-id and ack are "<session>-<seq>": unique per delivery, so
 // ACK/NACK of any protocol version finds it with one map lookup.
-func (r *router) deliver(s *subscription, m *message, redelivered bool) bool {
+func (r *router) deliver(s *subscription, e queued) bool {
 	c := s.conn
 	seq := c.nextSeq + 1
-	if !c.out.tryPush(outItem{msg: m, sub: s, seq: seq, redelivered: redelivered}, m.size) {
+	if !c.out.tryPush(outItem{msg: e.msg, sub: s, seq: seq, redelivered: e.redelivered}, e.msg.size) {
 		return false
 	}
 	c.nextSeq = seq
 	if s.mode != ackAuto {
-		d := &delivery{seq: seq, msg: m, sub: s}
+		d := &delivery{queued: e, seq: seq, sub: s}
 		d.elem = s.unacked.PushBack(d)
 		c.pending[seq] = d
+		r.hold(e.msg.size)
 	}
 	return true
 }
@@ -107,14 +108,16 @@ func (r *router) unsubscribe(c *conn, id string) error {
 	if s == nil {
 		return protoErr("unknown subscription", "no subscription with id %q on this connection", id)
 	}
-	r.cancel(s)
+	r.cancel(s, "")
 	return nil
 }
 
-func (r *router) cancel(s *subscription) {
+// cancel ends a subscription. Its unacked messages go back; failure is
+// why they count as a failed delivery ("" when they do not: UNSUBSCRIBE).
+func (r *router) cancel(s *subscription, failure string) {
 	delete(s.conn.subs, s.id)
 	r.detachSub(s)
-	r.redeliver(s, r.takeUnacked(s, nil))
+	r.redeliver(s, r.takeUnacked(s, nil), failure)
 	if s.q != nil {
 		r.maybeForget(s.q)
 	}
@@ -129,6 +132,7 @@ func (r *router) takeUnacked(s *subscription, upTo *delivery) []*delivery {
 		next := e.Next()
 		s.unacked.Remove(e)
 		delete(s.conn.pending, d.seq)
+		r.release(d.msg.size)
 		out = append(out, d)
 		if d == upTo {
 			break
@@ -142,14 +146,34 @@ func (r *router) takeUnacked(s *subscription, upTo *delivery) []*delivery {
 // For queues they go back to the front, in their original order, and the
 // queue is dispatched (possibly to another consumer). For topics they go
 // back to the same subscriber if it is still subscribed; otherwise there
-// is nobody to give them to and they are dropped.
-func (r *router) redeliver(s *subscription, ds []*delivery) {
+// is nobody to give them to and they are dropped. failure, when not "",
+// says why the delivery failed (a NACK, the consumer gone without ACK):
+// it counts towards the redelivery limit, and a message past it goes to
+// the dead-letter queue instead.
+func (r *router) redeliver(s *subscription, ds []*delivery, failure string) {
 	if len(ds) == 0 {
 		return
 	}
+	dest := s.deliverAs
 	if s.q != nil {
-		for i := len(ds) - 1; i >= 0; i-- {
-			s.q.pending.pushFront(queued{msg: ds[i].msg, redelivered: true})
+		dest = s.q.name
+	}
+	var again []queued
+	for _, d := range ds {
+		e := d.queued
+		e.redelivered = true
+		if failure != "" {
+			e.failures++
+			if r.pastLimit(dest, e.failures) {
+				r.deadLetter(dest, e, failure)
+				continue
+			}
+		}
+		again = append(again, e)
+	}
+	if s.q != nil {
+		for i := len(again) - 1; i >= 0; i-- {
+			r.push(s.q, again[i], true)
 		}
 		r.dispatch(s.q)
 		return
@@ -157,8 +181,8 @@ func (r *router) redeliver(s *subscription, ds []*delivery) {
 	if s.conn.subs[s.id] != s {
 		return
 	}
-	for _, d := range ds {
-		if !r.deliver(s, d.msg, true) {
+	for _, e := range again {
+		if !r.deliver(s, e) {
 			r.noteDrop(s)
 		}
 	}
@@ -232,7 +256,7 @@ func (r *router) ack(c *conn, f *frame.Frame, nack bool) error {
 		ds = []*delivery{d}
 	}
 	if nack && f.Header.Get("requeue") != "false" {
-		r.redeliver(s, ds)
+		r.redeliver(s, ds, "NACK")
 	}
 	return nil
 }
@@ -243,11 +267,14 @@ func (r *router) detach(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range c.subs {
-		r.cancel(s)
+		r.cancel(s, "consumer disconnected without ACK")
 	}
 	for _, q := range c.temps {
 		for len(q.consumers) > 0 {
 			r.detachSub(q.consumers[0])
+		}
+		for q.pending.len() > 0 {
+			r.release(q.pending.popFront().msg.size)
 		}
 		delete(r.queues, q.name)
 	}

@@ -39,10 +39,14 @@ func (c *conn) buffer(id string, f *frame.Frame) error {
 	if !ok {
 		return protoErr("unknown transaction", "transaction %q was not begun (or is already finished)", id)
 	}
-	c.txBytes += len(f.Body) + 64*f.Header.Len()
-	if c.txBytes > maxTxBytes {
+	n := txSize(f)
+	if c.txBytes+n > maxTxBytes {
 		return protoErr("transaction too large", "open transactions may buffer at most %d bytes", maxTxBytes)
 	}
+	c.txBytes += n
+	c.r.mu.Lock()
+	c.r.hold(n)
+	c.r.mu.Unlock()
 	c.txs[id] = append(frames, f)
 	return nil
 }
@@ -57,10 +61,23 @@ func (c *conn) take(f *frame.Frame) ([]*frame.Frame, error) {
 		return nil, protoErr("unknown transaction", "transaction %q was not begun (or is already finished)", id)
 	}
 	delete(c.txs, id)
+	n := 0
 	for _, bf := range frames {
-		c.txBytes -= len(bf.Body) + 64*bf.Header.Len()
+		n += txSize(bf)
 	}
+	c.dropTxBytes(n)
 	return frames, nil
+}
+
+// txSize is what a buffered frame counts against the limits.
+func txSize(f *frame.Frame) int { return len(f.Body) + 64*f.Header.Len() }
+
+// dropTxBytes stops counting n bytes of buffered transactions.
+func (c *conn) dropTxBytes(n int) {
+	c.txBytes -= n
+	c.r.mu.Lock()
+	c.r.release(n)
+	c.r.mu.Unlock()
 }
 
 func (c *conn) onCommit(f *frame.Frame) error {

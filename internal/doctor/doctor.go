@@ -121,6 +121,7 @@ func probes() []probe {
 		{"versions", "protocol versions", (*Doctor).versions},
 		{"receipts", "receipts", (*Doctor).receipts},
 		{"nack", "NACK", (*Doctor).nack},
+		{"redelivery-limit", "NACK again and again", (*Doctor).redeliveryLimit},
 		{"tx-ack", "ACK in an aborted tx", (*Doctor).txAck},
 		{"browse", "browse (browser:true)", (*Doctor).browse},
 		{"selectors", "selectors", (*Doctor).selectors},

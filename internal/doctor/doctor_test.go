@@ -36,6 +36,7 @@ var want = map[string]map[string]string{
 		"heart-beats":                 "0,0", // testbroker's embedded broker runs with heart-beats off
 		"receipts":                    "yes",
 		"nack":                        "requeue",
+		"redelivery-limit":            "dead-letter after 7 deliveries", // --max-redeliveries 6, ActiveMQ's default
 		"tx-ack":                      "redelivered",
 		"browse":                      "no (would consume)",
 		"selectors":                   "no (ignored)",
@@ -50,6 +51,7 @@ var want = map[string]map[string]string{
 		"versions":                    "1.0, 1.1, 1.2",
 		"receipts":                    "yes",
 		"nack":                        "requeue",
+		"redelivery-limit":            "no limit seen", // classic queues
 		"tx-ack":                      "redelivered",
 		"browse":                      "no (would consume)",
 		"selectors":                   "no (ignored)",
@@ -61,16 +63,17 @@ var want = map[string]map[string]string{
 		"host":                        "/ or none",
 	},
 	testbroker.NameActiveMQ: {
-		"versions":       "1.0, 1.1, 1.2",
-		"receipts":       "yes",
-		"nack":           "dead-letter",
-		"tx-ack":         "redelivered",
-		"browse":         "yes",
-		"selectors":      "yes",
-		"temp-queue":     "yes, needs SUBSCRIBE",
-		"prefix:/queue/": "yes, queue",
-		"prefix:/topic/": "yes, topic",
-		"host":           "any",
+		"versions":         "1.0, 1.1, 1.2",
+		"receipts":         "yes",
+		"nack":             "dead-letter",
+		"redelivery-limit": "dead-letter after 1 delivery",
+		"tx-ack":           "redelivered",
+		"browse":           "yes",
+		"selectors":        "yes",
+		"temp-queue":       "yes, needs SUBSCRIBE",
+		"prefix:/queue/":   "yes, queue",
+		"prefix:/topic/":   "yes, topic",
+		"host":             "any",
 	},
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 )
 
@@ -107,17 +108,28 @@ func (d *Doctor) receipts(ctx context.Context) Result {
 	return Result{Result: "yes", Detail: "RECEIPT for SEND in " + ms(took) + ", and for SUBSCRIBE"}
 }
 
+// dialNack connects for a probe that NACKs; a non-nil Result is the
+// verdict when it cannot.
+func (d *Doctor) dialNack(ctx context.Context) (*pconn, *Result) {
+	p, err := d.dial(ctx, nil)
+	if err != nil {
+		return nil, &Result{Result: "unknown", Detail: brief(err)}
+	}
+	if p.c.Version() == "1.0" {
+		p.close()
+		return nil, &Result{Result: "n/a", Detail: "NACK needs STOMP 1.1 (connected with 1.0)"}
+	}
+	return p, nil
+}
+
 // nack NACKs one message in client-individual mode and watches where it
 // goes: back to us (requeue), to ActiveMQ.DLQ, or nowhere we can see.
 func (d *Doctor) nack(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
+	p, verdict := d.dialNack(ctx)
+	if verdict != nil {
+		return *verdict
 	}
 	defer p.close()
-	if p.c.Version() == "1.0" {
-		return Result{Result: "n/a", Detail: "NACK needs STOMP 1.1 (connected with 1.0)"}
-	}
 	q := "/queue/" + unique("nack")
 	tag := unique("nack")
 	// persistent:true, so that ActiveMQ keeps it (in its DLQ) rather than discarding it.
@@ -600,4 +612,78 @@ func size(n int) string {
 		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// poisonTries is how many times redeliveryLimit NACKs one message before
+// it calls the broker's redelivery unlimited.
+const poisonTries = 12
+
+// redeliveryLimit NACKs one message again and again and reports how many
+// deliveries the broker allows before it gives up on it (a poison
+// message): the embedded broker moves it to /queue/DLQ.<name> after
+// --max-redeliveries, ActiveMQ dead-letters at the first NACK (see the
+// NACK probe), RabbitMQ's classic queues redeliver forever.
+func (d *Doctor) redeliveryLimit(ctx context.Context) Result {
+	p, verdict := d.dialNack(ctx)
+	if verdict != nil {
+		return *verdict
+	}
+	defer p.close()
+	q := "/queue/" + unique("poison")
+	embedded := strings.HasPrefix(d.server, broker.ServerName)
+	dlq := broker.DeadLetterQueue(q)
+	if embedded {
+		// Watch the dead-letter queue too, so the verdict takes no waiting.
+		if err := p.subscribe(ctx, dlq, "dlq", "client-individual"); err != nil {
+			return Result{Result: "unknown", Detail: "SUBSCRIBE " + dlq + ": " + brief(err)}
+		}
+	}
+	if err := p.send(ctx, q, "poison probe"); err != nil {
+		return Result{Result: "unknown", Detail: "SEND: " + brief(err)}
+	}
+	if err := p.subscribe(ctx, q, "1", "client-individual"); err != nil {
+		return Result{Result: "unknown", Detail: "SUBSCRIBE client-individual: " + brief(err)}
+	}
+	for deliveries := 0; ; {
+		m, err := p.next(ctx, d.cfg.NackWait)
+		switch {
+		case err != nil:
+			return Result{Result: "unknown", Detail: "after " + strconv.Itoa(deliveries) + " NACK(s): " + brief(err)}
+		case m == nil && deliveries == 0:
+			return Result{Result: "unknown", Detail: "the probe message never arrived"}
+		case m == nil:
+			res := Result{Result: "dead-letter after " + plural(deliveries, "delivery", "deliveries"),
+				Detail: "not redelivered after NACK " + strconv.Itoa(deliveries)}
+			if d.isActiveMQ() {
+				res.Detail = "a NACKed message is not redelivered (see NACK)"
+			}
+			return res
+		case m.Header.Get(frame.Subscription) == "dlq":
+			res := Result{Result: "dead-letter after " + plural(deliveries, "delivery", "deliveries"),
+				Detail: "moved to " + dlq + " with original-destination " + m.Header.Get("original-destination") +
+					" and dead-letter-reason " + strconv.Quote(m.Header.Get("dead-letter-reason"))}
+			if err := p.ack(ctx, frame.ACK, m); err != nil {
+				res.Detail += "; removing it failed: " + brief(err)
+			}
+			return res
+		}
+		deliveries++
+		if deliveries == poisonTries {
+			res := Result{Result: "no limit seen", Detail: "redelivered after each of " + strconv.Itoa(poisonTries-1) + " NACKs"}
+			if err := p.ack(ctx, frame.ACK, m); err != nil {
+				res.Detail += "; ACK failed: " + brief(err)
+			}
+			return res
+		}
+		if err := p.ack(ctx, frame.NACK, m); err != nil {
+			return Result{Result: "refused", Detail: "NACK: " + brief(err)}
+		}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
