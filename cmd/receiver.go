@@ -18,7 +18,14 @@ import (
 
 // newPrinter decides colour and output format once, for the whole run.
 func newPrinter(c *connFlags, out *outputFlags, stdio IO) *commands.Printer {
-	p := commands.NewPrinter(stdio.Out, stdio.Err, render.NewTheme(c.colorOK && isTerminal(stdio.Out)))
+	onTerminal := isTerminal(stdio.Out)
+	theme := render.NewTheme(c.colorOK && onTerminal)
+	if !onTerminal {
+		// Bytes from the network are made visible only where they could
+		// drive a screen; a file or a pipe gets them as stomp.py writes them.
+		theme.KeepBytes()
+	}
+	p := commands.NewPrinter(stdio.Out, stdio.Err, theme)
 	if !out.format.Text() {
 		p.StatusToStderr() // standard output carries only messages
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/go-stomp/stomp/v3/frame"
@@ -37,6 +38,10 @@ type Style struct {
 type Theme struct {
 	header, err, bold *color.Color
 	on                bool
+	// keepBytes writes message text as received, control characters and
+	// all: the output is not a terminal but a file or a pipe, where
+	// stomp.py's scripts and parsers expect its bytes (see KeepBytes).
+	keepBytes bool
 }
 
 // NewTheme builds a theme that colours only when on is true, whatever
@@ -50,6 +55,15 @@ func NewTheme(on bool) *Theme {
 			c.DisableColor()
 		}
 	}
+	return t
+}
+
+// KeepBytes makes the theme write bodies, headers and frame dumps as
+// received: for output that is not a terminal, where nothing can drive a
+// screen and stomp.py's byte-for-byte output is what programs parse.
+// Without it (the default) control characters are made visible.
+func (t *Theme) KeepBytes() *Theme {
+	t.keepBytes = true
 	return t
 }
 
@@ -94,20 +108,20 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	start := buf.Len()
 	switch {
 	case st.Verbose:
-		writeHeaders(buf, f, nil)
+		th.writeHeaders(buf, f, nil)
 	case st.AllHeaders:
 		for i := 0; i < f.Header.Len(); i++ {
 			k, v := f.Header.GetAt(i)
-			writeHeader(buf, k, v)
+			th.writeHeader(buf, k, v)
 		}
 	default:
 		for _, k := range []string{frame.MessageId, frame.Subscription} {
 			if v, ok := f.Header.Contains(k); ok {
-				writeHeader(buf, k, v)
+				th.writeHeader(buf, k, v)
 			}
 		}
 		if v, ok := f.Header.Contains(frame.Destination); ok && st.Destination {
-			writeHeader(buf, frame.Destination, v)
+			th.writeHeader(buf, frame.Destination, v)
 		}
 		// RabbitMQ sends redelivered:false on every message.
 		if st.MarkRedelivered && f.Header.Get("redelivered") == "true" {
@@ -118,7 +132,7 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	if st.Separator {
 		buf.WriteByte('\n')
 	}
-	writeBody(buf, body)
+	th.writeBody(buf, body)
 }
 
 // Frame renders any frame the verbose way: command, headers, blank line,
@@ -128,11 +142,11 @@ func Frame(buf *bytes.Buffer, f *frame.Frame, outgoing bool, th *Theme) {
 	if outgoing {
 		buf.WriteString("Sending ")
 	}
-	writeHeaders(buf, f, redact)
+	th.writeHeaders(buf, f, redact)
 	th.headerSince(buf, start)
 	if len(f.Body) > 0 {
 		buf.WriteByte('\n')
-		writeBody(buf, f.Body)
+		th.writeBody(buf, f.Body)
 	}
 }
 
@@ -146,31 +160,31 @@ func redact(k, v string) string {
 	return v
 }
 
-func writeHeaders(buf *bytes.Buffer, f *frame.Frame, filter func(k, v string) string) {
-	writeVisible(buf, f.Command, false)
+func (t *Theme) writeHeaders(buf *bytes.Buffer, f *frame.Frame, filter func(k, v string) string) {
+	t.writeVisible(buf, f.Command, false)
 	buf.WriteByte('\n')
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
 		if filter != nil {
 			v = filter(k, v)
 		}
-		writeHeader(buf, k, v)
+		t.writeHeader(buf, k, v)
 	}
 }
 
 // writeHeader writes one "key: value" line without building it first,
 // control characters made visible (a header may carry any byte).
-func writeHeader(buf *bytes.Buffer, k, v string) {
-	writeVisible(buf, k, false)
+func (t *Theme) writeHeader(buf *bytes.Buffer, k, v string) {
+	t.writeVisible(buf, k, false)
 	buf.WriteString(": ")
-	writeVisible(buf, v, false)
+	t.writeVisible(buf, v, false)
 	buf.WriteByte('\n')
 }
 
-// writeVisible writes s with control characters made visible; plain text
-// costs no copy.
-func writeVisible(buf *bytes.Buffer, s string, multiline bool) {
-	if safePrefix([]byte(s), multiline) == len(s) {
+// writeVisible writes s with control characters made visible (unless the
+// theme keeps bytes); plain text costs no copy.
+func (t *Theme) writeVisible(buf *bytes.Buffer, s string, multiline bool) {
+	if t.keepBytes || safePrefix([]byte(s), multiline) == len(s) {
 		buf.WriteString(s)
 		return
 	}
@@ -178,9 +192,26 @@ func writeVisible(buf *bytes.Buffer, s string, multiline bool) {
 }
 
 // writeBody writes the body as text, control characters made visible (see
-// AppendVisible), then a newline.
-func writeBody(buf *bytes.Buffer, body []byte) {
-	buf.Write(AppendVisible(buf.AvailableBuffer(), body, true))
+// AppendVisible) unless the theme keeps bytes, then a newline.
+func (t *Theme) writeBody(buf *bytes.Buffer, body []byte) {
+	switch {
+	case !t.keepBytes:
+		buf.Write(AppendVisible(buf.AvailableBuffer(), body, true))
+	case utf8.Valid(body):
+		buf.Write(body)
+	default:
+		// stomp.py decodes with errors="replace": each byte that is not
+		// UTF-8 shows as U+FFFD, control characters as they are.
+		for len(body) > 0 {
+			r, size := utf8.DecodeRune(body)
+			if r == utf8.RuneError && size == 1 {
+				buf.WriteRune(utf8.RuneError)
+			} else {
+				buf.Write(body[:size])
+			}
+			body = body[size:]
+		}
+	}
 	buf.WriteByte('\n')
 }
 
