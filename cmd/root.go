@@ -211,7 +211,13 @@ func noArgs(c *cobra.Command, args []string) error {
 func expandPrefixes(root *cobra.Command, args []string) []string {
 	names := []string{"help"} // cobra adds --help at Execute
 	seen := map[string]bool{"help": true}
-	for _, fs := range []*pflag.FlagSet{root.PersistentFlags(), root.Flags()} {
+	sets := []*pflag.FlagSet{root.PersistentFlags(), root.Flags()}
+	if sub, _, err := root.Find(args); err == nil && sub != root {
+		// The subcommand's own flags count too: serve's --heartbeat is
+		// not an abbreviation of the root's --heartbeats.
+		sets = append(sets, sub.LocalFlags())
+	}
+	for _, fs := range sets {
 		fs.VisitAll(func(f *pflag.Flag) {
 			if !seen[f.Name] {
 				seen[f.Name] = true

@@ -1,7 +1,6 @@
 package cmd_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"io"
@@ -10,12 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -238,41 +235,6 @@ func TestWebSocketAck(t *testing.T) {
 	wantRun(t, r, 0, "")
 	if strings.Contains(r.stdout, "first") || !strings.Contains(r.stdout, "marker") {
 		t.Errorf("the acked message is still there:\n%s", r.stdout)
-	}
-}
-
-// startServe runs `stomp serve` with args until the test ends and returns
-// the URLs it listens on, read from its first log line.
-func startServe(t *testing.T, args ...string) []string {
-	t.Helper()
-	cmd := exec.Command("stomp", append([]string{"serve"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on ") {
-				line <- sc.Text()
-			}
-		}
-	}()
-	select {
-	case l := <-line:
-		urls := strings.TrimSuffix(l[strings.Index(l, "listening on ")+len("listening on "):], " (Ctrl-C to stop)")
-		return strings.Split(urls, ", ")
-	case <-time.After(10 * time.Second):
-		t.Fatal("stomp serve did not start listening")
-		return nil
 	}
 }
 

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/go-stomp/stomp/v3/frame"
 )
 
@@ -325,4 +327,106 @@ func TestFloodWaitsForConsumers(t *testing.T) {
 	}
 	p.expectReceipt("last")
 	stillServes(t, b)
+}
+
+// TestConnectDeadlineNotIdle: the CONNECT deadline counts from the
+// accept, so a CONNECT trickled a byte at a time (never idle for long)
+// is cut off at the deadline, not held while the bytes keep coming.
+func TestConnectDeadlineNotIdle(t *testing.T) {
+	b := startBroker(t, Config{ConnectTimeout: 300 * time.Millisecond, Listen: []string{"127.0.0.1:0", "ws://127.0.0.1:0/ws"}})
+	connect := "CONNECT\naccept-version:1.2\nx-pad:" + strings.Repeat("p", 200) + "\n\n\x00"
+	// trickle writes a byte every 20 ms (4 s in all) and reports how many
+	// were written before the broker hung up.
+	trickle := func(write func([]byte) error) chan int {
+		stopped := make(chan int, 1)
+		go func() {
+			for i := 0; i < len(connect); i++ {
+				if err := write([]byte{connect[i]}); err != nil {
+					stopped <- i
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			stopped <- len(connect)
+		}()
+		return stopped
+	}
+
+	c := dial(t, b)
+	stopped := trickle(func(p []byte) error { _, err := c.nc.Write(p); return err })
+	c.expectError("no CONNECT frame within 300ms")
+	if n := <-stopped; n == len(connect) {
+		t.Errorf("TCP: the broker read the whole trickled CONNECT")
+	}
+
+	// Over WebSocket, one message per byte; a timed-out read ends the
+	// WebSocket (no ERROR frame).
+	ctx := context.Background()
+	ws, _, err := websocket.Dial(ctx, listenerURL(t, b, "ws"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	stopped = trickle(func(p []byte) error { return ws.Write(ctx, websocket.MessageText, p) })
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, msg, err := ws.Read(rctx); err == nil {
+		t.Errorf("WebSocket: got %q", msg)
+	}
+	if n := <-stopped; n == len(connect) {
+		t.Errorf("WebSocket: the broker read the whole trickled CONNECT")
+	}
+}
+
+// TestPreLoginFrameCap: before CONNECT succeeds a frame may be a few KB,
+// whatever --max-frame-size says; after it, the configured limit holds.
+func TestPreLoginFrameCap(t *testing.T) {
+	b := startBroker(t, Config{Login: "alice", Passcode: "s3cret"})
+	c := dial(t, b)
+	go c.nc.Write([]byte("CONNECT\naccept-version:1.2\nlogin:alice\npasscode:" + strings.Repeat("x", 4<<20) + "\n\n\x00"))
+	c.expectError("frame too large (limit 8192 bytes)")
+
+	c = dial(t, b)
+	go c.nc.Write([]byte("CONNECT\naccept-version:1.2\ncontent-length:3000000\n\n"))
+	c.expectError("frame too large (limit 8192 bytes)")
+
+	c = connect(t, b, "1.2", frame.Login, "alice", frame.Passcode, "s3cret", "x-pad", strings.Repeat("p", 7000))
+	big := bytes.Repeat([]byte("b"), 1<<20)
+	c.send(frame.SEND, big, frame.Destination, "/queue/big", frame.Receipt, "big")
+	c.expectReceipt("big")
+}
+
+// TestMaxConnections: over the cap a connection (TCP or WebSocket) gets
+// an ERROR and is closed; once one leaves, a new one is served.
+func TestMaxConnections(t *testing.T) {
+	b := startBroker(t, Config{MaxConnections: 3, Listen: []string{"127.0.0.1:0", "ws://127.0.0.1:0/ws"}})
+	var open []*raw
+	for i := 0; i < 2; i++ {
+		open = append(open, connect(t, b, "1.2"))
+	}
+	open = append(open, dial(t, b)) // not yet logged in: counts too
+	for _, ws := range []bool{false, true} {
+		c := dial(t, b)
+		if ws {
+			var err error
+			if c, _, err = dialWS(t, listenerURL(t, b, "ws"), nil, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.send(frame.CONNECT, nil, frame.AcceptVersion, "1.2")
+		c.expectError("too many connections (limit 3)")
+	}
+	open[2].nc.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c := dial(t, b)
+		c.send(frame.CONNECT, nil, frame.AcceptVersion, "1.2")
+		f, err := c.read()
+		if err == nil && f.Command == frame.CONNECTED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no room after a connection closed: %v %v", describe(f), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
