@@ -262,7 +262,9 @@ func TestCutMidFrame(t *testing.T) {
 	frame := "SEND\ndestination:/queue/cut\nreceipt:r1\n\nthis message must not arrive"
 	io.WriteString(sender, "\n\n"+frame+"\x00") // heart-beats first: they pass, the frame is cut
 	sender.SetReadDeadline(time.Now().Add(3 * time.Second))
-	if rest, err := io.ReadAll(sender.r); err != nil || len(rest) != 0 {
+	// Brokers end a frame with NUL and a newline: the CONNECTED frame's
+	// newline may still be unread.
+	if rest, err := io.ReadAll(sender.r); err != nil || strings.Trim(string(rest), "\r\n") != "" {
 		t.Fatalf("after a cut SEND the client read %q, %v; want a clean EOF and no receipt", rest, err)
 	}
 	sent := cs[0].Forwarded(faultproxy.ToBroker) - before
@@ -291,7 +293,7 @@ func TestCutMidFrame(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after a cut MESSAGE: %v", err)
 	}
-	if !bytes.HasPrefix(part, []byte("MESSAGE\n")) || bytes.IndexByte(part, 0) >= 0 {
+	if part = bytes.TrimLeft(part, "\r\n"); !bytes.HasPrefix(part, []byte("MESSAGE\n")) || bytes.IndexByte(part, 0) >= 0 {
 		t.Fatalf("the client got %q, want the start of a MESSAGE and no NUL", part)
 	}
 }
