@@ -58,7 +58,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		if o.noHistory {
 			hist = ""
 		}
-		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer,
+		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer, Hint: completer.Hint,
 			Secrets: []string{o.conn.password}})
 		if err != nil {
 			return fmt.Errorf("cannot start the interactive shell: %w", err)
@@ -77,6 +77,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	completer.Env = env
 	env.Style.Numbered = interactive // `ack 17` takes the number shown
 	env.DestinationWhenMany = interactive
+	env.Style.PrettyJSON = interactive // never in scripts or pipes
 	env.Style.MarkRedelivered = interactive
 
 	switch m {

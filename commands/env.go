@@ -229,15 +229,16 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 			return
 		}
 		body := f.Body
+		st := e.Style
 		if name, ok := f.Header.Contains("filename"); ok && !e.NoSave {
 			saved, err := render.SaveFile(e.SaveDir, name, f.Body, e.Now())
 			if err != nil {
 				e.Out.Error(err.Error())
 			} else {
 				body = []byte("Saved file: " + saved)
+				st.PrettyJSON = false
 			}
 		}
-		st := e.Style
 		st.Destination = st.Destination || e.DestinationWhenMany && e.Session.SubscriptionCount() > 1
 		render.Message(buf, f, num, body, st, e.Out.Theme)
 		_, _ = e.Out.Write(buf.Bytes())

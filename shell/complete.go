@@ -39,19 +39,75 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 		current = words[len(words)-1]
 		words = words[:len(words)-1]
 	}
-	// Count positional arguments, skipping --header options (which come
-	// before the destination).
-	argIndex := 0
-	for i := 1; i < len(words); i++ {
+	return suffixes(current, c.candidates(words[0], positional(words[1:]), current), " ")
+}
+
+// positional counts the positional arguments among the words after a
+// command's name, skipping --header options (which come before the
+// destination).
+func positional(words []string) int {
+	n := 0
+	for i := 0; i < len(words); i++ {
 		switch {
 		case words[i] == "--header" || words[i] == "-H":
 			i++
 		case strings.HasPrefix(words[i], "--header="), words[i] == "--":
 		default:
-			argIndex++
+			n++
 		}
 	}
-	return suffixes(current, c.candidates(words[0], argIndex, current), " ")
+	return n
+}
+
+// Hint is what the shell shows dimmed after the line being typed, as
+// redis-cli does: the arguments of the command not typed yet
+// ("<destination> <message>" after "send "). Each disappears as its word
+// is begun. "" when there is nothing to show.
+func (c *Completer) Hint(line string) string {
+	words := strings.Fields(line)
+	if c.Env == nil || len(words) == 0 || strings.ContainsAny(line, "\r\n") {
+		return ""
+	}
+	spec, ok := c.Env.Table().Lookup(words[0])
+	if !ok {
+		return ""
+	}
+	// A word being typed counts as typed: its hint is gone at its first
+	// letter, and the rest follow after a space.
+	lead := ""
+	if !strings.HasSuffix(line, " ") {
+		lead = " "
+		if len(words) == 1 && c.ambiguous(words[0]) {
+			return "" // send could yet become sendfile: wait for the space
+		}
+	}
+	return hintFrom(spec.Args, positional(words[1:]), lead)
+}
+
+// ambiguous says whether another command's name begins with name.
+func (c *Completer) ambiguous(name string) bool {
+	for _, n := range c.Env.Table().Names() {
+		if n != name && strings.HasPrefix(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hintFrom is the arguments from index i on, after lead.
+func hintFrom(args []commands.Arg, i int, lead string) string {
+	if i >= len(args) {
+		return ""
+	}
+	parts := make([]string, 0, len(args)-i)
+	for _, a := range args[i:] {
+		if a.Optional {
+			parts = append(parts, "["+a.Name+"]")
+		} else {
+			parts = append(parts, "<"+a.Name+">")
+		}
+	}
+	return lead + strings.Join(parts, " ")
 }
 
 func (c *Completer) candidates(command string, arg int, current string) []string {

@@ -137,3 +137,28 @@ func TestInteractiveLoopGoesOnAfterErrors(t *testing.T) {
 		t.Fatalf("output %q, want %q", out.String(), want)
 	}
 }
+
+// Hints show the arguments not typed yet, and each goes as its word begins.
+func TestHint(t *testing.T) {
+	c := &Completer{Env: newEnv(t, io.Discard)}
+	for _, tc := range []struct{ line, want string }{
+		{"", ""},
+		{"sen", ""},
+		{"send", ""}, // sendfile, sendrec, ... too: wait for the space
+		{"subscribe", " <destination> [ack]"},
+		{"send ", "<destination> <message>"},
+		{"send /q", " <message>"},
+		{"send /q ", "<message>"},
+		{"send /q hi", ""},
+		{"send --header a=b ", "<destination> <message>"},
+		{"subscribe /queue/a ", "[ack]"},
+		{"wait 1 ", "[timeout]"},
+		{"commit ", ""},
+		{"nosuch ", ""},
+		{"send /q\n", ""},
+	} {
+		if got := c.Hint(tc.line); got != tc.want {
+			t.Errorf("Hint(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}

@@ -6,12 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chzyer/readline"
+	"github.com/chzyer/readline/runes"
 )
 
 // Terminal reads lines with line editing and history (chzyer/readline).
@@ -25,6 +28,7 @@ type Terminal struct {
 	closeOnce   sync.Once
 	stdin       *interruptibleStdin
 	secrets     []string
+	promptWidth atomic.Int64 // of the prompt shown, for the hint painter
 }
 
 // TerminalConfig configures the interactive reader.
@@ -37,9 +41,12 @@ type TerminalConfig struct {
 	// whatever the line around them says.
 	Secrets   []string
 	Completer readline.AutoCompleter
-	Stdin     io.Reader // nil = os.Stdin
-	Stdout    io.Writer // nil = os.Stdout
-	Stderr    io.Writer // nil = os.Stderr
+	// Hint, when set, gives the dimmed text shown after the line being
+	// typed (a command's arguments not typed yet).
+	Hint   func(line string) string
+	Stdin  io.Reader // nil = os.Stdin
+	Stdout io.Writer // nil = os.Stdout
+	Stderr io.Writer // nil = os.Stderr
 }
 
 // historyLimit bounds the history file.
@@ -68,14 +75,53 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 			rc.HistoryFile = cfg.HistoryPath
 		}
 	}
+	t := &Terminal{historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets}
+	if cfg.Hint != nil {
+		rc.Painter = &hintPainter{t: t, hint: cfg.Hint}
+	}
 	rl, err := readline.NewEx(rc)
 	if err != nil {
 		return nil, err
 	}
+	t.rl = rl
 	if rc.HistoryFile != "" {
 		_ = os.Chmod(rc.HistoryFile, 0o600)
 	}
-	return &Terminal{rl: rl, historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets}, nil
+	return t, nil
+}
+
+// hintPainter draws the hint after the line, dimmed, and puts the cursor
+// back at the end of the line. readline erases from the cursor to the end
+// of the screen before each redraw, so a hint never outlives its line; it
+// is shown only with the cursor at the end of a line it fits on, since
+// readline reckons line wrapping without it.
+type hintPainter struct {
+	t    *Terminal
+	hint func(line string) string
+}
+
+func (p *hintPainter) Paint(line []rune, pos int) []rune {
+	if pos != len(line) {
+		return line
+	}
+	h := p.hint(string(line))
+	if h == "" {
+		return line
+	}
+	n := utf8.RuneCountInString(h)
+	width := readline.GetScreenWidth()
+	if width <= 0 || int(p.t.promptWidth.Load())+runes.WidthAll(line)+n >= width {
+		return line
+	}
+	out := make([]rune, 0, len(line)+n+16)
+	out = append(out, line...)
+	return append(out, []rune("\x1b[2m"+h+"\x1b[0m\x1b["+strconv.Itoa(n)+"D")...)
+}
+
+// setPrompt shows p as the prompt from the next redraw on.
+func (t *Terminal) setPrompt(p string) {
+	t.promptWidth.Store(int64(runes.WidthAll([]rune(p))))
+	t.rl.SetPrompt(p)
 }
 
 func (t *Terminal) secret(line string) bool {
@@ -96,7 +142,7 @@ var secretLine = regexp.MustCompile(`(?i)pass(word|code)|secret|token`)
 // ReadLine returns the next line; ErrInterrupted for Ctrl-C (with the line
 // that was cleared), io.EOF for Ctrl-D on an empty line.
 func (t *Terminal) ReadLine() (string, error) {
-	t.rl.SetPrompt(t.prompt())
+	t.setPrompt(t.prompt())
 	t.prompting.Store(true)
 	line, err := t.rl.Readline()
 	t.prompting.Store(false)
@@ -115,7 +161,7 @@ func (t *Terminal) ReadLine() (string, error) {
 // UpdatePrompt redraws the prompt at once, for a change that happened
 // while the user was typing (the connection was lost, say).
 func (t *Terminal) UpdatePrompt() {
-	t.rl.SetPrompt(t.prompt())
+	t.setPrompt(t.prompt())
 	t.rl.Refresh()
 }
 

@@ -3,6 +3,7 @@ package ptytest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -109,4 +110,45 @@ func TestSendSaysWhatItWaitsFor(t *testing.T) {
 	if want := "typed by hand\n\n"; string(got) != want {
 		t.Errorf("sent %q, want %q", got, want)
 	}
+}
+
+// TestHintsWhileTyping: after a command's name the shell shows its
+// arguments (dimmed), and each disappears as its word is typed; the
+// cursor stays at the end of what was typed.
+func TestHintsWhileTyping(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	steps := []struct{ typed, shown string }{
+		{"send", "send"}, // sendfile, sendrec, ... begin with it too
+		{" ", "send <destination> <message>"},
+		{"/queue/hint", "send /queue/hint <message>"},
+		{" ", "send /queue/hint <message>"},
+		{"hello", "send /queue/hint hello"},
+	}
+	typed := ""
+	for _, st := range steps {
+		sh.Type(st.typed)
+		typed += st.typed
+		want := prompt + st.shown
+		sh.Wait(fmt.Sprintf("the line %q with the cursor after %q", want, typed), func(s []string) bool {
+			x, y := sh.Cursor()
+			return lastNonBlank(s) == want && y == lastNonBlankRow(s) && x == len(prompt+typed)
+		})
+	}
+	// Enter: the line is kept as typed, without a hint.
+	sh.Keys("C-u")
+	sh.Type("wait")
+	sh.WaitContains(prompt + "wait <count> [timeout]")
+	sh.Keys("Enter")
+	sh.WaitScrollback(prompt + "wait")
+	sh.WaitPrompt("")
+}
+
+// TestJSONPrettyInTheShell: a JSON body is indented in the interactive
+// shell (scripts and pipes get it as sent: see habits_output.txtar).
+func TestJSONPrettyInTheShell(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh.subscribe(t, "/queue/json")
+	runStomp(t, append(append([]string{}, sh.conn...), "send", "/queue/json", `{"order":17,"items":["tea"]}`)...)
+	sh.WaitScrollback(`  "order": 17,`)
+	sh.WaitScrollback(`    "tea"`)
 }

@@ -244,18 +244,23 @@ func (tm *Term) WaitScrollback(line string) {
 const prompt = "127.0.0.1 1.2> "
 
 // WaitPrompt waits until the last line of the screen is the prompt followed by text
-// (and nothing else), with the cursor right after it.
+// (and nothing else but the shell's hint of the arguments still to type),
+// with the cursor right after it.
 func (tm *Term) WaitPrompt(text string) {
 	tm.t.Helper()
 	want := strings.TrimRight(prompt+text, " ")
 	tm.Wait(fmt.Sprintf("the prompt %q as its last line", want), func(s []string) bool {
-		if lastNonBlank(s) != want {
+		last := lastNonBlank(s)
+		if last != want && !(strings.HasPrefix(last, prompt+text) && hintRE.MatchString(last[len(prompt+text):])) {
 			return false
 		}
 		x, y := tm.Cursor()
 		return y == lastNonBlankRow(s) && x == len(prompt+text)
 	})
 }
+
+// hintRE matches the shell's hint after the cursor: " <destination> [ack]".
+var hintRE = regexp.MustCompile(`^ ?([<\[][^ ]+[>\]] ?)+$`)
 
 // Exited waits for stomp to end and returns its exit status.
 func (tm *Term) Exited() int {

@@ -31,13 +31,17 @@ type Style struct {
 	// share the output); AllHeaders shows every header, as listen -v does.
 	Destination bool
 	AllHeaders  bool
+	// PrettyJSON shows a JSON body indented and coloured (the interactive
+	// shell only: scripts and pipes get the bytes as sent).
+	PrettyJSON bool
 }
 
 // Theme colours output when Color is on: errors red, headers dim, bodies
 // plain. Faint and red read well on dark and light backgrounds alike.
 type Theme struct {
-	header, err, bold *color.Color
-	on                bool
+	header, err, bold              *color.Color
+	jsonKey, jsonString, jsonValue *color.Color
+	on                             bool
 	// keepBytes writes message text as received, control characters and
 	// all: the output is not a terminal but a file or a pipe, where
 	// stomp.py's scripts and parsers expect its bytes (see KeepBytes).
@@ -47,8 +51,9 @@ type Theme struct {
 // NewTheme builds a theme that colours only when on is true, whatever
 // fatih/color decided about the process's terminal.
 func NewTheme(on bool) *Theme {
-	t := &Theme{header: color.New(color.Faint), err: color.New(color.FgRed, color.Bold), bold: color.New(color.Bold), on: on}
-	for _, c := range []*color.Color{t.header, t.err, t.bold} {
+	t := &Theme{header: color.New(color.Faint), err: color.New(color.FgRed, color.Bold), bold: color.New(color.Bold),
+		jsonKey: color.New(color.FgBlue, color.Bold), jsonString: color.New(color.FgGreen), jsonValue: color.New(color.FgCyan), on: on}
+	for _, c := range []*color.Color{t.header, t.err, t.bold, t.jsonKey, t.jsonString, t.jsonValue} {
 		if on {
 			c.EnableColor()
 		} else {
@@ -131,6 +136,10 @@ func Message(buf *bytes.Buffer, f *frame.Frame, num uint64, body []byte, st Styl
 	th.headerSince(buf, start)
 	if st.Separator {
 		buf.WriteByte('\n')
+	}
+	if st.PrettyJSON && isJSON(f, body) {
+		writeJSON(buf, body, th)
+		return
 	}
 	th.writeBody(buf, body)
 }
