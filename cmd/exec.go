@@ -8,25 +8,39 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
+// execRetry is the wait before running the command again for a message it
+// failed: growing, so a command that keeps failing (its database is down)
+// is not run thousands of times a second, as it would be if we nacked at
+// once and RabbitMQ redelivered at once.
+var execRetry = session.Backoff{Initial: 250 * time.Millisecond, Max: 30 * time.Second}
+
 // runExec runs a command for each message (listen --exec): the body on its
 // standard input, the headers in STOMP_HEADER_<NAME> variables. A message
-// is acked when the command exits 0 and nacked otherwise, so the broker
-// redelivers it (RabbitMQ) or dead-letters it (ActiveMQ). --concurrency
-// commands run at once; the command's output is passed through, one
-// message's output at a time.
+// is acked once the command exits 0. When it fails, it is run again for
+// that message after a growing wait, up to --max-redeliveries times; then
+// the message is moved to --dead-letter (sent with its headers, confirmed
+// by the broker, then acked), or nacked and the run stops with exit 1.
+// --concurrency commands run at once; the command's output is passed
+// through, one message's output at a time.
 func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	ctx, stop := stopOnSignal(ctx)
 	defer stop()
 	if env.Session.Version() == "1.0" {
 		finish(env, startReceiver(env, receiveHooks{}))
 		return usageErrorf("--exec needs STOMP 1.1 or later (it nacks messages whose command fails): this broker speaks 1.0")
+	}
+	if err := checkBrokerFeatures(env, lo); err != nil {
+		finish(env, startReceiver(env, receiveHooks{}))
+		return err
 	}
 	type job struct {
 		f *frame.Frame
@@ -40,18 +54,20 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		mu         sync.Mutex
 		dispatched int
 		processed  int
-		failed     int
+		moved      int
+		failure    error // the first message that could not be handled: it ends the run
 		workers    sync.WaitGroup
 	)
+	end := func() { doneOnce.Do(func() { close(done) }) }
 	r := startReceiver(env, receiveHooks{
 		listening: true,
 		skip:      func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
-		after: func(f *frame.Frame, p *session.Pending) {
+		after: func(f *frame.Frame, p *session.Pending, _ error) {
 			if f.Command != frame.MESSAGE || p == nil {
 				return
 			}
 			mu.Lock()
-			over := lo.count > 0 && dispatched >= lo.count
+			over := lo.count > 0 && dispatched >= lo.count || failure != nil
 			if !over {
 				dispatched++
 			}
@@ -65,30 +81,44 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 		},
 	})
-	for i := 0; i < max(1, lo.concurrency); i++ {
+	settle := func(j job, ack bool) {
+		var err error
+		if ack {
+			err = env.Session.Ack(ctx, j.p.MessageID, j.p.Subscription, false)
+		} else {
+			err = env.Session.Nack(context.Background(), j.p.MessageID, j.p.Subscription, false)
+		}
+		if err != nil && !errors.Is(err, session.ErrStaleAck) {
+			env.Out.Error("ack: " + err.Error())
+		}
+	}
+	for range max(1, lo.concurrency) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
 			for {
 				select {
 				case j := <-jobs:
-					ok := execOne(ctx, env, lo.exec, j.f)
-					var err error
-					if ok {
-						err = env.Session.Ack(ctx, j.p.MessageID, j.p.Subscription, false)
-					} else {
-						err = env.Session.Nack(ctx, j.p.MessageID, j.p.Subscription, false)
+					err := execWithRetries(ctx, env, lo, j.f)
+					deadLettered := false
+					if err != nil && lo.deadLetter != "" && ctx.Err() == nil {
+						if err = moveToDeadLetter(ctx, env, lo.deadLetter, j.f, err); err == nil {
+							deadLettered = true
+						}
 					}
-					if err != nil && !errors.Is(err, session.ErrStaleAck) {
-						env.Out.Error("ack: " + err.Error())
-					}
+					settle(j, err == nil)
 					mu.Lock()
-					processed++
-					if !ok {
-						failed++
+					switch {
+					case err == nil:
+						processed++
+						if deadLettered {
+							moved++
+						}
+					case ctx.Err() == nil && failure == nil:
+						failure = err
 					}
-					if lo.count > 0 && processed >= lo.count {
-						doneOnce.Do(func() { close(done) })
+					if failure != nil || lo.count > 0 && processed >= lo.count {
+						end()
 					}
 					mu.Unlock()
 				case <-quit:
@@ -116,16 +146,67 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		err = r.err
 	}
 	close(quit)
+	stop() // a command still running for a message is stopped; the message is nacked
 	workers.Wait()
 	if ferr := finish(env, r); err == nil {
 		err = ferr
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if failed > 0 {
-		env.Out.Error(fmt.Sprintf("%d of %d message(s) failed and were nacked", failed, processed))
+	if moved > 0 {
+		env.Out.Error(fmt.Sprintf("%d message(s) the command kept failing were moved to %s", moved, lo.deadLetter))
+	}
+	if failure != nil {
+		return failure
 	}
 	return err
+}
+
+// execWithRetries runs the command for one message until it succeeds or
+// has failed 1 + --max-redeliveries times, waiting longer each time.
+func execWithRetries(ctx context.Context, env *commands.Env, lo listenOpts, f *frame.Frame) error {
+	id := render.VisibleLine(f.Header.Get(frame.MessageId))
+	for attempt := 1; ; attempt++ {
+		err := execOne(ctx, env, lo.exec, f)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if attempt > lo.maxRedeliveries {
+			if lo.deadLetter == "" {
+				return fmt.Errorf("message %s: --exec command failed %d time(s), the last with %v; the message was nacked and the run stops (--dead-letter DEST moves such messages aside and goes on)", id, attempt, err)
+			}
+			return fmt.Errorf("message %s: --exec command failed %d time(s), the last with %v", id, attempt, err)
+		}
+		wait := execRetry.Delay(attempt)
+		env.Out.Error(fmt.Sprintf("message %s: --exec command failed: %v; running it again in %v (%d of %d)",
+			id, err, wait.Round(time.Millisecond), attempt, lo.maxRedeliveries))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// moveToDeadLetter sends a message the command kept failing to dest with
+// its headers (not those the broker sets per delivery), and waits for the
+// broker's receipt: only then may the original be acked.
+func moveToDeadLetter(ctx context.Context, env *commands.Env, dest string, f *frame.Frame, cause error) error {
+	var headers [][2]string
+	for i := range f.Header.Len() {
+		k, v := f.Header.GetAt(i)
+		switch k {
+		case frame.MessageId, frame.Subscription, frame.Ack, frame.Destination, frame.ContentLength, "redelivered":
+			continue
+		}
+		headers = append(headers, [2]string{k, v})
+	}
+	headers = append(headers, [2]string{"x-original-destination", f.Header.Get(frame.Destination)})
+	if err := env.Session.Send(ctx, dest, f.Body, session.SendOptions{Headers: headers, Receipt: true}); err != nil {
+		return fmt.Errorf("%v; moving it to --dead-letter %s failed too: %w", cause, dest, err)
+	}
+	env.Out.Error(fmt.Sprintf("%v; moved to %s", cause, dest))
+	return nil
 }
 
 // runShell runs command with a message: the body on its standard input,
@@ -142,7 +223,7 @@ func runShell(ctx context.Context, command string, f *frame.Frame) (stdout, stde
 }
 
 // execOne runs the command for one message and passes its output on.
-func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Frame) bool {
+func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Frame) error {
 	stdout, stderr, err := runShell(ctx, command, f)
 	if len(stdout) > 0 {
 		_, _ = env.Out.Write(stdout)
@@ -150,9 +231,5 @@ func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Fr
 	if len(stderr) > 0 {
 		env.Out.Error(string(bytes.TrimRight(stderr, "\n")))
 	}
-	if err != nil {
-		env.Out.Error(fmt.Sprintf("message %s: --exec command failed: %v", f.Header.Get(frame.MessageId), err))
-		return false
-	}
-	return true
+	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
@@ -28,6 +29,10 @@ type listenOpts struct {
 	browse      bool
 	exec        string // run this for each message instead of printing it
 	concurrency int
+	// maxRedeliveries bounds the runs of exec for one message after the
+	// first; then it goes to deadLetter, or the run stops.
+	maxRedeliveries int
+	deadLetter      string
 }
 
 // countTimeoutError ends a listen whose --timeout passed before --count
@@ -54,11 +59,11 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	}
 	ctx, stop := stopOnSignal(ctx)
 	defer stop()
+	if err := checkBrokerFeatures(env, lo); err != nil {
+		finish(env, startReceiver(env, receiveHooks{}))
+		return err
+	}
 	if lo.browse {
-		if err := checkBrowse(env); err != nil {
-			finish(env, startReceiver(env, receiveHooks{}))
-			return err
-		}
 		lo.headers = append(lo.headers, [2]string{"browser", "true"})
 	}
 	// With --count, exactly count messages are shown: we take them in client
@@ -67,50 +72,70 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	// costs the broker its bookkeeping of unacked messages (RabbitMQ
 	// delivers about 15% fewer per second), so an explicit --ack auto keeps
 	// auto mode: the user chose its meaning, extras included, as
-	// mosquitto_sub -C and nats sub --count do.
+	// mosquitto_sub -C and nats sub --count do. With several destinations
+	// each message is acked on its own (client-individual): RabbitMQ's
+	// cumulative ack covers the whole connection, so acking one
+	// subscription's newest would ack another's extras too, and a later ack
+	// of those is refused ("unknown delivery tag").
 	mode, batchAck := lo.ack, false
 	if lo.count > 0 && lo.ack == session.AckAuto && !lo.ackGiven {
 		mode, batchAck = session.AckClient, true
+		if len(lo.dests) > 1 && env.Session.Version() != "1.0" {
+			mode = session.AckClientIndividual
+		}
 	}
 	var (
 		mu       sync.Mutex
-		ackErr   error
+		failure  error // the first sink or ack failure: it ends the run
 		seen     int
 		skipped  bool
-		unacked  = map[string]*session.Pending{} // batchAck: the newest shown per subscription
-		done     = make(chan struct{})           // count reached or browse ended
+		unacked  []*session.Pending    // batchAck: shown, not yet acked
+		done     = make(chan struct{}) // count reached, browse ended or a sink failed
 		doneOnce sync.Once
 		arrived  = make(chan struct{}, 1)
 	)
 	end := func() { doneOnce.Do(func() { close(done) }) }
+	fail := func(err error) {
+		mu.Lock()
+		if failure == nil {
+			failure = err
+		}
+		mu.Unlock()
+		end()
+	}
 	// Output is batched and flushed whenever no message waits, so a trickle
 	// shows at once and a flood costs one write per batch, not per message.
 	env.Out.Buffer()
 	ack := func(p *session.Pending) {
-		// Nothing is acked before it is written out.
-		if err := env.Out.Flush(); err != nil {
-			mu.Lock()
-			if ackErr == nil {
-				ackErr = fmt.Errorf("writing output: %w", err)
-			}
-			mu.Unlock()
-			return
-		}
 		// A stale ack (the message came before a reconnect) is fine: the
 		// broker redelivers that message.
 		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
-			mu.Lock()
-			if ackErr == nil {
-				ackErr = err
-			}
-			mu.Unlock()
+			fail(err)
 		}
 	}
-	flushAcks := func() {
-		for id, p := range unacked {
-			ack(p)
-			delete(unacked, id)
+	// flushAcks acks what is shown, once it is really written out: nothing
+	// is acked before its output is flushed.
+	flushAcks := func() bool {
+		if err := env.Out.Flush(); err != nil {
+			fail(fmt.Errorf("writing output: %w (what was not written is not acked: the broker keeps it)", err))
+			return false
 		}
+		if mode == session.AckClient && len(unacked) > 0 {
+			// One cumulative ack per subscription covers the rest.
+			newest := map[string]*session.Pending{}
+			for _, p := range unacked {
+				newest[p.Subscription] = p
+			}
+			unacked = unacked[:0]
+			for _, p := range newest {
+				ack(p)
+			}
+		}
+		for _, p := range unacked {
+			ack(p)
+		}
+		unacked = unacked[:0]
+		return true
 	}
 	browseEnd := func(f *frame.Frame) bool { return lo.browse && f.Header.Get("browser") == "end" }
 	r := startReceiver(env, receiveHooks{
@@ -119,10 +144,10 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		skip: func(f *frame.Frame) bool {
 			mu.Lock()
 			defer mu.Unlock()
-			skipped = browseEnd(f) || f.Command == frame.MESSAGE && lo.count > 0 && seen >= lo.count
+			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (lo.count > 0 && seen >= lo.count || failure != nil)
 			return skipped
 		},
-		after: func(f *frame.Frame, p *session.Pending) {
+		after: func(f *frame.Frame, p *session.Pending, sinkErr error) {
 			if f.Command != frame.MESSAGE {
 				return
 			}
@@ -132,22 +157,28 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			if skipped {
 				return
 			}
-			if p != nil {
-				if batchAck {
-					unacked[p.Subscription] = p
-				} else {
-					ack(p)
+			if sinkErr != nil {
+				// Not acked: NACK gives it back at once where the protocol
+				// has it; otherwise the broker redelivers it when we go.
+				if p != nil && env.Session.Version() != "1.0" {
+					_ = env.Session.Nack(ctx, p.MessageID, p.Subscription, false)
 				}
+				fail(fmt.Errorf("message %s was not acked: %w", render.VisibleLine(f.Header.Get(frame.MessageId)), sinkErr))
+				return
+			}
+			if p != nil {
+				unacked = append(unacked, p)
 			}
 			mu.Lock()
 			seen++
 			n := seen
 			mu.Unlock()
-			if len(env.Session.Conn().Incoming()) == 0 {
-				_ = env.Out.Flush() // nothing else waiting: show it now
-			}
-			if batchAck && (n%100 == 0 || n == lo.count) {
-				flushAcks()
+			idle := len(env.Session.Conn().Incoming()) == 0
+			ackNow := p != nil && (!batchAck || n%100 == 0 || n == lo.count)
+			if idle || ackNow {
+				if !flushAcks() {
+					return
+				}
 			}
 			if n == lo.count {
 				end()
@@ -180,7 +211,13 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			continue
 		case <-done:
-			return finish(env, r)
+			err := finish(env, r)
+			mu.Lock()
+			defer mu.Unlock()
+			if failure != nil {
+				return failure
+			}
+			return err
 		case <-idle:
 			err := finish(env, r)
 			mu.Lock()
@@ -205,14 +242,16 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			return ackErr
+			return failure
 		}
 	}
 }
 
-// checkBrowse refuses --browse on brokers that would consume the messages
-// instead: only ActiveMQ honours `browser:true` (RabbitMQ ignores it).
-func checkBrowse(env *commands.Env) error {
+// checkBrokerFeatures refuses --browse and --selector on brokers that
+// would ignore them and consume the messages instead: only ActiveMQ
+// honours `browser:true` and JMS selectors (RabbitMQ and the embedded
+// broker ignore both).
+func checkBrokerFeatures(env *commands.Env, lo listenOpts) error {
 	server := env.Session.Conn().Server()
 	if strings.HasPrefix(server, "ActiveMQ") {
 		return nil
@@ -220,5 +259,13 @@ func checkBrowse(env *commands.Env) error {
 	if server == "" {
 		server = "this broker"
 	}
-	return usageErrorf("--browse is not supported by %s: it would consume the messages instead of showing them (ActiveMQ supports browsing)", server)
+	if lo.browse {
+		return usageErrorf("--browse is not supported by %s: it would consume the messages instead of showing them (ActiveMQ supports browsing)", server)
+	}
+	for _, h := range lo.headers {
+		if h[0] == "selector" {
+			return usageErrorf("--selector is not supported by %s: it would ignore the selector and consume the messages it excludes (ActiveMQ supports selectors)", server)
+		}
+	}
+	return nil
 }

@@ -142,7 +142,10 @@ func shellPrompt(host string, sess *session.Session) string {
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
 	r := startReceiver(env, receiveHooks{
 		changed: t.UpdatePrompt,
-		after: func(f *frame.Frame, p *session.Pending) {
+		after: func(f *frame.Frame, p *session.Pending, sinkErr error) {
+			if sinkErr != nil {
+				env.Out.Error(sinkErr.Error()) // not acked: the user decides
+			}
 			if p != nil {
 				t.UpdatePrompt() // one more message awaits an ack
 			}

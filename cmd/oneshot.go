@@ -441,6 +441,8 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 	fs.BoolVar(&lo.browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
 	fs.StringVar(&lo.exec, "exec", "", "run shell `command` for each message (body on stdin, headers in STOMP_HEADER_*); ack if it exits 0, nack otherwise")
 	fs.IntVar(&lo.concurrency, "concurrency", 1, "with --exec: run up to `N` commands at once")
+	fs.IntVar(&lo.maxRedeliveries, "max-redeliveries", 5, "with --exec: run the command again at most `N` times for a message it failed, waiting longer each time; then --dead-letter it, or stop (exit 1)")
+	fs.StringVar(&lo.deadLetter, "dead-letter", "", "with --exec: move a message the command still failed after --max-redeliveries to `DEST`, with its headers, and go on")
 	return c
 }
 
@@ -453,6 +455,12 @@ func validateListen(lo listenOpts) error {
 	}
 	if lo.concurrency < 1 {
 		return usageErrorf("--concurrency must be at least 1")
+	}
+	if lo.maxRedeliveries < 0 {
+		return usageErrorf("--max-redeliveries cannot be negative")
+	}
+	if lo.exec == "" && lo.deadLetter != "" {
+		return usageErrorf("--dead-letter goes with --exec: it is where messages the command keeps failing go")
 	}
 	if lo.exec != "" && (lo.browse || lo.ack != session.AckAuto || lo.idle > 0) {
 		return usageErrorf("--exec acks each message itself: it cannot be combined with --ack, --browse or --timeout")

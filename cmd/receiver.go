@@ -68,14 +68,17 @@ type receiver struct {
 }
 
 // receiveHooks let a mode act on messages: skip decides a frame is not
-// shown (a browse's end marker), after runs once a message is written out
-// (listen mode acks there, so nothing is acked before it is safe), and
-// changed runs when the connection is lost or comes back (the shell
-// redraws its prompt).
+// shown (a browse's end marker), after runs once a message went to its
+// sink, with the sink's error (listen mode acks there on success, so
+// nothing is acked before it is safe), and changed runs when the
+// connection is lost or comes back (the shell redraws its prompt).
+// unsubscribed accepts a MESSAGE for no subscription of ours (a reply to
+// a request, sent to the connection); any other is reported and dropped.
 type receiveHooks struct {
-	skip    func(*frame.Frame) bool
-	after   func(*frame.Frame, *session.Pending)
-	changed func()
+	skip         func(*frame.Frame) bool
+	after        func(f *frame.Frame, p *session.Pending, sinkErr error)
+	changed      func()
+	unsubscribed func(*frame.Frame) bool
 	// listening: reconnect even after an ERROR frame (a broker shutting
 	// down sends one); elsewhere an ERROR answers something we sent, and
 	// connecting again would only repeat it.
@@ -96,11 +99,20 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 					continue // the broker's noise as we leave, not an error of the run
 				}
 				num, p := env.Session.Observe(f)
+				if f.Command == frame.MESSAGE && num == 0 && env.Session.UnknownSubscription(f) &&
+					(h.unsubscribed == nil || !h.unsubscribed(f)) {
+					env.Out.Error(fmt.Sprintf("ignored message %s: it came for subscription %s, which we do not have",
+						render.VisibleLine(f.Header.Get(frame.MessageId)), render.VisibleLine(f.Header.Get(frame.Subscription))))
+					continue
+				}
+				var sinkErr error
 				if h.skip == nil || !h.skip(f) {
-					env.Show(f, num)
+					sinkErr = env.Show(f, num)
 				}
 				if h.after != nil {
-					h.after(f, p)
+					h.after(f, p, sinkErr)
+				} else if sinkErr != nil {
+					env.Out.Error(sinkErr.Error())
 				}
 			}
 			err := conn.Err()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -100,6 +99,7 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 		return f.Command == frame.MESSAGE && f.Header.Get("correlation-id") == corr
 	}
 	r := startReceiver(env, receiveHooks{
+		unsubscribed: isReply, // RabbitMQ delivers it to the connection, with no subscription of ours
 		// A reply past the want-th (a replier answering twice) is not shown.
 		skip: func(f *frame.Frame) bool {
 			if !isReply(f) {
@@ -171,8 +171,8 @@ body (an echo server), or --template rendered with the request (a Go template:
 {{.Body}}, {{.Headers.name}}), or the standard output of --command run with
 the request body on its standard input and the headers in STOMP_HEADER_<NAME>
 environment variables (like nats reply --command). A request is acked once
-its answer is sent; one whose command fails is acked without an answer (the
-error is shown), so a poison request cannot loop forever.`,
+its answer is sent; one that cannot be answered (no reply-to, the command
+fails) is nacked, so the broker keeps it, and the run stops with exit 1.`,
 		Example: `  stomp reply /queue/rpc --command 'date -u'
   stomp reply /queue/rpc --template 'you said: {{.Body}}' --count 1`,
 		Args: rangeArgs(1, 1),
@@ -210,9 +210,9 @@ func replyBody(command, tmpl string) (func(ctx context.Context, f *frame.Frame) 
 			return out, nil
 		}, nil
 	case tmpl != "":
-		t, err := template.New("reply").Option("missingkey=zero").Parse(tmpl)
+		t, err := render.ParseTemplate("--template", tmpl)
 		if err != nil {
-			return nil, usageErrorf("bad --template: %v", err)
+			return nil, usageErrorf("%v", err)
 		}
 		return func(_ context.Context, f *frame.Frame) ([]byte, error) {
 			var b bytes.Buffer
@@ -251,20 +251,29 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 	done := make(chan struct{})
 	var once sync.Once
 	answered := 0
-	r := startReceiver(env, receiveHooks{listening: true, after: func(f *frame.Frame, p *session.Pending) {
-		if f.Command != frame.MESSAGE {
-			return
+	var failure error // a request that could not be answered: it ends the run
+	r := startReceiver(env, receiveHooks{listening: true, after: func(f *frame.Frame, p *session.Pending, _ error) {
+		if f.Command != frame.MESSAGE || failure != nil {
+			return // after a failure, what still comes is not acked: the broker gives it back
 		}
-		if err := answerOne(ctx, env, f, answer); err != nil {
-			env.Out.Error(err.Error())
-		} else {
-			answered++
-		}
+		// The answer is the sink: the request is acked only once it is
+		// sent, and nacked (given back) when it cannot be.
+		err := answerOne(ctx, env, f, answer)
 		if p != nil {
-			if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
-				env.Out.Error("ack: " + err.Error())
+			settle := env.Session.Ack
+			if err != nil {
+				settle = env.Session.Nack
+			}
+			if aerr := settle(ctx, p.MessageID, p.Subscription, false); aerr != nil && !errors.Is(aerr, session.ErrStaleAck) && err == nil {
+				err = aerr
 			}
 		}
+		if err != nil {
+			failure = fmt.Errorf("%w; it was not acked and the run stops", err)
+			once.Do(func() { close(done) })
+			return
+		}
+		answered++
 		if count > 0 && answered >= count {
 			once.Do(func() { close(done) })
 		}
@@ -281,7 +290,11 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 	env.Out.Info(fmt.Sprintf("Answering requests on '%s' (subscription %s)\n", sub.Destination, sub.ID))
 	select {
 	case <-done:
-		return finish(env, r)
+		err := finish(env, r)
+		if failure != nil { // written before done was closed
+			return failure
+		}
+		return err
 	case <-ctx.Done():
 		return finish(env, r)
 	case <-r.done:

@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 					e.Setenv("AUTH_PASS", auth.Passcode)
 					e.Setenv("Q", testbroker.Unique(t, "/queue/"))
 					e.Setenv("Q2", testbroker.Unique(t, "/queue/"))
+					e.Setenv("Q3", testbroker.Unique(t, "/queue/"))
 					e.Setenv("T", testbroker.Unique(t, "/topic/"))
 					e.Setenv("HOME", e.WorkDir)
 					e.Setenv("XDG_STATE_HOME", e.WorkDir+"/state")

@@ -121,7 +121,7 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 	}
 	r = startReceiver(src, receiveHooks{
 		skip: func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
-		after: func(f *frame.Frame, p *session.Pending) {
+		after: func(f *frame.Frame, p *session.Pending, _ error) {
 			if f.Command != frame.MESSAGE || p == nil {
 				return
 			}

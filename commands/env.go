@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -212,8 +213,10 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Show renders one frame that arrived from the broker, saving a sendfile
 // attachment first. It returns after the output is written, so a caller may
-// ack the message safely afterwards.
-func (e *Env) Show(f *frame.Frame, num uint64) {
+// ack the message safely afterwards; an error says the message did not
+// reach its sink (not rendered, not saved, or not written) and must not be
+// acked.
+func (e *Env) Show(f *frame.Frame, num uint64) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -221,19 +224,17 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 	case frame.MESSAGE:
 		if !e.Format.Text() {
 			if err := e.Format.Write(buf, f, e.Now()); err != nil {
-				e.Out.Error(err.Error())
-				return
+				return err
 			}
-			_, _ = e.Out.Write(buf.Bytes())
-			e.Shown()
-			return
+			return e.written(e.Out.Write(buf.Bytes()))
 		}
 		body := f.Body
 		st := e.Style
+		var saveErr error
 		if name, ok := f.Header.Contains("filename"); ok && !e.NoSave {
 			saved, err := render.SaveFile(e.SaveDir, name, f.Body, e.Now())
 			if err != nil {
-				e.Out.Error(err.Error())
+				saveErr = err // shown below as it came, but not saved
 			} else {
 				body = []byte("Saved file: " + saved)
 				st.PrettyJSON = false
@@ -241,8 +242,10 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 		}
 		st.Destination = st.Destination || e.DestinationWhenMany && e.Session.SubscriptionCount() > 1
 		render.Message(buf, f, num, body, st, e.Out.Theme)
-		_, _ = e.Out.Write(buf.Bytes())
-		e.Shown()
+		if err := e.written(e.Out.Write(buf.Bytes())); err != nil {
+			return err
+		}
+		return saveErr
 	case frame.ERROR:
 		if e.Style.Verbose {
 			render.Frame(buf, f, false, e.Out.Theme)
@@ -254,4 +257,14 @@ func (e *Env) Show(f *frame.Frame, num uint64) {
 			e.Out.Info("Receipt: " + f.Header.Get(frame.ReceiptId) + "\n")
 		}
 	}
+	return nil
+}
+
+// written counts a message written out, or says why it was not.
+func (e *Env) written(_ int, err error) error {
+	if err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	e.Shown()
+	return nil
 }

@@ -86,6 +86,12 @@ func rawSpecs() []*Spec {
 		if f.Command == frame.DISCONNECT {
 			return &UsageError{Msg: "raw: DISCONNECT is refused here: use quit, which waits for the broker's receipt"}
 		}
+		switch f.Command {
+		case frame.SUBSCRIBE: // before sending: its messages may come before its receipt
+			env.Session.RawSubscription(f.Header.Get(frame.Id), true)
+		case frame.UNSUBSCRIBE:
+			defer env.Session.RawSubscription(f.Header.Get(frame.Id), false)
+		}
 		conn := env.Session.Conn()
 		if _, ok := f.Header.Contains(frame.Receipt); !ok {
 			return conn.Send(ctx, f)

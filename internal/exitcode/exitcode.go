@@ -44,8 +44,8 @@ type Entry struct {
 // page prints it; README.md's "Exit codes" table must say the same.
 var Table = []Entry{
 	{OK, "success", "success: every message sent was confirmed by the broker and the DISCONNECT receipt came; a listener or the shell was stopped by the user (Ctrl-C, SIGTERM, `quit`) or a listener reached `--count`"},
-	{Failure, "failure", "a broker or runtime failure: an ERROR frame, the connection was lost and not recovered, a message the broker did not confirm, output that could not be written, a failed script line"},
-	{Usage, "usage error", "a usage error: an unknown flag, command or argument, a bad value, a feature the broker lacks (`--browse`); in a script too"},
+	{Failure, "failure", "a broker or runtime failure: an ERROR frame, the connection was lost and not recovered, a message the broker did not confirm, a message that did not reach its sink (output not written, `--exec` or `reply` gave up), a failed script line"},
+	{Usage, "usage error", "a usage error: an unknown flag, command or argument, a bad value, a `--format` template naming a field that does not exist, a feature the broker lacks (`--browse`, `--selector`); in a script too"},
 	{Timeout, "timeout", "a timeout: `--timeout` passed before `--count` messages came, a script's `wait` ran out, or `stomp request` got no reply"},
 	{Unreachable, "broker unreachable", "the broker is unreachable (connection refused, timed out, name not found, closed during the handshake): try again later"},
 	{LoginRefused, "login refused", "the broker refused the login (it answered CONNECT with an ERROR, which is shown): fix the credentials or the vhost before retrying"},

@@ -5,8 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
@@ -37,11 +41,90 @@ func ParseFormat(s string, noNewline bool) (Format, error) {
 	if !strings.Contains(s, "{{") {
 		return Format{}, fmt.Errorf("unknown --format %q: use text, json, raw or a Go template such as '{{.Body}}'", s)
 	}
-	t, err := template.New("format").Option("missingkey=zero").Parse(s)
+	t, err := ParseTemplate("--format", s)
 	if err != nil {
-		return Format{}, fmt.Errorf("bad --format template: %v", err)
+		return Format{}, err
 	}
 	return Format{Name: "template", tmpl: t}, nil
+}
+
+// ParseTemplate parses a message template (--format, reply --template) and
+// tries it on a sample message, so a mistake is found before anything is
+// received, not after a message was taken from the queue. flag names it
+// in errors.
+func ParseTemplate(flag, s string) (*template.Template, error) {
+	t, err := template.New(flag).Option("missingkey=zero").Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad %s template: %v", flag, strings.TrimPrefix(err.Error(), "template: "))
+	}
+	if unknown := unknownFields(t); len(unknown) > 0 {
+		return nil, fmt.Errorf("bad %s template: a message has no field %s; it has %s (and .Headers.NAME for one header)",
+			flag, strings.Join(unknown, ", "), strings.Join(templateFields(), ", "))
+	}
+	sample := frame.New(frame.MESSAGE, frame.Destination, "/queue/sample", frame.MessageId, "sample-1",
+		frame.Subscription, "1", frame.ContentType, "text/plain")
+	sample.Body = []byte("sample")
+	if err := t.Execute(io.Discard, Data(sample, time.Unix(0, 0))); err != nil {
+		// Not a field name: a function used wrongly, say. The error names
+		// Go types, which mean nothing to the user: keep what precedes.
+		msg, _, _ := strings.Cut(err.Error(), " in type ")
+		return nil, fmt.Errorf("bad %s template: it fails on a sample message: %s", flag, strings.TrimPrefix(msg, "template: "))
+	}
+	return t, nil
+}
+
+// templateFields are the fields a template can name, as it names them.
+func templateFields() []string {
+	var names []string
+	typ := reflect.TypeFor[MessageData]()
+	for i := range typ.NumField() {
+		names = append(names, "."+typ.Field(i).Name)
+	}
+	return names
+}
+
+// unknownFields lists the fields a template names on the message itself
+// (.Header.x, .Bodi) that MessageData does not have. Inside range and
+// with the dot is something else, so only the top level is checked.
+func unknownFields(t *template.Template) []string {
+	known := map[string]bool{}
+	for _, f := range templateFields() {
+		known[f[1:]] = true
+	}
+	var unknown []string
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					for _, a := range c.Args {
+						walk(a)
+					}
+				}
+			}
+		case *parse.FieldNode:
+			if name := n.Ident[0]; !known[name] && !slices.Contains(unknown, "."+name) {
+				unknown = append(unknown, "."+name)
+			}
+		}
+	}
+	if t.Tree != nil {
+		walk(t.Tree.Root)
+	}
+	return unknown
 }
 
 // Text says whether this is stomp.py's human format, the only one that

@@ -23,7 +23,9 @@ type Backoff struct {
 	Attempts int // 0 = until it works
 }
 
-func (b Backoff) delay(attempt int) time.Duration {
+// Delay is the wait before attempt (1, 2, ...): Initial doubled attempt-1
+// times, at most Max, with jitter.
+func (b Backoff) Delay(attempt int) time.Duration {
 	d := b.Initial
 	for i := 1; i < attempt && d < b.Max; i++ {
 		d *= 2
@@ -58,7 +60,7 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 	s.mu.Unlock()
 	var conn *client.Conn
 	for attempt := 1; ; attempt++ {
-		wait := b.delay(attempt)
+		wait := b.Delay(attempt)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -73,7 +75,7 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 			break
 		}
 		if report != nil {
-			report(attempt, err, b.delay(attempt+1))
+			report(attempt, err, b.Delay(attempt+1))
 		}
 		if b.Attempts > 0 && attempt >= b.Attempts {
 			return rec, fmt.Errorf("gave up after %d attempts: %w", attempt, err)

@@ -73,6 +73,7 @@ type Session struct {
 	nextSubID int
 	tx        string
 	pending   map[string]*Pending // by message-id
+	rawSubs   map[string]bool     // ids subscribed with raw frames: their messages are ours too
 	seq       uint64
 	received  uint64
 	errors    uint64
@@ -271,7 +272,8 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 // Observe records a frame from the broker before it is shown: it counts it
 // and remembers a MESSAGE that needs an ack. It returns the message's local
 // number (1, 2, ... in this session; 0 for other frames) and its pending
-// entry, or nil when no ack is needed.
+// entry, or nil when no ack is needed. A MESSAGE for a subscription that
+// does not exist is not counted: its number is 0 (see UnknownSubscription).
 func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,9 +285,12 @@ func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	default:
 		return 0, nil
 	}
-	s.received++
 	subID := f.Header.Get(frame.Subscription)
 	sub := s.subByID(subID)
+	if sub == nil && !s.rawSubs[subID] && s.knowsSubscriptions(subID) {
+		return 0, nil
+	}
+	s.received++
 	if sub == nil || sub.Ack == AckAuto {
 		return s.received, nil
 	}
@@ -296,6 +301,42 @@ func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 		s.pending[p.MessageID] = p
 	}
 	return s.received, p
+}
+
+// UnknownSubscription reports a MESSAGE for a subscription this session
+// does not have (a broker bug, or one delivered after its UNSUBSCRIBE).
+func (s *Session) UnknownSubscription(f *frame.Frame) bool {
+	if f.Command != frame.MESSAGE {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	subID := f.Header.Get(frame.Subscription)
+	return s.subByID(subID) == nil && !s.rawSubs[subID] && s.knowsSubscriptions(subID)
+}
+
+// RawSubscription records a subscription id the user made (subscribed
+// true) or ended with a raw frame, so its messages are shown, not
+// reported as strays. They are not resubscribed after a reconnect: a raw
+// frame is sent once, as written.
+func (s *Session) RawSubscription(id string, subscribed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rawSubs == nil {
+		s.rawSubs = map[string]bool{}
+	}
+	if subscribed {
+		s.rawSubs[id] = true
+	} else {
+		delete(s.rawSubs, id)
+	}
+}
+
+// knowsSubscriptions says whether a MESSAGE's subscription header can be
+// trusted to name one of ours: STOMP 1.1 and 1.2 require it; a 1.0 broker
+// may leave it out.
+func (s *Session) knowsSubscriptions(subID string) bool {
+	return subID != "" || s.Version() != "1.0"
 }
 
 // PendingCount is how many messages await an ack or nack.

@@ -3,7 +3,6 @@ package session_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/session"
 	"github.com/stomp-cli/stomp/internal/testbroker"
-	"github.com/stomp-cli/stomp/internal/wire"
 )
 
 func open(ctx context.Context, t *testing.T, target testbroker.Target) (*session.Session, *client.Conn) {
@@ -124,45 +122,19 @@ func TestClientAckAcrossSubscriptions(t *testing.T) {
 	}
 }
 
-// scriptedBroker accepts one connection, answers CONNECT and every frame
-// that asks for a receipt, and on UNSUBSCRIBE sends atUnsubscribe (an
-// ERROR) and closes the connection, as RabbitMQ does when a delivery
-// crosses the UNSUBSCRIBE.
+// scriptedBroker answers CONNECT and every frame that asks for a receipt,
+// and on UNSUBSCRIBE sends atUnsubscribe (an ERROR) and closes the
+// connection, as RabbitMQ does when a delivery crosses the UNSUBSCRIBE.
 func scriptedBroker(t *testing.T, atUnsubscribe string) testbroker.Target {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
+	return testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+		switch f.Command {
+		case frame.CONNECT, frame.STOMP:
+			return "CONNECTED\nversion:1.2\nserver:RabbitMQ/3.10.8\nheart-beat:0,0\n\n\x00", false
+		case frame.UNSUBSCRIBE:
+			return atUnsubscribe, true
 		}
-		defer nc.Close()
-		r := wire.NewReader(nc, 1<<20)
-		for {
-			f, err := r.Read()
-			if err != nil {
-				return
-			}
-			switch {
-			case f == nil: // heart-beat
-			case f.Command == frame.CONNECT || f.Command == frame.STOMP:
-				io.WriteString(nc, "CONNECTED\nversion:1.2\nserver:RabbitMQ/3.10.8\nheart-beat:0,0\n\n\x00")
-			case f.Command == frame.UNSUBSCRIBE:
-				io.WriteString(nc, atUnsubscribe)
-				return
-			default:
-				if id, ok := f.Header.Contains(frame.Receipt); ok {
-					io.WriteString(nc, "RECEIPT\nreceipt-id:"+id+"\n\n\x00")
-				}
-			}
-		}
-	}()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	return testbroker.Target{Name: "scripted", Host: host, Port: port}
+		return testbroker.Receipt(f), false
+	})
 }
 
 // TestCloseForgivesErrorCrossingUnsubscribe: RabbitMQ 3.10 may answer a
