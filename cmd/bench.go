@@ -5,237 +5,411 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/internal/bench"
-	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/session"
 )
 
-// benchOptions are `stomp bench`'s own flags: it does not share the root
-// command's, so that its connection flags stay simple.
+// benchOptions are `stomp bench`'s own flags; the connection flags are the
+// root's, shared with every mode.
 type benchOptions struct {
-	host, port, user, password, vhost, protocol string
-	embedded                                    bool
-	connectTimeout, idle                        time.Duration
-	pub, sub, msgs, size, rate                  int
-	ack, destination                            string
-	topic, json                                 bool
+	pub, sub, msgs, txSize     int
+	duration, warmup, idle     time.Duration
+	rate, size, ack, dest      string
+	label                      string
+	slo                        time.Duration
+	topic, persistent          bool
+	jsonFile, csvFile, reportF string
 }
 
-func newBenchCommand(stdio IO) *cobra.Command {
-	o := &benchOptions{}
+func newBenchCommand(o *options, stdio IO) *cobra.Command {
+	b := &benchOptions{}
 	c := &cobra.Command{
-		Use:   "bench",
+		Use:   "bench [URL]",
 		Short: "Measure a broker's throughput and latency with publishers and subscribers",
 		Long: `bench runs publishers and subscribers, each on its own connection, and reports
-the throughput of every client and in total (msg/s, MB/s of bodies) and the
-end-to-end latency percentiles of the messages (send to receive, from a
-timestamp header), like nats bench.
+the throughput of every client and in total (msg/s, MB/s of bodies), the
+messages lost or duplicated, and the end-to-end latency percentiles.
 
-The publishers share --msgs between them. On a queue the subscribers share the
-messages too; on a topic (--topic, or a /topic/ destination) each subscriber
-receives every message. Subscribers alone (--pub 0) drain --msgs messages
-already in a queue. With --ack client the subscribers ack cumulatively every
-100 messages; with client-individual they ack each one.
+With --rate the publishers send on a fixed schedule (open loop, as wrk2 does)
+and latency is measured from each message's intended send time, so a broker
+that makes the publishers wait shows it in the latency (coordinated omission
+corrected). Without --rate they send as fast as they can, and latency is
+mostly time spent queued. Every message carries a timestamp and a sequence
+number; every arrival is checked.
 
-Progress is shown on standard error while it runs (a bar on a terminal); --json
-prints the result as JSON on standard output.`,
+The run lasts --duration (after --warmup, whose messages are checked but not
+measured), or until --msgs messages are published. On a queue the subscribers
+share the messages; on a topic (--topic, or a /topic/ destination) each
+subscriber receives every message. Subscribers alone (--pub 0) drain a queue.
+
+--rate FROM:TO:STEP sweeps the rate and reports the highest at which p99
+latency stays under --slo. While it runs, a line on standard error (on a
+terminal) shows the current rates and p99. --json FILE keeps everything (the
+configuration, the machine, per-second series and the full HdrHistogram),
+--csv FILE the per-second series, --report FILE.html draws the run; "stomp
+bench report" draws several JSON results side by side, and adds up those of
+several machines.
+
+The connection flags are stomp's own: URLs, --context, TLS, WebSocket,
+failover and --embedded.`,
 		Example: `  stomp bench --embedded
-  stomp bench -H 127.0.0.1 -U guest -W guest --pub 2 --sub 2 --msgs 200000
-  stomp bench -P 61623 -U admin -W admin --topic --sub 4 --size 1024 --rate 5000
-  stomp bench --pub 0 --sub 1 --msgs 100000 --ack client-individual --json`,
-		Args: noArgs,
+  stomp bench stomp://guest:guest@127.0.0.1 --pub 2 --sub 2 --rate 5000 --duration 30s --warmup 5s
+  stomp bench -P 61623 -U admin -W admin --topic --sub 4 --size 100:1000 --report run.html
+  stomp bench --context prod --rate 1000:20000:1000 --slo 10ms --json sweep.json
+  stomp bench --pub 0 --sub 1 --msgs 100000 --ack client-individual`,
+		Args: o.conn.args,
 		RunE: func(c *cobra.Command, args []string) error {
-			cfg, err := o.config(c, stdio.Getenv)
+			if err := rejectForeignFlags(c); err != nil {
+				return err
+			}
+			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+				return err
+			}
+			if err := o.out.resolve(); err != nil {
+				return err
+			}
+			cfg, rates, err := b.config()
 			if err != nil {
 				return err
 			}
-			return runBench(c.Context(), o, cfg, stdio)
+			return runBench(c.Context(), o, b, cfg, rates, stdio)
 		},
 	}
 	fs := c.Flags()
 	fs.SortFlags = false
-	fs.StringVarP(&o.host, "host", "H", "localhost", "broker host name or address (or STOMP_HOST)")
-	fs.StringVarP(&o.port, "port", "P", "61613", "broker STOMP port (or STOMP_PORT)")
-	fs.StringVarP(&o.user, "user", "U", "", "login user name (or STOMP_USER)")
-	fs.StringVarP(&o.password, "password", "W", "", "login password (or STOMP_PASSWORD)")
-	fs.StringVar(&o.vhost, "vhost", "/", "virtual host sent as the CONNECT host header")
-	fs.StringVarP(&o.protocol, "protocol", "S", "", "pin the STOMP version: 1.0, 1.1 or 1.2 (default: the broker's choice)")
-	fs.BoolVar(&o.embedded, "embedded", false, "benchmark the embedded broker, started in-process on a free loopback port")
-	fs.IntVar(&o.pub, "pub", 1, "number of publishers")
-	fs.IntVar(&o.sub, "sub", 1, "number of subscribers")
-	fs.IntVar(&o.msgs, "msgs", 100000, "messages to publish in all (split among the publishers)")
-	fs.IntVar(&o.size, "size", 128, "message body size in bytes")
-	fs.IntVar(&o.rate, "rate", 0, "total publish rate in msg/s (0 = as fast as possible)")
-	fs.StringVar(&o.ack, "ack", session.AckAuto, "subscribers' ack mode: auto, client or client-individual")
-	fs.StringVar(&o.destination, "destination", "", "destination (default /queue/stomp-bench, or /topic/stomp-bench with --topic)")
-	fs.BoolVar(&o.topic, "topic", false, "publish to a topic: every subscriber receives every message")
-	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
-	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for each connection and its CONNECTED frame")
-	fs.DurationVar(&o.idle, "idle", 10*time.Second, "after publishing, how long subscribers wait for a missing message before giving up")
+	fs.IntVar(&b.pub, "pub", 1, "number of publishers, each on its own connection")
+	fs.IntVar(&b.sub, "sub", 1, "number of subscribers, each on its own connection")
+	fs.StringVar(&b.rate, "rate", "0", "total publish rate in msg/s, scheduled by time (0 = as fast as possible); FROM:TO:STEP sweeps it")
+	fs.DurationVar(&b.slo, "slo", 10*time.Millisecond, "with a rate sweep: the p99 latency a rate must stay under")
+	fs.DurationVar(&b.duration, "duration", 10*time.Second, "how long to publish after the warm-up (each step of a sweep)")
+	fs.IntVar(&b.msgs, "msgs", 0, "publish this many messages in all instead of for --duration (split among the publishers)")
+	fs.DurationVar(&b.warmup, "warmup", 0, "publish this long first without measuring (messages still checked)")
+	fs.StringVar(&b.size, "size", "128", "body size in bytes, or MIN:MAX for sizes drawn uniformly from a range")
+	fs.BoolVar(&b.persistent, "persistent", false, "send with persistent:true")
+	fs.StringVar(&b.ack, "ack", session.AckAuto, "subscribers' ack mode: auto, client (cumulative, every 100) or client-individual")
+	fs.IntVar(&b.txSize, "tx-size", 0, "publishers send in transactions of `N` messages (BEGIN ... COMMIT)")
+	fs.StringVar(&b.dest, "destination", "", "destination (default /queue/stomp-bench, or /topic/stomp-bench with --topic)")
+	fs.BoolVar(&b.topic, "topic", false, "publish to a topic: every subscriber receives every message")
+	fs.DurationVar(&b.idle, "idle", 10*time.Second, "after publishing, how long subscribers wait for a missing message before giving up")
+	fs.StringVar(&b.label, "label", "", "name of the run in reports (default: the broker's server header)")
+	fs.StringVar(&b.jsonFile, "json", "", "write the result as JSON to `FILE` (- for standard output): configuration, machine, per-second series, HdrHistogram")
+	fs.StringVar(&b.csvFile, "csv", "", "write the per-second series as CSV to `FILE` (- for standard output)")
+	fs.StringVar(&b.reportF, "report", "", "write a self-contained HTML report with charts to `FILE`")
+	c.AddCommand(newBenchReportCommand(stdio))
 	return c
 }
 
-func (o *benchOptions) config(c *cobra.Command, getenv func(string) string) (bench.Config, error) {
-	var cfg bench.Config
-	// The root's connection flags that bench does not define itself (TLS,
-	// heart-beats, -V, ...) are inherited but unused: say so rather than
-	// ignore them.
-	var unused error
+// rejectForeignFlags refuses the root's output and reconnect flags, which
+// mean nothing to bench: saying so beats ignoring them.
+func rejectForeignFlags(c *cobra.Command) error {
+	conn := pflag.NewFlagSet("conn", pflag.ContinueOnError)
+	(&connFlags{}).register(conn)
+	var err error
 	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-		if unused == nil && f.Changed && c.LocalFlags().Lookup(f.Name) == nil {
-			unused = usageErrorf("--%s does not apply to stomp bench (see stomp bench --help)", f.Name)
+		if err == nil && f.Changed && conn.Lookup(f.Name) == nil {
+			err = usageErrorf("--%s does not apply to stomp %s (see stomp %s --help)", f.Name, c.Name(), c.Name())
 		}
 	})
-	if unused != nil {
-		return cfg, unused
-	}
-	fs := c.Flags()
-	if getenv != nil {
-		for _, e := range []struct {
-			flag, env string
-			dst       *string
-		}{
-			{"host", "STOMP_HOST", &o.host}, {"port", "STOMP_PORT", &o.port},
-			{"user", "STOMP_USER", &o.user}, {"password", "STOMP_PASSWORD", &o.password},
-		} {
-			if v := getenv(e.env); v != "" && !fs.Changed(e.flag) {
-				*e.dst = v
-			}
+	return err
+}
+
+// parseRange reads N or MIN:MAX (and, when step is allowed, FROM:TO:STEP).
+func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
+	parts := strings.Split(v, ":")
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		n, e := strconv.Atoi(strings.TrimSpace(p))
+		if e != nil || n < 0 {
+			return 0, 0, 0, usageErrorf("invalid --%s %q: give a number or a range such as %s", flag, v, map[bool]string{true: "1000:20000:1000", false: "100:1000"}[withStep])
 		}
-	}
-	if n, err := strconv.Atoi(o.port); err != nil || n < 1 || n > 65535 {
-		return cfg, usageErrorf("invalid port %q for -P: give a number from 1 to 65535", o.port)
-	}
-	var versions []string
-	switch o.protocol {
-	case "":
-	case "1.0", "1.1", "1.2":
-		versions = []string{o.protocol}
-	default:
-		return cfg, usageErrorf("unknown protocol version %q for -S: use 1.0, 1.1 or 1.2", o.protocol)
-	}
-	if err := checkAckFlag(o.ack); err != nil {
-		return cfg, err
+		nums[i] = n
 	}
 	switch {
-	case o.pub < 0 || o.sub < 0 || o.msgs < 0 || o.size < 0 || o.rate < 0:
-		return cfg, usageErrorf("--pub, --sub, --msgs, --size and --rate must not be negative")
-	case o.pub == 0 && o.sub == 0:
-		return cfg, usageErrorf("nothing to do: give --pub or --sub")
-	case o.msgs == 0:
-		return cfg, usageErrorf("nothing to do: --msgs must be at least 1")
-	case o.pub > o.msgs:
-		return cfg, usageErrorf("--pub %d is more than --msgs %d: every publisher needs a message", o.pub, o.msgs)
-	case o.connectTimeout <= 0 || o.idle <= 0:
-		return cfg, usageErrorf("--connect-timeout and --idle must be positive")
+	case len(nums) == 1:
+		return nums[0], nums[0], 0, nil
+	case len(nums) == 2 && !withStep:
+		lo, hi = nums[0], nums[1]
+	case len(nums) == 3 && withStep:
+		lo, hi, step = nums[0], nums[1], nums[2]
+		if step <= 0 || lo <= 0 {
+			return 0, 0, 0, usageErrorf("invalid --%s %q: a sweep needs a start and a step above 0", flag, v)
+		}
+	default:
+		return 0, 0, 0, usageErrorf("invalid --%s %q: give a number or a range such as %s", flag, v, map[bool]string{true: "1000:20000:1000", false: "100:1000"}[withStep])
 	}
-	if o.topic && o.pub == 0 {
-		return cfg, usageErrorf("--topic needs publishers: a topic keeps no messages for --sub alone")
+	if hi < lo {
+		return 0, 0, 0, usageErrorf("invalid --%s %q: the range ends below its start", flag, v)
 	}
-	vhost := o.vhost
-	if o.protocol == "1.0" && vhost == "/" {
-		vhost = ""
+	return lo, hi, step, nil
+}
+
+func (b *benchOptions) config() (bench.Config, []int, error) {
+	var cfg bench.Config
+	if err := checkAckFlag(b.ack); err != nil {
+		return cfg, nil, err
+	}
+	minSize, maxSize, _, err := parseRange("size", b.size, false)
+	if err != nil {
+		return cfg, nil, err
+	}
+	lo, hi, step, err := parseRange("rate", b.rate, true)
+	if err != nil {
+		return cfg, nil, err
+	}
+	rates := []int{lo}
+	if step > 0 {
+		rates = rates[:0]
+		for r := lo; r <= hi; r += step {
+			rates = append(rates, r)
+		}
+	}
+	switch {
+	case b.pub < 0 || b.sub < 0 || b.msgs < 0 || b.txSize < 0:
+		return cfg, nil, usageErrorf("--pub, --sub, --msgs and --tx-size must not be negative")
+	case b.pub == 0 && b.sub == 0:
+		return cfg, nil, usageErrorf("nothing to do: give --pub or --sub")
+	case b.msgs > 0 && b.pub > b.msgs:
+		return cfg, nil, usageErrorf("--pub %d is more than --msgs %d: every publisher needs a message", b.pub, b.msgs)
+	case b.duration <= 0 && b.msgs == 0:
+		return cfg, nil, usageErrorf("--duration must be positive (or give --msgs)")
+	case b.idle <= 0 || b.warmup < 0 || b.slo <= 0:
+		return cfg, nil, usageErrorf("--idle and --slo must be positive, --warmup not negative")
+	case b.topic && b.pub == 0:
+		return cfg, nil, usageErrorf("--topic needs publishers: a topic keeps no messages for --sub alone")
+	case len(rates) > 1 && b.pub == 0:
+		return cfg, nil, usageErrorf("a rate sweep needs publishers (--pub)")
+	case len(rates) > 1 && b.sub == 0:
+		return cfg, nil, usageErrorf("a rate sweep measures latency: it needs subscribers (--sub)")
+	case b.txSize > 0 && b.pub == 0:
+		return cfg, nil, usageErrorf("--tx-size applies to publishers: add --pub")
+	}
+	if b.jsonFile == "-" && b.csvFile == "-" {
+		return cfg, nil, usageErrorf("--json - and --csv - both want standard output: give one of them a file")
 	}
 	cfg = bench.Config{
-		Endpoint:       client.Endpoint{Host: o.host, Port: o.port},
-		Client:         client.Options{Login: o.user, Passcode: o.password, Vhost: vhost, Versions: versions},
-		ConnectTimeout: o.connectTimeout,
-		Pub:            o.pub, Sub: o.sub, Msgs: o.msgs, Size: o.size, Rate: o.rate,
-		Ack: o.ack, Destination: o.destination, Topic: o.topic, Idle: o.idle,
+		Pub: b.pub, Sub: b.sub, Msgs: b.msgs, Duration: b.duration, Warmup: b.warmup,
+		Rate: rates[0], Size: minSize, SizeMax: maxSize, Persistent: b.persistent, TxSize: b.txSize,
+		Ack: b.ack, Destination: b.dest, Topic: b.topic, Idle: b.idle, Label: b.label,
 	}
-	return cfg, nil
+	if b.msgs > 0 {
+		cfg.Duration = 0
+	}
+	return cfg, rates, nil
 }
 
-func runBench(ctx context.Context, o *benchOptions, cfg bench.Config, stdio IO) error {
+func runBench(ctx context.Context, o *options, b *benchOptions, cfg bench.Config, rates []int, stdio IO) error {
 	ctx, stop := stopOnSignal(ctx)
 	defer stop()
-	if o.embedded {
-		b, err := broker.Start(broker.Config{})
-		if err != nil {
-			return fmt.Errorf("cannot start the embedded broker: %w", err)
-		}
-		defer b.Close()
-		host, port, _ := net.SplitHostPort(b.Addr())
-		cfg.Endpoint = client.Endpoint{Host: host, Port: port}
-	}
-	cfg.Progress = &bench.Progress{}
-	done := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		showProgress(cfg, stdio.Err, !o.json, done)
-	}()
-	res, err := bench.Run(ctx, cfg)
-	close(done)
-	<-progressDone
+	stopBroker, err := o.conn.startEmbedded()
 	if err != nil {
-		if stopped := stoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
-			return stopped
-		}
-		var be *client.BrokerError
-		if errors.As(err, &be) {
-			return fmt.Errorf("broker %s: %v", cfg.Endpoint.Addr(), be)
-		}
 		return err
 	}
-	if o.json {
-		return res.WriteJSON(stdio.Out)
+	defer stopBroker()
+	printer := newPrinter(o.conn, o.out, stdio)
+	cfg.Endpoint = o.conn.endpoint()
+	cfg.ConnectTimeout = o.conn.connectTimeout
+	cfg.Dial = func(ctx context.Context) (*client.Conn, error) {
+		conn, _, err := o.conn.connect(ctx, printer, false)
+		return conn, err
 	}
-	return res.WriteText(stdio.Out)
+	live := liveWriter(stdio.Err)
+	var results []*bench.Result
+	if len(rates) == 1 {
+		res, err := runOnce(ctx, cfg, live)
+		if err != nil {
+			return benchError(ctx, o.conn, err)
+		}
+		results = append(results, res)
+		if b.jsonFile != "-" && b.csvFile != "-" {
+			if err := res.WriteText(stdio.Out); err != nil {
+				return err
+			}
+		}
+		if err := writeOutput(b.jsonFile, stdio.Out, res.WriteJSON); err != nil {
+			return err
+		}
+		if err := writeOutput(b.csvFile, stdio.Out, res.WriteCSV); err != nil {
+			return err
+		}
+	} else {
+		var text io.Writer = stdio.Out
+		if b.jsonFile == "-" || b.csvFile == "-" {
+			text = io.Discard
+		}
+		sw, err := bench.Sweep(ctx, cfg, rates, b.slo, func(cfg bench.Config) (*bench.Result, error) {
+			return runOnce(ctx, cfg, live)
+		}, text)
+		if err != nil {
+			return benchError(ctx, o.conn, err)
+		}
+		results = sw.Steps
+		if err := writeOutput(b.jsonFile, stdio.Out, sw.WriteJSON); err != nil {
+			return err
+		}
+		if err := writeOutput(b.csvFile, stdio.Out, sw.WriteCSV); err != nil {
+			return err
+		}
+	}
+	if b.reportF != "" {
+		return writeOutput(b.reportF, stdio.Out, func(w io.Writer) error {
+			return bench.WriteHTML(w, "stomp bench: "+results[0].Label, results)
+		})
+	}
+	return nil
 }
 
-// showProgress updates a progress bar on a terminal, or writes a line every
-// few seconds elsewhere (nothing when show is false), until done.
-func showProgress(cfg bench.Config, w io.Writer, show bool, done <-chan struct{}) {
-	if !show {
-		<-done
-		return
+// runOnce runs one benchmark, with the live line when live is set.
+func runOnce(ctx context.Context, cfg bench.Config, live func(*bench.Live, <-chan struct{})) (*bench.Result, error) {
+	done := make(chan struct{})
+	liveDone := make(chan struct{})
+	if live != nil {
+		cfg.Live = &bench.Live{}
+		go func() { defer close(liveDone); live(cfg.Live, done) }()
+	} else {
+		close(liveDone)
 	}
-	sendN, recvN := cfg.Expected()
-	p := cfg.Progress
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions64(sendN+recvN,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("bench"),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("msg"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-		)
-		t := time.NewTicker(100 * time.Millisecond)
+	res, err := bench.Run(ctx, cfg)
+	close(done)
+	<-liveDone
+	return res, err
+}
+
+func benchError(ctx context.Context, conn *connFlags, err error) error {
+	if stopped := stoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
+		return stopped
+	}
+	var be *client.BrokerError
+	if errors.As(err, &be) {
+		return fmt.Errorf("broker %s: %v", conn.describe(), be)
+	}
+	return conn.connectError(err)
+}
+
+// writeOutput writes through write to path: - is stdout, "" nothing.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// liveWriter returns what shows the live line on w, or nil when w is not a
+// terminal: a line rewritten every second with the last second's rates and
+// p99, erased at the end.
+func liveWriter(w io.Writer) func(*bench.Live, <-chan struct{}) {
+	if !isTerminal(w) {
+		return nil
+	}
+	return func(l *bench.Live, done <-chan struct{}) {
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
+		start := time.Now()
 		for {
 			select {
 			case <-t.C:
-				bar.Describe(fmt.Sprintf("sent %d/%d received %d/%d", p.Sent.Load(), sendN, p.Received.Load(), recvN))
-				_ = bar.Set64(p.Sent.Load() + p.Received.Load())
+				fmt.Fprintf(w, "\r\033[K%s", liveLine(l, time.Since(start)))
 			case <-done:
-				_ = bar.Clear()
+				fmt.Fprint(w, "\r\033[K")
 				return
 			}
 		}
 	}
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			fmt.Fprintf(w, "stomp bench: sent %d/%d, received %d/%d\n", p.Sent.Load(), sendN, p.Received.Load(), recvN)
-		case <-done:
-			return
-		}
+}
+
+// liveLine is the live line's text.
+func liveLine(l *bench.Live, elapsed time.Duration) string {
+	s := fmt.Sprintf("stomp bench %s: %d sent, %d received", elapsed.Round(time.Second), l.Sent.Load(), l.Received.Load())
+	if p := l.Last.Load(); p != nil {
+		s += fmt.Sprintf("; last second %d msg/s out, %d msg/s in, p99 %s", p.Sent, p.Received, (time.Duration(p.P99) * time.Microsecond).String())
+	} else {
+		s += " (warming up)"
 	}
+	return s
+}
+
+func newBenchReportCommand(stdio IO) *cobra.Command {
+	var out, title string
+	c := &cobra.Command{
+		Use:   "report RESULT.json...",
+		Short: "Draw stomp bench results side by side in one HTML page; add up those of several machines",
+		Long: `report reads results written by stomp bench --json and writes one
+self-contained HTML page (-o) with throughput and latency over time and the
+latency percentile distribution of each run, side by side, and prints each
+run's summary.
+
+Results with the same label (stomp bench --label) are one run measured on
+several machines at once: report adds them up, message counts and per-second
+series summed and HdrHistograms added, so the percentiles are exact.`,
+		Example: `  stomp bench report rabbitmq.json activemq.json -o cmp.html
+  stomp bench report host1.json host2.json host3.json -o total.html`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("give the JSON results to draw (written by stomp bench --json FILE)")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := rejectForeignFlags(c); err != nil {
+				return err
+			}
+			var order []string
+			byLabel := map[string][]*bench.Result{}
+			for _, path := range args {
+				rs, err := bench.ReadResults(path)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				for _, r := range rs {
+					if r.Label == "" {
+						r.Label = path
+					}
+					if byLabel[r.Label] == nil {
+						order = append(order, r.Label)
+					}
+					byLabel[r.Label] = append(byLabel[r.Label], r)
+				}
+			}
+			var runs []*bench.Result
+			for _, label := range order {
+				m, err := bench.Merge(byLabel[label])
+				if err != nil {
+					return err
+				}
+				runs = append(runs, m)
+				if out != "-" {
+					if err := m.WriteText(stdio.Out); err != nil {
+						return err
+					}
+					fmt.Fprintln(stdio.Out)
+				}
+			}
+			if title == "" {
+				title = "stomp bench: " + strings.Join(order, " vs ")
+			}
+			return writeOutput(out, stdio.Out, func(w io.Writer) error { return bench.WriteHTML(w, title, runs) })
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "write the HTML report to `FILE` (- for standard output)")
+	c.Flags().StringVar(&title, "title", "", "the report's title (default: the runs' labels)")
+	return c
 }

@@ -551,25 +551,37 @@ func (c *connFlags) describe() string {
 	return net.JoinHostPort(c.host, strconv.Itoa(c.portNum))
 }
 
+// startEmbedded starts the embedded broker for --embedded and points the
+// flags at it, so that every later connection goes there; stop closes it.
+// Without --embedded it does nothing.
+func (c *connFlags) startEmbedded() (stop func(), err error) {
+	if !c.embedded {
+		return func() {}, nil
+	}
+	// Quiet: its log lines would land in the middle of the output.
+	b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
+	if err != nil {
+		return func() {}, fmt.Errorf("cannot start the embedded broker: %w", err)
+	}
+	host, port, _ := net.SplitHostPort(b.Addr())
+	c.host, c.port = host, port
+	c.portNum, _ = strconv.Atoi(port)
+	c.tlsConfig, c.wsPath = nil, ""
+	c.embedded = false
+	return func() { b.Close() }, nil
+}
+
 // connect opens the connection the flags describe, starting the embedded
 // broker first with --embedded. With -V every frame is shown through
 // printer. The returned stop closes the embedded broker, if any.
 func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, announce bool) (*client.Conn, func(), error) {
-	stop := func() {}
-	if c.embedded {
-		// Quiet: its log lines would land in the middle of the output.
-		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
-		if err != nil {
-			return nil, stop, fmt.Errorf("cannot start the embedded broker: %w", err)
-		}
-		stop = func() { b.Close() }
-		host, port, _ := net.SplitHostPort(b.Addr())
-		c.host, c.port = host, port
-		c.portNum, _ = strconv.Atoi(port)
-		c.tlsConfig, c.wsPath = nil, ""
-		if announce {
-			printer.Info("Connected to the embedded broker on " + b.Addr() + " (in memory, gone when you quit)\n")
-		}
+	embedded := c.embedded
+	stop, err := c.startEmbedded()
+	if err != nil {
+		return nil, stop, err
+	}
+	if embedded && announce {
+		printer.Info("Connected to the embedded broker on " + net.JoinHostPort(c.host, c.port) + " (in memory, gone when you quit)\n")
 	}
 	opts := c.clientOptions()
 	opts.Trace = c.tracer(printer)

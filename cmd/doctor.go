@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"strconv"
 	"sync"
 
 	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
 
-	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/doctor"
 	"github.com/stomp-cli/stomp/internal/exitcode"
@@ -62,17 +58,11 @@ not.`,
 }
 
 func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int) error {
-	if cf.embedded {
-		b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
-		if err != nil {
-			return fmt.Errorf("cannot start the embedded broker: %w", err)
-		}
-		defer b.Close()
-		host, port, _ := net.SplitHostPort(b.Addr())
-		cf.host, cf.port = host, port
-		cf.portNum, _ = strconv.Atoi(port)
-		cf.tlsConfig, cf.wsPath = nil, ""
+	stop, err := cf.startEmbedded()
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cfg := doctor.Config{
 		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
 			return client.Dial(ctx, cf.endpoint(), cf.connectTimeout, opts)

@@ -130,16 +130,16 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	o.register(root.Flags())
 	root.AddCommand(newServeCommand(stdio), newDoctorCommand(o, stdio), newRawCommand(o, stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
 		newRequestCommand(o, stdio), newReplyCommand(o, stdio), newShovelCommand(o, stdio),
-		newBenchCommand(stdio), newContextCommand(stdio))
+		newBenchCommand(o, stdio), newContextCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
-	ownFlagsOnly(root, "serve", "bench", "context")
+	ownFlagsOnly(root, "serve", "context")
 	registerCompletions(root)
 	return root
 }
 
 // OwnFlagsOnly is the annotation of a subcommand that does not connect as
-// a client (serve, bench): its help and man page show only its own flags,
+// a client (serve, context): its help and man page show only its own flags,
 // not the root's connection and output flags, which would do nothing there.
 const OwnFlagsOnly = "stomp:own-flags-only"
 

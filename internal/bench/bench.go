@@ -1,8 +1,14 @@
 // Package bench is the engine behind `stomp bench`: publishers and
-// subscribers on their own connections (internal/client), a send timestamp
-// in a header of every message for end-to-end latency, an HdrHistogram of
-// those latencies, and the throughput of every client. It measures what the
-// broker and our client do together, as `nats bench` does for NATS.
+// subscribers on their own connections (internal/client), an open-loop
+// schedule when a rate is set, a timestamp and a sequence number in every
+// message, an HdrHistogram of the end-to-end latencies, per-second series
+// and the throughput of every client.
+//
+// Latency is measured from each message's intended send time, as wrk2 does:
+// a publisher that falls behind its schedule (the broker pushed back) does
+// not hide the wait, the late messages carry the time they should have been
+// sent. This is HdrHistogram's coordinated-omission correction done at the
+// source, which is exact where the histogram's own correction estimates.
 package bench
 
 import (
@@ -11,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,13 +33,18 @@ import (
 
 // Headers every benchmark message carries.
 const (
-	// HeaderTimestamp is the publisher's wall clock at send, in nanoseconds
-	// since the Unix epoch. Publishers and subscribers run in one process,
-	// so the clocks agree.
+	// HeaderTimestamp is the message's intended send time (its actual one
+	// without a rate), in nanoseconds since the Unix epoch. Publishers and
+	// subscribers run in one process, so the clocks agree.
 	HeaderTimestamp = "stomp-bench-ts"
 	// HeaderRun tells this run's messages from leftovers of earlier runs
 	// still in a queue.
 	HeaderRun = "stomp-bench-run"
+	// HeaderPub and HeaderSeq name the publisher (from 0) and the message's
+	// place in its sequence (from 0): every arrival is checked against them,
+	// so lost and duplicated messages are counted.
+	HeaderPub = "stomp-bench-pub"
+	HeaderSeq = "stomp-bench-seq"
 )
 
 // DefaultDestination is where a benchmark goes unless told otherwise:
@@ -46,15 +58,36 @@ func DefaultDestination(topic bool) string {
 
 // Config describes one benchmark run.
 type Config struct {
+	// Dial opens one connection to the broker; each client gets its own.
+	// Without it, Endpoint and Client are dialled.
+	Dial           func(ctx context.Context) (*client.Conn, error)
 	Endpoint       client.Endpoint
 	Client         client.Options
 	ConnectTimeout time.Duration // per connection; default 10s
 
-	Pub, Sub int    // publishers and subscribers, each on its own connection
-	Msgs     int    // messages published in all, split evenly among publishers
-	Size     int    // body size in bytes
-	Rate     int    // total publish rate in msg/s; 0 = as fast as possible
-	Ack      string // subscribers' ack mode: auto (default), client or client-individual
+	Pub, Sub int // publishers and subscribers, each on its own connection
+
+	// How long the run publishes: Msgs messages in all (split evenly among
+	// the publishers), or for Duration when Msgs is 0. Warmup comes first:
+	// what is sent then is checked for loss but not measured.
+	Msgs     int
+	Duration time.Duration
+	Warmup   time.Duration
+
+	// Rate is the total publish rate in msg/s, spread evenly over the
+	// publishers and scheduled by time (open loop); 0 = as fast as possible.
+	Rate int
+
+	// Size is the body size in bytes; with SizeMax > Size every body's size
+	// is drawn uniformly from [Size, SizeMax].
+	Size, SizeMax int
+
+	Persistent bool   // SEND with persistent:true
+	TxSize     int    // publishers send in transactions of TxSize messages; 0 = none
+	Ack        string // subscribers' ack mode: auto (default), client or client-individual
+	// AckEvery is how many messages a client-ack subscriber receives
+	// before its cumulative ACK; default 100. client-individual acks each.
+	AckEvery int
 
 	// Destination defaults to DefaultDestination(Topic). Topic says every
 	// subscriber receives every message (a /topic/ destination implies it);
@@ -62,21 +95,22 @@ type Config struct {
 	Destination string
 	Topic       bool
 
-	// AckEvery is how many messages a client-ack subscriber receives
-	// before its cumulative ACK; default 100. client-individual acks each.
-	AckEvery int
 	// Idle is how long subscribers wait without a message, once publishing
 	// is over, before giving up on the ones still missing (a topic may drop
 	// messages for a slow subscriber); default 10s.
 	Idle time.Duration
 
-	// Progress, when set, is updated live (for a progress display).
-	Progress *Progress
+	// Label names the run in reports (default: the broker's server header).
+	Label string
+
+	// Live, when set, is updated while the run goes on.
+	Live *Live
 }
 
-// Progress counts messages while a run goes on. Safe for concurrent use.
-type Progress struct {
-	Sent, Received atomic.Int64
+// Live is what a run has done so far, for a display. Safe for concurrent use.
+type Live struct {
+	Sent, Received atomic.Int64          // messages, warm-up included
+	Last           atomic.Pointer[Point] // the last full second, nil before the first
 }
 
 func (c *Config) normalize() error {
@@ -91,16 +125,19 @@ func (c *Config) normalize() error {
 	default:
 		return fmt.Errorf("unknown ack mode %q: use auto, client or client-individual", c.Ack)
 	}
-	if c.Pub < 0 || c.Sub < 0 || c.Msgs < 0 || c.Size < 0 || c.Rate < 0 {
-		return errors.New("publishers, subscribers, messages, size and rate must not be negative")
+	if c.Pub < 0 || c.Sub < 0 || c.Msgs < 0 || c.Size < 0 || c.Rate < 0 || c.TxSize < 0 || c.Duration < 0 || c.Warmup < 0 {
+		return errors.New("publishers, subscribers, messages, size, rate, transaction size and durations must not be negative")
+	}
+	if c.SizeMax < c.Size {
+		c.SizeMax = c.Size
 	}
 	if c.Pub == 0 && c.Sub == 0 {
 		return errors.New("nothing to do: give at least one publisher or subscriber")
 	}
-	if c.Msgs == 0 {
-		return errors.New("nothing to do: give a number of messages")
+	if c.Msgs == 0 && c.Duration == 0 {
+		return errors.New("nothing to do: give a number of messages or a duration")
 	}
-	if c.Pub > c.Msgs {
+	if c.Msgs > 0 && c.Pub > c.Msgs {
 		return fmt.Errorf("%d publishers for %d messages: give at least one message per publisher", c.Pub, c.Msgs)
 	}
 	if c.Destination == "" {
@@ -121,21 +158,16 @@ func (c *Config) normalize() error {
 	return nil
 }
 
-// Expected returns how many messages the run sends and how many its
-// subscribers should receive between them.
-func (c Config) Expected() (send, receive int64) {
-	if c.Pub > 0 {
-		send = int64(c.Msgs)
-	}
+// copies is how many subscribers receive each message: all of them on a
+// topic, one of them on a queue.
+func (c Config) copies() int64 {
 	switch {
 	case c.Sub == 0:
-		receive = 0
+		return 0
 	case c.Topic || strings.HasPrefix(c.Destination, "/topic/"):
-		receive = int64(c.Msgs) * int64(c.Sub)
-	default:
-		receive = int64(c.Msgs)
+		return int64(c.Sub)
 	}
-	return send, receive
+	return 1
 }
 
 // Latencies are recorded in microseconds, from 1µs to one hour.
@@ -144,49 +176,19 @@ const (
 	histDigits       = 3
 )
 
-type publisher struct {
-	name  string
-	conn  *client.Conn
-	msgs  int
-	rate  float64 // msg/s, 0 = unlimited
-	stats Stats
-	start time.Time
-	end   time.Time
-}
-
-type subscriber struct {
-	name        string
-	conn        *client.Conn
-	subID       string
-	hist        *hdrhistogram.Histogram
-	msgs, bytes int64
-	stale       int64
-	first, last time.Time
-	mode        string       // ack mode
-	ackEvery    int          // client mode: messages per cumulative ACK
-	unacked     *frame.Frame // last MESSAGE not yet covered by a cumulative ACK
-	sinceAck    int
-}
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histDigits) }
 
 // runState is what the goroutines of one run share.
 type runState struct {
-	cfg      Config
-	runID    string
-	expected int64
-	received atomic.Int64
-	done     chan struct{} // closed when every expected message arrived
-	doneOnce sync.Once
-	progress *Progress
-}
-
-func (st *runState) count() {
-	n := st.received.Add(1)
-	if st.progress != nil {
-		st.progress.Received.Add(1)
-	}
-	if n >= st.expected {
-		st.doneOnce.Do(func() { close(st.done) })
-	}
+	cfg          Config
+	runID        string
+	t0           time.Time    // the schedule's origin
+	measureFrom  time.Time    // end of the warm-up
+	measureUntil time.Time    // Duration runs: when publishing stops
+	distinct     atomic.Int64 // distinct messages received, warm-up included
+	sentMeasured atomic.Int64
+	live         *Live
+	queue        *tracker // shared by the subscribers of a queue
 }
 
 // Run runs one benchmark: it connects every client, subscribes, publishes,
@@ -196,11 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	sendN, recvN := cfg.Expected()
-	st := &runState{cfg: cfg, runID: newRunID(), expected: recvN, done: make(chan struct{}), progress: cfg.Progress}
-	if recvN == 0 {
-		close(st.done)
-	}
+	st := &runState{cfg: cfg, runID: newRunID(), live: cfg.Live, queue: newTracker(cfg.Pub)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -211,7 +209,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	dial := func() (*client.Conn, error) {
-		c, err := client.Dial(ctx, cfg.Endpoint, cfg.ConnectTimeout, cfg.Client)
+		var c *client.Conn
+		var err error
+		if cfg.Dial != nil {
+			c, err = cfg.Dial(ctx)
+		} else {
+			c, err = client.Dial(ctx, cfg.Endpoint, cfg.ConnectTimeout, cfg.Client)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -233,12 +237,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, errors.New("client-individual ack needs STOMP 1.1 or later: the broker chose 1.0")
 		}
 		s := &subscriber{name: fmt.Sprintf("sub%d", i+1), conn: c, subID: strconv.Itoa(i + 1),
-			mode: cfg.Ack, ackEvery: cfg.AckEvery, hist: hdrhistogram.New(histMin, histMax, histDigits)}
-		sf := frame.New(frame.SUBSCRIBE, frame.Id, s.subID, frame.Destination, cfg.Destination, frame.Ack, cfg.Ack)
-		rctx, rcancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
-		_, err = c.Request(rctx, sf)
-		rcancel()
-		if err != nil {
+			mode: cfg.Ack, ackEvery: cfg.AckEvery, hist: newHist(), interval: newHist(), seen: st.queue}
+		if cfg.copies() > 1 {
+			s.seen = newTracker(cfg.Pub) // every subscriber of a topic gets every message
+		}
+		if err := subscribe(ctx, c, s.subID, cfg); err != nil {
 			closeAll()
 			return nil, fmt.Errorf("subscribing to %s: %w", cfg.Destination, err)
 		}
@@ -251,28 +254,32 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			closeAll()
 			return nil, err
 		}
-		p := &publisher{name: fmt.Sprintf("pub%d", i+1), conn: c, msgs: cfg.Msgs / cfg.Pub}
-		if i < cfg.Msgs%cfg.Pub {
-			p.msgs++
-		}
-		if cfg.Rate > 0 {
-			p.rate = float64(cfg.Rate) / float64(cfg.Pub)
+		p := &publisher{name: fmt.Sprintf("pub%d", i+1), index: i, conn: c, share: -1}
+		if cfg.Msgs > 0 {
+			p.share = cfg.Msgs / cfg.Pub
+			if i < cfg.Msgs%cfg.Pub {
+				p.share++
+			}
 		}
 		pubs[i] = p
 	}
 
-	res := &Result{
-		Config: summary(cfg), Start: time.Now(),
-		Expected: recvN, Published: sendN,
-	}
+	res := &Result{Label: cfg.Label, Config: summary(cfg), Machine: thisMachine()}
 	if len(conns) > 0 {
 		res.Broker, res.Version = conns[0].Server(), conns[0].Version()
 	}
+	if res.Label == "" {
+		res.Label = res.Broker
+	}
 
-	// Subscribers read until every expected message arrived, or stop says so.
-	stop := make(chan struct{})
-	var stopOnce sync.Once
-	stopSubs := func() { stopOnce.Do(func() { close(stop) }) }
+	st.t0 = time.Now()
+	st.measureFrom = st.t0.Add(cfg.Warmup)
+	if cfg.Msgs == 0 {
+		st.measureUntil = st.measureFrom.Add(cfg.Duration)
+	}
+	res.Start = st.measureFrom
+
+	stop := make(chan struct{}) // closed when the subscribers should finish
 	errs := make(chan error, cfg.Pub+cfg.Sub)
 	var subWG, pubWG sync.WaitGroup
 	for _, s := range subs {
@@ -284,60 +291,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}()
 	}
-	body := makeBody(cfg.Size)
 	for _, p := range pubs {
 		pubWG.Add(1)
 		go func() {
 			defer pubWG.Done()
-			if err := p.publish(ctx, st, body); err != nil {
+			if err := p.publish(ctx, st); err != nil {
 				errs <- fmt.Errorf("%s: %w", p.name, err)
 			}
 		}()
 	}
 	pubsDone := make(chan struct{})
 	go func() { pubWG.Wait(); close(pubsDone) }()
+	sampler := newSampler(st, subs)
+	samplerDone := make(chan struct{})
+	go func() { defer close(samplerDone); sampler.run(stop) }()
 
-	// Wait for everything to arrive; after publishing, give up once no
-	// message came for Idle.
-	var runErr error
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	published := false
-	lastCount, lastChange := int64(-1), time.Now()
-wait:
-	for {
-		select {
-		case <-st.done:
-			if published || cfg.Pub == 0 {
-				break wait
-			}
-			<-pubsDone // every message arrived: the publishers are finishing
-			published = true
-			break wait
-		case <-pubsDone:
-			published = true
-			pubsDone = nil
-			lastChange = time.Now()
-		case err := <-errs:
-			runErr = err
-			break wait
-		case <-ctx.Done():
-			runErr = ctx.Err()
-			break wait
-		case <-tick.C:
-			if n := st.received.Load(); n != lastCount {
-				lastCount, lastChange = n, time.Now()
-			} else if (published || cfg.Pub == 0) && time.Since(lastChange) >= cfg.Idle {
-				break wait
-			}
-		}
-	}
-	stopSubs()
+	runErr := st.wait(ctx, pubs, pubsDone, errs)
+	close(stop)
 	if runErr != nil {
 		cancel()
 	}
 	pubWG.Wait()
 	subWG.Wait()
+	<-samplerDone
 	if runErr == nil {
 		select {
 		case err := <-errs:
@@ -350,8 +326,69 @@ wait:
 		closeAll()
 		return nil, runErr
 	}
-	res.collect(pubs, subs)
+	res.Series = sampler.series
+	res.collect(st, pubs, subs)
 	return res, nil
+}
+
+// subscribe subscribes c. On a topic it waits for the broker's receipt,
+// so that the subscriber misses nothing once publishing starts. Not on a
+// queue, which keeps the messages anyway: there the broker may deliver
+// what the queue already holds before the receipt, and nobody reads them
+// yet.
+func subscribe(ctx context.Context, c *client.Conn, id string, cfg Config) error {
+	sf := frame.New(frame.SUBSCRIBE, frame.Id, id, frame.Destination, cfg.Destination, frame.Ack, cfg.Ack)
+	if cfg.copies() <= 1 {
+		return c.Send(ctx, sf)
+	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	_, err := c.Request(rctx, sf)
+	return err
+}
+
+// wait returns when every message sent has arrived, when no message came
+// for Idle after publishing ended, or on the first error.
+func (st *runState) wait(ctx context.Context, pubs []*publisher, pubsDone <-chan struct{}, errs <-chan error) error {
+	cfg := st.cfg
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	published := false
+	var expected int64
+	lastCount, lastChange := int64(-1), time.Now()
+	for {
+		select {
+		case <-pubsDone:
+			pubsDone = nil
+			if cfg.Pub == 0 {
+				continue // draining: there is no publishing to wait for
+			}
+			published = true
+			for _, p := range pubs {
+				expected += p.sent * cfg.copies()
+			}
+			lastChange = time.Now()
+		case err := <-errs:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		n := st.distinct.Load()
+		switch {
+		case cfg.Pub == 0 && cfg.Msgs > 0 && n >= int64(cfg.Msgs):
+			return nil
+		case cfg.Pub == 0 && cfg.Msgs == 0 && time.Now().After(st.measureUntil):
+			return nil
+		case published && n >= expected:
+			return nil
+		}
+		if n != lastCount {
+			lastCount, lastChange = n, time.Now()
+		} else if (published || cfg.Pub == 0) && time.Since(lastChange) >= cfg.Idle {
+			return nil
+		}
+	}
 }
 
 func newRunID() string {
@@ -360,6 +397,7 @@ func newRunID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// makeBody returns the largest body; a message uses a prefix of it.
 func makeBody(n int) []byte {
 	b := make([]byte, n)
 	const pattern = "stomp bench payload 0123456789 "
@@ -369,43 +407,122 @@ func makeBody(n int) []byte {
 	return b
 }
 
-// publish sends p's share of the messages, paced when a rate is set, then
-// disconnects: the DISCONNECT receipt proves the broker has them all.
-func (p *publisher) publish(ctx context.Context, st *runState, body []byte) error {
-	dest := st.cfg.Destination
-	length := strconv.Itoa(len(body))
-	var interval time.Duration
-	if p.rate > 0 {
-		interval = time.Duration(float64(time.Second) / p.rate)
-	}
-	p.start = time.Now()
-	for i := 0; i < p.msgs; i++ {
-		if interval > 0 {
-			if wait := time.Until(p.start.Add(time.Duration(i) * interval)); wait > time.Millisecond {
-				select {
-				case <-time.After(wait):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+type publisher struct {
+	name  string
+	index int
+	conn  *client.Conn
+	share int // messages to send after the warm-up; -1: until the Duration ends
+
+	sent, warm  int64 // all messages sent; those of the warm-up
+	measured    int64 // sent after the warm-up
+	bytes       int64 // bodies of the measured messages
+	first, last time.Time
+}
+
+// publish sends p's messages on its schedule, then disconnects: the
+// DISCONNECT receipt proves the broker has them all.
+//
+// With a rate, message k of publisher i of P is due at t0 + (k*P + i)/rate,
+// so the publishers together send evenly. A publisher that is late sends at
+// once, to catch up, and the message still carries the time it was due.
+func (p *publisher) publish(ctx context.Context, st *runState) error {
+	cfg := st.cfg
+	body := makeBody(cfg.SizeMax)
+	rng := mrand.New(mrand.NewPCG(uint64(p.index), uint64(time.Now().UnixNano())))
+	pubs := int64(cfg.Pub)
+	tx := ""
+	inTx := 0
+	for k := int64(0); ; k++ {
+		due := time.Now()
+		if cfg.Rate > 0 {
+			due = st.t0.Add(time.Duration(float64(k*pubs+int64(p.index)) * float64(time.Second) / float64(cfg.Rate)))
+			if err := sleepUntil(ctx, due); err != nil {
+				return err
+			}
+		}
+		warm := due.Before(st.measureFrom)
+		if !warm && (p.share >= 0 && p.measured >= int64(p.share) || p.share < 0 && !due.Before(st.measureUntil)) {
+			break
+		}
+		size := cfg.Size
+		if cfg.SizeMax > cfg.Size {
+			size += rng.IntN(cfg.SizeMax - cfg.Size + 1)
+		}
+		if cfg.TxSize > 0 && tx == "" {
+			tx = p.conn.NewID("tx-")
+			if err := p.conn.Send(ctx, frame.New(frame.BEGIN, frame.Transaction, tx)); err != nil {
+				return err
 			}
 		}
 		f := frame.New(frame.SEND,
-			frame.Destination, dest,
-			frame.ContentLength, length,
+			frame.Destination, cfg.Destination,
+			frame.ContentLength, strconv.Itoa(size),
 			HeaderRun, st.runID,
-			HeaderTimestamp, strconv.FormatInt(time.Now().UnixNano(), 10))
-		f.Body = body
+			HeaderPub, strconv.Itoa(p.index),
+			HeaderSeq, strconv.FormatInt(k, 10),
+			HeaderTimestamp, strconv.FormatInt(due.UnixNano(), 10))
+		if cfg.Persistent {
+			f.Header.Add("persistent", "true")
+		}
+		if tx != "" {
+			f.Header.Add(frame.Transaction, tx)
+		}
+		f.Body = body[:size]
 		if err := p.conn.Send(ctx, f); err != nil {
 			return err
 		}
-		if st.progress != nil {
-			st.progress.Sent.Add(1)
+		p.sent++
+		if warm {
+			p.warm++
+		} else {
+			if p.measured == 0 {
+				p.first = due
+			}
+			p.measured++
+			p.bytes += int64(size)
+			p.last = time.Now()
+			st.sentMeasured.Add(1)
+		}
+		if st.live != nil {
+			st.live.Sent.Add(1)
+		}
+		if tx != "" {
+			if inTx++; inTx == cfg.TxSize {
+				if err := p.conn.Send(ctx, frame.New(frame.COMMIT, frame.Transaction, tx)); err != nil {
+					return err
+				}
+				tx, inTx = "", 0
+			}
+		}
+	}
+	if tx != "" {
+		if err := p.conn.Send(ctx, frame.New(frame.COMMIT, frame.Transaction, tx)); err != nil {
+			return err
 		}
 	}
 	err := disconnect(p.conn)
-	p.end = time.Now()
-	p.stats = newStats(p.name, int64(p.msgs), int64(p.msgs)*int64(len(body)), p.end.Sub(p.start))
+	p.last = time.Now() // the broker confirmed the last message
 	return err
+}
+
+// sleepUntil waits for t precisely: Go's timers are late by up to a
+// millisecond on Linux, which would show up as latency at a fixed rate, so
+// the last stretch is a nanosleep (sleep_linux.go).
+func sleepUntil(ctx context.Context, t time.Time) error {
+	const coarse = 5 * time.Millisecond
+	if d := time.Until(t); d > coarse {
+		timer := time.NewTimer(d - coarse/2)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+	}
+	if d := time.Until(t); d > 0 {
+		preciseSleep(d)
+	}
+	return nil
 }
 
 // disconnect sends DISCONNECT and waits for its receipt, reading (and
@@ -425,11 +542,33 @@ func disconnect(c *client.Conn) error {
 	return err
 }
 
-// receive reads messages until stop, recording each one's latency; in the
-// client ack modes it acks as it goes.
+type subscriber struct {
+	name  string
+	conn  *client.Conn
+	subID string
+	seen  *tracker
+
+	mu       sync.Mutex              // guards interval and recv, which the sampler reads
+	interval *hdrhistogram.Histogram // latencies since the sampler's last look
+	recv     int64                   // measured messages since the sampler's last look
+
+	hist        *hdrhistogram.Histogram // every measured latency
+	msgs, bytes int64                   // measured messages
+	warm        int64
+	dups, stale int64
+	first, last time.Time
+
+	mode     string       // ack mode
+	ackEvery int          // client mode: messages per cumulative ACK
+	unacked  *frame.Frame // last MESSAGE not yet covered by a cumulative ACK
+	sinceAck int
+}
+
+// receive reads messages until stop, checking each one's sequence number
+// and recording its latency; in the client ack modes it acks as it goes.
 func (s *subscriber) receive(ctx context.Context, st *runState, stop <-chan struct{}) error {
 	in := s.conn.Incoming()
-	checkRun := st.cfg.Pub > 0
+	ownRun := st.cfg.Pub > 0
 	for {
 		select {
 		case f, ok := <-in:
@@ -444,31 +583,54 @@ func (s *subscriber) receive(ctx context.Context, st *runState, stop <-chan stru
 				continue
 			}
 			now := time.Now()
-			ours := !checkRun || f.Header.Get(HeaderRun) == st.runID
 			if err := s.ack(ctx, f); err != nil {
 				return err
 			}
-			if !ours {
-				s.stale++
-				continue
-			}
-			if s.msgs == 0 {
-				s.first = now
-			}
-			s.last = now
-			s.msgs++
-			s.bytes += int64(len(f.Body))
-			if ts, err := strconv.ParseInt(f.Header.Get(HeaderTimestamp), 10, 64); err == nil {
-				us := now.Sub(time.Unix(0, ts)).Microseconds()
-				_ = s.hist.RecordValue(min(max(us, histMin), histMax))
-			}
-			st.count()
+			s.arrived(st, f, now, ownRun)
 		case <-stop:
 			return s.finish(ctx)
 		case <-ctx.Done():
 			return nil
 		}
 	}
+}
+
+func (s *subscriber) arrived(st *runState, f *frame.Frame, now time.Time, ownRun bool) {
+	ts, tsErr := strconv.ParseInt(f.Header.Get(HeaderTimestamp), 10, 64)
+	if ownRun {
+		if f.Header.Get(HeaderRun) != st.runID {
+			s.stale++
+			return
+		}
+		pub, err1 := strconv.Atoi(f.Header.Get(HeaderPub))
+		seq, err2 := strconv.ParseInt(f.Header.Get(HeaderSeq), 10, 64)
+		if err1 != nil || err2 != nil || !s.seen.mark(pub, seq) {
+			s.dups++
+			return
+		}
+	}
+	st.distinct.Add(1)
+	if st.live != nil {
+		st.live.Received.Add(1)
+	}
+	if ownRun && (tsErr != nil || time.Unix(0, ts).Before(st.measureFrom)) {
+		s.warm++
+		return
+	}
+	if s.msgs == 0 {
+		s.first = now
+	}
+	s.last = now
+	s.msgs++
+	s.bytes += int64(len(f.Body))
+	s.mu.Lock()
+	if tsErr == nil {
+		us := min(max(now.Sub(time.Unix(0, ts)).Microseconds(), histMin), histMax)
+		_ = s.hist.RecordValue(us)
+		_ = s.interval.RecordValue(us)
+	}
+	s.recv++
+	s.mu.Unlock()
 }
 
 func (s *subscriber) ack(ctx context.Context, f *frame.Frame) error {
@@ -512,4 +674,95 @@ func (s *subscriber) finish(ctx context.Context) error {
 		return err
 	}
 	return disconnect(s.conn)
+}
+
+// tracker remembers which sequence numbers of each publisher arrived.
+type tracker struct {
+	mu   sync.Mutex
+	seen [][]uint64 // per publisher, a bit per sequence number
+}
+
+func newTracker(pubs int) *tracker { return &tracker{seen: make([][]uint64, pubs)} }
+
+// mark notes seq of publisher pub and says whether it is new: false for a
+// duplicate or a publisher that does not exist.
+func (t *tracker) mark(pub int, seq int64) bool {
+	if pub < 0 || pub >= len(t.seen) || seq < 0 {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	bits := t.seen[pub]
+	w := int(seq / 64)
+	if w >= len(bits) {
+		bits = append(bits, make([]uint64, w-len(bits)+1+len(bits)/2)...)
+		t.seen[pub] = bits
+	}
+	m := uint64(1) << (seq % 64)
+	if bits[w]&m != 0 {
+		return false
+	}
+	bits[w] |= m
+	return true
+}
+
+// sampler takes a Point every second of the measured part of a run.
+type sampler struct {
+	st     *runState
+	subs   []*subscriber
+	hist   *hdrhistogram.Histogram
+	series []Point
+}
+
+func newSampler(st *runState, subs []*subscriber) *sampler {
+	return &sampler{st: st, subs: subs, hist: newHist()}
+}
+
+func (s *sampler) run(stop <-chan struct{}) {
+	prevSent := int64(0)
+	start := s.st.measureFrom
+	select {
+	case <-time.After(time.Until(start)):
+	case <-stop:
+		return
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			// The last, partial second, if anything happened in it.
+			if p := s.take(time.Now(), start, &prevSent); p.Sent+p.Received > 0 {
+				s.series = append(s.series, p)
+			}
+			return
+		case now := <-tick.C:
+			p := s.take(now, start, &prevSent)
+			s.series = append(s.series, p)
+			if s.st.live != nil {
+				s.st.live.Last.Store(&p)
+			}
+		}
+	}
+}
+
+// take collects what happened since the last point.
+func (s *sampler) take(now, start time.Time, prevSent *int64) Point {
+	s.hist.Reset()
+	var recv int64
+	for _, sub := range s.subs {
+		sub.mu.Lock()
+		s.hist.Merge(sub.interval)
+		sub.interval.Reset()
+		recv += sub.recv
+		sub.recv = 0
+		sub.mu.Unlock()
+	}
+	sent := s.st.sentMeasured.Load()
+	p := Point{T: now.Sub(start).Round(time.Millisecond).Seconds(), Sent: sent - *prevSent, Received: recv}
+	*prevSent = sent
+	if s.hist.TotalCount() > 0 {
+		p.P50, p.P99, p.Max = s.hist.ValueAtQuantile(50), s.hist.ValueAtQuantile(99), s.hist.Max()
+	}
+	return p
 }

@@ -5,33 +5,33 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/broker"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
-// The tests assert counts and the shape of the reports, never timings.
+// The tests assert counts and the shape of the reports. The only timings
+// asserted are the accuracy checks of accuracy_test.go, which compare one
+// measurement with another.
 
 func embedded(t *testing.T) client.Endpoint {
 	t.Helper()
-	b, err := broker.Start(broker.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	host, port, _ := net.SplitHostPort(b.Addr())
-	return client.Endpoint{Host: host, Port: port}
+	tg := testbroker.Embedded(t)
+	return client.Endpoint{Host: tg.Host, Port: tg.Port}
 }
 
 func run(t *testing.T, cfg Config) *Result {
 	t.Helper()
-	if cfg.Endpoint.Host == "" {
+	if cfg.Endpoint.Host == "" && cfg.Dial == nil {
 		cfg.Endpoint = embedded(t)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := Run(ctx, cfg)
 	if err != nil {
@@ -43,19 +43,16 @@ func run(t *testing.T, cfg Config) *Result {
 func TestQueueSharedBySubscribers(t *testing.T) {
 	for _, ack := range []string{"auto", "client", "client-individual"} {
 		t.Run(ack, func(t *testing.T) {
-			var p Progress
-			res := run(t, Config{Pub: 2, Sub: 3, Msgs: 301, Size: 64, Ack: ack, AckEvery: 7, Progress: &p})
-			if res.Published != 301 || res.Expected != 301 || res.Received != 301 || res.Missing != 0 {
-				t.Fatalf("published %d expected %d received %d missing %d", res.Published, res.Expected, res.Received, res.Missing)
+			var live Live
+			res := run(t, Config{Pub: 2, Sub: 3, Msgs: 301, Size: 64, Ack: ack, AckEvery: 7, Live: &live})
+			if res.Published != 301 || res.Sent != 301 || res.Expected != 301 || res.Received != 301 || res.Lost != 0 || res.Dups != 0 {
+				t.Fatalf("published %d expected %d received %d lost %d dups %d", res.Published, res.Expected, res.Received, res.Lost, res.Dups)
 			}
-			if got := p.Sent.Load(); got != 301 {
-				t.Errorf("progress sent %d", got)
+			if got := live.Sent.Load(); got != 301 {
+				t.Errorf("live sent %d", got)
 			}
-			if got := p.Received.Load(); got != 301 {
-				t.Errorf("progress received %d", got)
-			}
-			if n := len(res.Publishers.Clients); n != 2 {
-				t.Fatalf("%d publishers", n)
+			if got := live.Received.Load(); got != 301 {
+				t.Errorf("live received %d", got)
 			}
 			if a, b := res.Publishers.Clients[0].Msgs, res.Publishers.Clients[1].Msgs; a != 151 || b != 150 {
 				t.Errorf("publishers sent %d and %d, want 151 and 150", a, b)
@@ -70,50 +67,41 @@ func TestQueueSharedBySubscribers(t *testing.T) {
 			if sum != 301 || len(res.Subscribers.Clients) != 3 {
 				t.Errorf("subscribers received %d in %d clients", sum, len(res.Subscribers.Clients))
 			}
-			if res.Latency == nil || res.Latency.Count != 301 {
-				t.Fatalf("latency %+v", res.Latency)
-			}
 			l := res.Latency
+			if l == nil || l.Count != 301 {
+				t.Fatalf("latency %+v", l)
+			}
 			if !(l.Min <= l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
 				t.Errorf("percentiles out of order: %+v", l)
-			}
-			if res.Total == nil || res.Total.Msgs != 602 {
-				t.Errorf("total %+v", res.Total)
 			}
 		})
 	}
 }
 
 func TestTopicEverySubscriberGetsEverything(t *testing.T) {
-	res := run(t, Config{Pub: 1, Sub: 2, Msgs: 50, Size: 10, Topic: true})
-	if res.Config.Destination != "/topic/stomp-bench" || !res.Config.Topic {
-		t.Errorf("config %+v", res.Config)
+	res := run(t, Config{Pub: 1, Sub: 3, Msgs: 50, Topic: true})
+	if res.Expected != 150 || res.Received != 150 || res.Lost != 0 || res.Dups != 0 {
+		t.Fatalf("expected %d received %d lost %d dups %d", res.Expected, res.Received, res.Lost, res.Dups)
 	}
-	if res.Expected != 100 || res.Received != 100 {
-		t.Fatalf("expected %d received %d", res.Expected, res.Received)
-	}
-	for _, s := range res.Subscribers.Clients {
-		if s.Msgs != 50 {
-			t.Errorf("%s received %d", s.Name, s.Msgs)
+	for _, c := range res.Subscribers.Clients {
+		if c.Msgs != 50 {
+			t.Errorf("%s received %d", c.Name, c.Msgs)
 		}
 	}
 }
 
 func TestPublishOnlyThenDrain(t *testing.T) {
 	ep := embedded(t)
-	res := run(t, Config{Endpoint: ep, Pub: 1, Msgs: 40, Size: 1, Destination: "/queue/drain"})
-	if res.Subscribers != nil || res.Latency != nil || res.Total != nil {
-		t.Errorf("publish-only run has subscriber results: %+v", res)
+	pub := run(t, Config{Endpoint: ep, Pub: 2, Msgs: 40, Destination: "/queue/drain"})
+	if pub.Published != 40 || pub.Subscribers != nil || pub.Latency != nil {
+		t.Fatalf("publish-only: %+v", pub)
 	}
-	if res.Publishers.Total.Msgs != 40 {
-		t.Errorf("published %d", res.Publishers.Total.Msgs)
+	sub := run(t, Config{Endpoint: ep, Sub: 1, Msgs: 40, Destination: "/queue/drain"})
+	if sub.Received != 40 || sub.Lost != 0 || sub.Publishers != nil {
+		t.Fatalf("drain: received %d lost %d", sub.Received, sub.Lost)
 	}
-	res = run(t, Config{Endpoint: ep, Sub: 1, Msgs: 40, Destination: "/queue/drain"})
-	if res.Received != 40 || res.Publishers != nil {
-		t.Errorf("drained %d, publishers %+v", res.Received, res.Publishers)
-	}
-	if res.Latency == nil || res.Latency.Count != 40 {
-		t.Errorf("latency from the timestamps of the earlier run: %+v", res.Latency)
+	if sub.Latency == nil || sub.Latency.Count != 40 {
+		t.Errorf("latency from the timestamps of the earlier run: %+v", sub.Latency)
 	}
 }
 
@@ -121,24 +109,173 @@ func TestLeftoversAreSkipped(t *testing.T) {
 	ep := embedded(t)
 	run(t, Config{Endpoint: ep, Pub: 1, Msgs: 5, Destination: "/queue/left"})
 	res := run(t, Config{Endpoint: ep, Pub: 1, Sub: 1, Msgs: 10, Destination: "/queue/left"})
-	if res.Received != 10 || res.Stale != 5 {
-		t.Errorf("received %d stale %d, want 10 and 5", res.Received, res.Stale)
+	if res.Received != 10 || res.Stale != 5 || res.Lost != 0 {
+		t.Errorf("received %d stale %d lost %d, want 10, 5, 0", res.Received, res.Stale, res.Lost)
 	}
 }
 
 func TestMissingMessagesEndAfterIdle(t *testing.T) {
 	// Subscribers alone on an empty queue: nothing comes, and the run
-	// ends after Idle with everything missing rather than hanging.
+	// ends after Idle with everything lost rather than hanging.
 	res := run(t, Config{Sub: 1, Msgs: 3, Destination: "/queue/empty", Idle: 200 * time.Millisecond})
-	if res.Received != 0 || res.Missing != 3 || res.Latency != nil {
-		t.Errorf("received %d missing %d latency %+v", res.Received, res.Missing, res.Latency)
+	if res.Received != 0 || res.Lost != 3 || res.Latency != nil {
+		t.Errorf("received %d lost %d latency %+v", res.Received, res.Lost, res.Latency)
 	}
 }
 
-func TestRate(t *testing.T) {
-	res := run(t, Config{Pub: 1, Sub: 1, Msgs: 20, Rate: 1000})
-	if res.Received != 20 {
-		t.Errorf("received %d", res.Received)
+func TestWarmupIsCheckedNotMeasured(t *testing.T) {
+	res := run(t, Config{Pub: 1, Sub: 1, Rate: 200, Warmup: 500 * time.Millisecond, Duration: time.Second})
+	warm := res.Sent - res.Published
+	// The schedule fixes the counts: 100 messages due in the warm-up, 200 after.
+	if warm != 100 || res.Published != 200 {
+		t.Fatalf("sent %d, published %d after the warm-up: want 100 + 200", res.Sent, res.Published)
+	}
+	if res.Received != 200 || res.Latency.Count != 200 || res.Lost != 0 || res.Expected != 300 {
+		t.Errorf("received %d, latencies %d, lost %d, expected %d", res.Received, res.Latency.Count, res.Lost, res.Expected)
+	}
+	var sent, recv int64
+	for _, p := range res.Series {
+		sent += p.Sent
+		recv += p.Received
+	}
+	if sent != 200 || recv != 200 {
+		t.Errorf("the per-second series add up to %d sent, %d received: want 200 each", sent, recv)
+	}
+}
+
+func TestSizeRangeAndTransactions(t *testing.T) {
+	res := run(t, Config{Pub: 2, Sub: 1, Msgs: 205, Size: 10, SizeMax: 1000, TxSize: 10, Persistent: true})
+	if res.Received != 205 || res.Lost != 0 {
+		t.Fatalf("received %d lost %d: the last, partial transaction must be committed too", res.Received, res.Lost)
+	}
+	b := res.Subscribers.Total.Bytes
+	if b < 205*10 || b > 205*1000 || b == 205*10 || b == 205*1000 {
+		t.Errorf("%d bytes received: sizes not drawn from 10..1000", b)
+	}
+	if res.Publishers.Total.Bytes != b {
+		t.Errorf("published %d bytes, received %d", res.Publishers.Total.Bytes, b)
+	}
+}
+
+// TestLossAndDuplicatesCounted puts a hostile proxy between the clients
+// and the broker: it drops some MESSAGE frames on their way to the
+// subscriber and delivers others twice. The counts must be exact.
+func TestLossAndDuplicatesCounted(t *testing.T) {
+	ep := embedded(t)
+	n := 0
+	p := startProxy(t, ep.Addr(), 0, func(f []byte) [][]byte {
+		if !bytes.HasPrefix(f, []byte("MESSAGE\n")) {
+			return [][]byte{f}
+		}
+		n++
+		switch {
+		case n%10 == 3:
+			return nil // dropped
+		case n%10 == 7:
+			return [][]byte{f, f} // twice
+		}
+		return [][]byte{f}
+	})
+	res := run(t, Config{Endpoint: p, Pub: 1, Sub: 1, Msgs: 200, Idle: 300 * time.Millisecond})
+	if res.Lost != 20 || res.Dups != 20 || res.Received != 180 {
+		t.Fatalf("lost %d, duplicated %d, received %d: want 20, 20, 180", res.Lost, res.Dups, res.Received)
+	}
+	var text bytes.Buffer
+	_ = res.WriteText(&text)
+	if !strings.Contains(text.String(), "lost 20, duplicated 20") {
+		t.Errorf("summary does not say so:\n%s", text.String())
+	}
+}
+
+func TestJSONRoundTripAndMerge(t *testing.T) {
+	a := run(t, Config{Pub: 1, Sub: 1, Msgs: 300, Label: "x"})
+	b := run(t, Config{Pub: 1, Sub: 2, Msgs: 500, Label: "x"})
+	dir := t.TempDir()
+	var paths []string
+	for i, r := range []*Result{a, b} {
+		var buf bytes.Buffer
+		if err := r.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"label", "config", "machine", "broker", "stomp_version", "sent", "published", "received", "lost",
+			"duplicates", "publishers", "subscribers", "latency_us", "series", "histogram"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("JSON lacks %q", k)
+			}
+		}
+		if !strings.HasPrefix(m["histogram"].(string), "HISTF") {
+			t.Errorf("histogram not in HdrHistogram's compressed base64 form: %.20s", m["histogram"])
+		}
+		p := dir + "/" + string(rune('a'+i)) + ".json"
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	var rs []*Result
+	for _, p := range paths {
+		got, err := ReadResults(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, got...)
+	}
+	if !rs[0].hist.Equals(a.hist) || !rs[1].hist.Equals(b.hist) {
+		t.Fatal("histograms changed on the way through JSON")
+	}
+	m, err := Merge(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hdrhistogram.New(histMin, histMax, histDigits)
+	want.Merge(a.hist)
+	want.Merge(b.hist)
+	if !m.hist.Equals(want) || m.Latency.Count != 800 || m.Latency.P99 != want.ValueAtQuantile(99) {
+		t.Errorf("merged histogram: count %d p99 %d, want %d and %d", m.Latency.Count, m.Latency.P99, want.TotalCount(), want.ValueAtQuantile(99))
+	}
+	if m.Received != 800 || m.Published != 800 || m.Machines != 2 || len(m.Subscribers.Clients) != 3 {
+		t.Errorf("merged counts: received %d published %d machines %d subscribers %d", m.Received, m.Published, m.Machines, len(m.Subscribers.Clients))
+	}
+	if got, want := m.Subscribers.Total.MsgsPerSec, a.Subscribers.Total.MsgsPerSec+b.Subscribers.Total.MsgsPerSec; got != want {
+		t.Errorf("merged rate %f, want the sum %f", got, want)
+	}
+	if _, err := ReadResults(paths[0] + ".missing"); err == nil {
+		t.Error("no error for a missing file")
+	}
+	bad := dir + "/bad.json"
+	_ = os.WriteFile(bad, []byte(`{"label":"x","histogram":"HISTFAAAnot base64"}`), 0o644)
+	if _, err := ReadResults(bad); err == nil {
+		t.Error("no error for a broken histogram")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	ep := embedded(t)
+	cfg := Config{Endpoint: ep, Pub: 1, Sub: 1, Duration: 500 * time.Millisecond}
+	runner := func(c Config) (*Result, error) { return Run(context.Background(), c) }
+	var out bytes.Buffer
+	sw, err := Sweep(context.Background(), cfg, []int{100, 200, 300}, time.Hour, runner, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Best != 300 || len(sw.Steps) != 3 || sw.Steps[1].Config.Rate != 200 || sw.Steps[1].Published != 100 {
+		t.Fatalf("best %d, %d steps:\n%s", sw.Best, len(sw.Steps), out.String())
+	}
+	if !strings.Contains(out.String(), "Highest rate with p99 under 1h0m0s: 300 msg/s") {
+		t.Errorf("sweep output:\n%s", out.String())
+	}
+	// A bound nothing meets stops at the first step.
+	out.Reset()
+	sw, err = Sweep(context.Background(), cfg, []int{100, 200}, time.Microsecond, runner, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Best != 0 || len(sw.Steps) != 1 || !strings.Contains(out.String(), "No rate tried kept p99 under 1µs") {
+		t.Errorf("best %d, %d steps:\n%s", sw.Best, len(sw.Steps), out.String())
 	}
 }
 
@@ -151,43 +288,32 @@ func TestReports(t *testing.T) {
 	out := text.String()
 	for _, want := range []string{
 		"stomp bench: 2 publishers, 2 subscribers, 100 messages of 1 KiB to /queue/stomp-bench (queue, ack auto)",
-		"STOMP 1.2", "Pub+sub:", "Publishers:", "Subscribers:", "  [1]", "  [2]", "min ", "stddev",
-		"Received 100 of 100 expected", "Latency (end to end, 100 messages): p50 ", " p90 ", " p99 ", " p99.9 ", " max ",
+		"STOMP 1.2", "Publishers:", "Subscribers:", "  [1]", "  [2]", "min ", "stddev",
+		"Received 100 (of 100 sent); lost 0, duplicated 0", "Latency (end to end, 100 messages): p50 ", " p90 ", " p99 ", " p99.9 ", " max ",
 		"msg/s", "MB/s",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
 	}
-
-	var js bytes.Buffer
-	if err := res.WriteJSON(&js); err != nil {
+	var csv bytes.Buffer
+	if err := res.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(js.Bytes(), &m); err != nil {
-		t.Fatalf("%v\n%s", err, js.String())
+	if !strings.HasPrefix(csv.String(), "second,sent_per_s,received_per_s,p50_us,p99_us,max_us\n") || strings.Count(csv.String(), "\n") < 2 {
+		t.Errorf("CSV:\n%s", csv.String())
 	}
-	for _, k := range []string{"config", "broker", "stomp_version", "published", "expected", "received", "missing",
-		"publishers", "subscribers", "total", "latency_us"} {
-		if _, ok := m[k]; !ok {
-			t.Errorf("JSON lacks %q:\n%s", k, js.String())
-		}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, "a <title>", []*Result{res, res}); err != nil {
+		t.Fatal(err)
 	}
-	lat := m["latency_us"].(map[string]any)
-	for _, k := range []string{"count", "p50", "p90", "p99", "p99_9", "max"} {
-		if _, ok := lat[k]; !ok {
-			t.Errorf("latency lacks %q", k)
-		}
+	h := page.String()
+	if strings.Count(h, "<svg") != 3 || strings.Count(h, `class="series"`) != 6 || !strings.Contains(h, "a &lt;title&gt;") {
+		t.Errorf("HTML: %d charts, %d lines", strings.Count(h, "<svg"), strings.Count(h, `class="series"`))
 	}
-	pubs := m["publishers"].(map[string]any)
-	if n := len(pubs["clients"].([]any)); n != 2 {
-		t.Errorf("%d publisher entries", n)
-	}
-	c := pubs["clients"].([]any)[0].(map[string]any)
-	for _, k := range []string{"name", "msgs", "bytes", "seconds", "msgs_per_sec", "mb_per_sec"} {
-		if _, ok := c[k]; !ok {
-			t.Errorf("client stats lack %q", k)
+	for _, banned := range []string{"http://", "https://", "<script", "<link"} {
+		if strings.Contains(strings.ReplaceAll(h, `xmlns="http://www.w3.org/2000/svg"`, ""), banned) {
+			t.Errorf("the report must load nothing: it contains %q", banned)
 		}
 	}
 }
@@ -200,6 +326,7 @@ func TestConfigErrors(t *testing.T) {
 		{Sub: 1, Msgs: 1, Topic: true},
 		{Pub: 1, Msgs: 1, Ack: "sometimes"},
 		{Pub: -1, Msgs: 1},
+		{Pub: 1, Msgs: 1, TxSize: -1},
 	} {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
@@ -212,10 +339,9 @@ func TestConnectFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().(*net.TCPAddr)
+	_, port, _ := net.SplitHostPort(l.Addr().String())
 	l.Close()
-	_, err = Run(context.Background(), Config{Pub: 1, Msgs: 1,
-		Endpoint: client.Endpoint{Host: "127.0.0.1", Port: strings.TrimPrefix(addr.String(), "127.0.0.1:")}})
+	_, err = Run(context.Background(), Config{Pub: 1, Msgs: 1, Endpoint: client.Endpoint{Host: "127.0.0.1", Port: port}})
 	if err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("got %v", err)
 	}

@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/client"
+)
+
+// startProxy relays TCP connections to target. Every byte the broker sends
+// is held for delay before it goes on (in order, without slowing the
+// stream down otherwise); what the clients send passes at once. rewrite, when set, sees each frame the
+// broker sends (up to its NUL) and returns what to deliver instead.
+func startProxy(t *testing.T, target string, delay time.Duration, rewrite func(frame []byte) [][]byte) client.Endpoint {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go relay(b, c, 0, nil)
+			go relay(c, b, delay, rewrite)
+		}
+	}()
+	host, port, _ := net.SplitHostPort(l.Addr().String())
+	return client.Endpoint{Host: host, Port: port}
+}
+
+type chunk struct {
+	at   time.Time
+	data []byte
+}
+
+// relay copies src to dst, each chunk delay after it was read.
+func relay(dst, src net.Conn, delay time.Duration, rewrite func([]byte) [][]byte) {
+	defer dst.Close()
+	defer src.Close()
+	q := make(chan chunk, 1<<16)
+	go func() {
+		defer close(q)
+		buf := make([]byte, 64<<10)
+		var pending []byte
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				data := append([]byte(nil), buf[:n]...)
+				if rewrite != nil {
+					pending = append(pending, data...)
+					data = nil
+					for {
+						i := bytes.IndexByte(pending, 0)
+						if i < 0 {
+							break
+						}
+						f := pending[:i+1]
+						pending = pending[i+1:]
+						eol := len(f) - len(bytes.TrimLeft(f, "\r\n")) // heart-beats
+						data = append(data, f[:eol]...)
+						for _, g := range rewrite(f[eol:]) {
+							data = append(data, g...)
+						}
+					}
+				}
+				q <- chunk{at: time.Now(), data: data}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range q {
+		_ = sleepUntil(context.Background(), c.at.Add(delay))
+		if _, err := dst.Write(c.data); err != nil {
+			go func() { // drain, so the reader is not stuck
+				for range q {
+				}
+			}()
+			return
+		}
+	}
+}
