@@ -2,7 +2,8 @@
 # Install the third-party STOMP clients that internal/thirdparty runs against `stomp serve` and the
 # real brokers (idempotent; .ci/run calls it, and so can a developer as root):
 #   Debian: python3-stomp (stomp.py), ruby-stomp, libnet-stomp-perl (Net::Stomp), php-cli + php-stomp,
-#           chromium (the headless browser test), nodejs + npm when node is missing;
+#           chromium (the headless browser tests: stompjs here, the stomp bench report in internal/bench),
+#           nodejs + npm when node is missing;
 #   npm:    `npm ci` in internal/thirdparty/testdata (@stomp/stompjs, @stomp/tcp-wrapper, ws, pinned
 #           by its package-lock.json).
 set -euo pipefail

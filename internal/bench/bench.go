@@ -326,7 +326,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		closeAll()
 		return nil, runErr
 	}
-	res.Series = sampler.series
+	res.Series = append([]Point{}, sampler.series...) // [] rather than null in JSON
 	res.collect(st, pubs, subs)
 	return res, nil
 }
@@ -731,7 +731,8 @@ func (s *sampler) run(stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:
-			// The last, partial second, if anything happened in it.
+			// The last, partial second, so that the series adds up to
+			// the totals (reports scale it to a rate).
 			if p := s.take(time.Now(), start, &prevSent); p.Sent+p.Received > 0 {
 				s.series = append(s.series, p)
 			}

@@ -300,7 +300,7 @@ func TestReports(t *testing.T) {
 	if err := res.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(csv.String(), "second,sent_per_s,received_per_s,p50_us,p99_us,max_us\n") || strings.Count(csv.String(), "\n") < 2 {
+	if !strings.HasPrefix(csv.String(), "second,sent,received,p50_us,p99_us,max_us\n") || strings.Count(csv.String(), "\n") < 2 {
 		t.Errorf("CSV:\n%s", csv.String())
 	}
 	var page bytes.Buffer

@@ -66,13 +66,15 @@ td:first-child,th:first-child{text-align:left}
 	dist := svgchart.Chart{Title: "Latency by percentile", XLabel: "percentile", YLabel: "ms", LogX: true}
 	for _, r := range runs {
 		var t, rate, p99 []float64
+		prev := 0.0
 		for _, p := range r.Series {
 			t = append(t, p.T)
 			v := p.Received
 			if r.Config.Sub == 0 {
 				v = p.Sent
 			}
-			rate = append(rate, float64(v))
+			rate = append(rate, float64(v)/math.Max(p.T-prev, 1e-3)) // the last point may be a part of a second
+			prev = p.T
 			p99 = append(p99, float64(p.P99)/1000)
 		}
 		throughput.Series = append(throughput.Series, svgchart.Series{Name: r.Label, X: t, Y: rate})

@@ -45,7 +45,8 @@ type Result struct {
 }
 
 // Point is one second of a run: messages sent and received in it and the
-// latency of those received (microseconds).
+// latency of those received (microseconds). The last point of a run
+// usually covers less than a second.
 type Point struct {
 	T        float64 `json:"t"` // seconds since measuring began, at the end of this second
 	Sent     int64   `json:"sent"`
@@ -321,7 +322,7 @@ func (c Summary) sizeText() string {
 // WriteCSV writes the per-second series: one line a second.
 func (r *Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"second", "sent_per_s", "received_per_s", "p50_us", "p99_us", "max_us"})
+	_ = cw.Write([]string{"second", "sent", "received", "p50_us", "p99_us", "max_us"})
 	for _, p := range r.Series {
 		_ = cw.Write([]string{strconv.FormatFloat(p.T, 'f', -1, 64), strconv.FormatInt(p.Sent, 10),
 			strconv.FormatInt(p.Received, 10), strconv.FormatInt(p.P50, 10), strconv.FormatInt(p.P99, 10), strconv.FormatInt(p.Max, 10)})

@@ -19,9 +19,10 @@ type SweepResult struct {
 	Steps    []*Result     `json:"steps"`
 }
 
-// Verdict says whether a run met a p99 bound at its rate: nothing lost,
-// p99 under the bound, and at least 95% of the rate actually published
-// (a publisher that cannot keep up fails the rate, whatever the latency).
+// Verdict says whether a run met a p99 bound at its rate: nothing lost and
+// p99 under the bound. A publisher that cannot keep up with the rate needs
+// no rule of its own: its late messages carry the time they were due, so
+// the lag is in their latency.
 func (r *Result) Verdict(slo time.Duration) (ok bool, why string) {
 	switch {
 	case r.Latency == nil:
@@ -30,8 +31,6 @@ func (r *Result) Verdict(slo time.Duration) (ok bool, why string) {
 		return false, fmt.Sprintf("%s lost", commas(r.Lost))
 	case time.Duration(r.Latency.P99)*time.Microsecond > slo:
 		return false, fmt.Sprintf("p99 %s over %s", us(r.Latency.P99), slo)
-	case r.Config.Rate > 0 && r.Publishers != nil && r.Publishers.Total.MsgsPerSec < 0.95*float64(r.Config.Rate):
-		return false, fmt.Sprintf("published only %s msg/s", round(r.Publishers.Total.MsgsPerSec))
 	}
 	return true, "ok"
 }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/bench"
+)
+
+// The fixed-rate table: `stomp bench --rate FROM:TO:STEP --slo 10ms` on each
+// broker, the way PerfTest users find a broker's usable rate.
+var (
+	onlyFixedRate = flag.Bool("only-fixed-rate", false, "run only the fixed-rate sweeps and replace their section in -out, keeping the rest of the file")
+	sweepDuration = flag.Duration("sweep-duration", 5*time.Second, "measured time of each step of a fixed-rate sweep")
+	sweepWarmup   = flag.Duration("sweep-warmup", time.Second, "warm-up before each step of a fixed-rate sweep")
+	slo           = flag.Duration("slo", 10*time.Millisecond, "the p99 bound of the fixed-rate sweeps")
+)
+
+// sweepRates are the rates tried on each broker (msg/s), up to well past
+// what a 2-core machine gets out of it.
+var sweepRates = map[string]string{
+	"rabbitmq": "1000:60000:1000",
+	"activemq": "2000:100000:2000",
+	"embedded": "10000:400000:10000",
+}
+
+const fixedRateStart, fixedRateEnd = "<!-- fixed-rate -->", "<!-- /fixed-rate -->"
+
+type sweepRow struct {
+	broker   *brokerSpec
+	sw       *bench.SweepResult
+	err      string
+	load     string // load average when it started
+	expected string // PerfTest-style expectation
+}
+
+// fixedRate sweeps every broker with stomp bench and returns the rows of
+// the table.
+func (h *harness) fixedRate(brokers []*brokerSpec) []sweepRow {
+	var rows []sweepRow
+	for _, b := range brokers {
+		row := sweepRow{broker: b, load: loadAvg()}
+		file := filepath.Join(h.tmp, "sweep-"+b.key+".json")
+		args := append(b.loginArgs("-U", "-W"), "bench", "--pub", "1", "--sub", "1", "--rate", sweepRates[b.key],
+			"--slo", slo.String(), "--duration", sweepDuration.String(), "--warmup", sweepWarmup.String(),
+			"--size", strconv.Itoa(bodySize), "--destination", "/queue/stomp-bench-rate", "--json", file)
+		log.Printf("fixed-rate sweep on %s: stomp %s", b.name, strings.Join(args, " "))
+		cmd := exec.Command(*stompBin, args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		log.Printf("%s", out)
+		if err != nil {
+			row.err = err.Error()
+		} else if data, err := os.ReadFile(file); err != nil {
+			row.err = err.Error()
+		} else {
+			row.sw = &bench.SweepResult{}
+			if err := json.Unmarshal(data, row.sw); err != nil {
+				row.err, row.sw = err.Error(), nil
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// perfTestExpectation is what PerfTest users expect of a fixed-rate run:
+// latency stays flat up to about 70-80% of the rate the broker sustains
+// unthrottled, then climbs steeply. pub and sub are the unthrottled
+// one-publisher, one-subscriber rates (msg/s).
+func perfTestExpectation(pub, sub float64) string {
+	if pub <= 0 || sub <= 0 {
+		return "n/a"
+	}
+	top := min(pub, sub)
+	return fmt.Sprintf("%s-%s (70-80%% of %s unthrottled)", kilo(0.7*top), kilo(0.8*top), kilo(top))
+}
+
+// unthrottledRE reads a row of the unthrottled `stomp bench` table:
+// | RabbitMQ | 38.0k | 20.9k | ...
+var unthrottledRE = regexp.MustCompile(`(?m)^\| (\S+) \| ([0-9.]+)(k|M)? \| ([0-9.]+)(k|M)? \| [0-9.]+ ms \|`)
+
+// unthrottledRates reads the unthrottled rates from a BENCHMARKS.md.
+func unthrottledRates(text string) map[string][2]float64 {
+	num := func(v, unit string) float64 {
+		f, _ := strconv.ParseFloat(v, 64)
+		return f * map[string]float64{"": 1, "k": 1e3, "M": 1e6}[unit]
+	}
+	out := map[string][2]float64{}
+	for _, m := range unthrottledRE.FindAllStringSubmatch(text, -1) {
+		out[strings.ToLower(m[1])] = [2]float64{num(m[2], m[3]), num(m[4], m[5])}
+	}
+	return out
+}
+
+// fixedRateSection is the table in Markdown, between markers so that
+// -only-fixed-rate can replace it alone.
+func fixedRateSection(rows []sweepRow) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("%s\n### Fixed rate: the highest rate with p99 under %s\n\n", fixedRateStart, *slo)
+	w("`stomp bench --pub 1 --sub 1 --size %d --rate FROM:TO:STEP --slo %s --duration %s --warmup %s` on a queue, ack auto: ", bodySize, *slo, *sweepDuration, *sweepWarmup)
+	w("open loop, latency from each message's intended send time (corrected for coordinated omission). ")
+	w("A step passes when nothing is lost and p99 is under the bound (a publisher that falls behind shows in the latency); the sweep stops at the first step that fails. ")
+	w("The PerfTest-style expectation is the rule of thumb PerfTest users go by: latency stays flat up to about 70-80%% of the rate the broker sustains unthrottled (the table above, the slower of publishing and receiving), then climbs.\n\n")
+	w("| broker | highest rate, p99 < %s | p50 / p99 there | first rate over | why | PerfTest-style expectation | load average at start |\n|---|---|---|---|---|---|---|\n", *slo)
+	for _, r := range rows {
+		if r.sw == nil {
+			w("| %s | failed: %s | | | | %s | %s |\n", r.broker.name, r.err, r.expected, r.load)
+			continue
+		}
+		best, at, over, why := "none", "-", "-", "-"
+		for _, s := range r.sw.Steps {
+			ok, reason := s.Verdict(*slo)
+			lat := "-"
+			if s.Latency != nil {
+				lat = fmt.Sprintf("%s / %s", msStr(s.Latency.P50), msStr(s.Latency.P99))
+			}
+			if ok {
+				best, at = kilo(float64(s.Config.Rate))+" msg/s", lat
+			} else {
+				over, why = kilo(float64(s.Config.Rate))+" msg/s", reason
+			}
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s |\n", r.broker.name, best, at, over, why, r.expected, r.load)
+	}
+	w("\nMeasured on the shared 2-core machine while other work ran on it (the load average is in the table): the rates are what this box gave then, lower than on a quiet one.\n%s\n", fixedRateEnd)
+	return b.String()
+}
+
+// spliceFixedRate puts section into the report text: in place of the old
+// one, or before the notes (or the run details) when there is none.
+func spliceFixedRate(text, section string) string {
+	if i := strings.Index(text, fixedRateStart); i >= 0 {
+		if j := strings.Index(text[i:], fixedRateEnd); j >= 0 {
+			return text[:i] + section + text[i+j+len(fixedRateEnd)+1:]
+		}
+	}
+	for _, anchor := range []string{"\n### Failed runs and notes", "\n<details>"} {
+		if i := strings.Index(text, anchor); i >= 0 {
+			return text[:i+1] + section + text[i:]
+		}
+	}
+	return text + "\n" + section
+}
