@@ -28,9 +28,9 @@ var (
 // sweepRates are the rates tried on each broker (msg/s), up to well past
 // what a 2-core machine gets out of it.
 var sweepRates = map[string]string{
-	"rabbitmq": "1000:60000:1000",
-	"activemq": "2000:100000:2000",
-	"embedded": "10000:400000:10000",
+	"rabbitmq": "500:40000:500",
+	"activemq": "1000:100000:1000",
+	"embedded": "5000:400000:5000",
 }
 
 const fixedRateStart, fixedRateEnd = "<!-- fixed-rate -->", "<!-- /fixed-rate -->"
