@@ -145,6 +145,24 @@ func (p *Proxy) StallAll(dir Direction, d time.Duration) {
 	p.wakeStalled()
 }
 
+// ResumeAll ends every stall in dir, the proxy's and each connection's, at
+// once: what was held flows on.
+func (p *Proxy) ResumeAll(dir Direction) {
+	p.mu.Lock()
+	for _, i := range dirIndexes(dir) {
+		p.stall[i] = time.Time{}
+	}
+	p.mu.Unlock()
+	for _, c := range p.Conns() {
+		c.mu.Lock()
+		for _, i := range dirIndexes(dir) {
+			c.stall[i] = time.Time{}
+		}
+		c.mu.Unlock()
+	}
+	p.wakeStalled()
+}
+
 // CutAll arms a mid-frame cut in dir on every open connection (see
 // Conn.CutMidFrame).
 func (p *Proxy) CutAll(dir Direction) {

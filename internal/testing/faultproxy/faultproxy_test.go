@@ -145,6 +145,16 @@ func TestStall(t *testing.T) {
 		t.Errorf("the client's bytes were held too: Forwarded(ToBroker) = %d, want 4", n)
 	}
 
+	p.StallAll(faultproxy.ToClient, time.Hour)
+	if _, err := echo(c, "resumed", 100*time.Millisecond); err == nil {
+		t.Fatal("the echo came back during StallAll")
+	}
+	p.ResumeAll(faultproxy.Both)
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if got, err := io.ReadAll(io.LimitReader(c, 7)); err != nil || string(got) != "resumed" {
+		t.Fatalf("after ResumeAll: %q, %v", got, err)
+	}
+
 	p.StallAll(faultproxy.Both, 300*time.Millisecond)
 	late := dial(t, p.Addr())
 	if _, err := echo(late, "x", 100*time.Millisecond); err == nil {
