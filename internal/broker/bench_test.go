@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +174,85 @@ func BenchmarkGoStompReceive(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msg/s")
+}
+
+// BenchmarkRoundTrip1000Conns: 1,000 connections at once, each
+// subscribed to its own queue, each sending a message there and reading
+// it back, over and over (b.N round trips in all). Reports round trips
+// per second and the round-trip latency percentiles, and the time to
+// open and log in the 1,000 connections. Needs 2,000 descriptors (both
+// ends are in this process) and MaxConnections above the default.
+func BenchmarkRoundTrip1000Conns(b *testing.B) {
+	const conns = 1000
+	br := startBroker(b, Config{Logf: func(string, ...any) {}, MaxConnections: conns + 10})
+	type client struct {
+		nc net.Conn
+		w  *bufio.Writer
+		r  *bufio.Reader
+	}
+	cs := make([]client, conns)
+	setup := time.Now()
+	for i := range cs {
+		nc, err := net.Dial("tcp", br.Addr())
+		if err != nil {
+			b.Fatalf("connection %d: %v (ulimit -n?)", i, err)
+		}
+		b.Cleanup(func() { nc.Close() })
+		cs[i] = client{nc, bufio.NewWriterSize(nc, 4<<10), bufio.NewReaderSize(nc, 4<<10)}
+		fmt.Fprintf(cs[i].w, "CONNECT\naccept-version:1.2\nhost:/\n\n\x00SUBSCRIBE\nid:0\ndestination:/queue/rt-%d\nack:auto\nreceipt:s\n\n\x00", i)
+		cs[i].w.Flush()
+	}
+	for i := range cs { // CONNECTED, RECEIPT
+		for k := 0; k < 2; k++ {
+			if _, err := cs[i].r.ReadSlice(0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	connected := time.Since(setup)
+	per := (b.N + conns - 1) / conns
+	lat := make([][]time.Duration, conns)
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cs[i]
+			send := fmt.Sprintf("SEND\ndestination:/queue/rt-%d\ncontent-length:%d\n\n%s\x00", i, len(benchBody), benchBody)
+			for n := 0; n < per; n++ {
+				t0 := time.Now()
+				c.w.WriteString(send)
+				if err := c.w.Flush(); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.r.ReadSlice(0); err != nil { // the MESSAGE (its body has no NUL)
+					errs <- err
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(all))/took.Seconds(), "roundtrips/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(connected.Milliseconds()), "ms-to-connect-all")
+	b.ReportMetric(0, "ns/op")
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-stomp/stomp/v3/frame"
 )
@@ -36,8 +37,9 @@ type router struct {
 	// RabbitMQ's memory alarm): see waitForRoom.
 	held    int64
 	limit   int64
-	blocked bool      // someone waits for room; logged once per episode
-	room    sync.Cond // broadcast when held drops below limit, or on close
+	full    atomic.Bool // held >= limit: publishers check it without the lock
+	blocked bool        // someone waits for room; logged once per episode
+	room    sync.Cond   // broadcast when held drops below limit, or on close
 	closed  bool
 }
 
@@ -58,14 +60,22 @@ type queued struct {
 }
 
 // hold and release count message bytes held (caller holds r.mu).
-func (r *router) hold(n int) { r.held += int64(n) }
+func (r *router) hold(n int) {
+	r.held += int64(n)
+	if r.held >= r.limit && !r.full.Load() {
+		r.full.Store(true)
+	}
+}
 
 func (r *router) release(n int) {
 	r.held -= int64(n)
-	if r.blocked && r.held < r.limit {
-		r.blocked = false
-		r.logf("broker: messages held back in memory are under the limit again (%d MiB); publishers resume", r.limit>>20)
-		r.room.Broadcast()
+	if r.held < r.limit && r.full.Load() {
+		r.full.Store(false)
+		if r.blocked {
+			r.blocked = false
+			r.logf("broker: messages held back in memory are under the limit again (%d MiB); publishers resume", r.limit>>20)
+			r.room.Broadcast()
+		}
 	}
 }
 
@@ -73,6 +83,9 @@ func (r *router) release(n int) {
 // limit: only its own connection stops being read, consumers go on and
 // free memory. Broker.Close ends the wait.
 func (r *router) waitForRoom() {
+	if !r.full.Load() {
+		return // the common case, without the lock
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for r.held >= r.limit && !r.closed {

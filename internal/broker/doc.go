@@ -3,9 +3,18 @@
 // project's tests (so `go test ./...` needs no external broker).
 //
 // It is a development and test broker, not a production one: messages live
-// in memory only (nothing is persisted, queues are not bounded), there is a
-// single optional login, no TLS, no virtual hosts (the host header is
+// in memory only (nothing is persisted; Config.MaxHeldBytes bounds them),
+// there is a single optional login, no virtual hosts (the host header is
 // ignored) and no clustering.
+//
+// # Listeners
+//
+// Config.Listen names them: HOST:PORT or tcp:// (TCP), ssl:// (TLS with
+// Config.TLS), ws://HOST:PORT/PATH and wss:// (STOMP over WebSocket: the
+// v10.stomp, v11.stomp and v12.stomp subprotocols, one frame per message,
+// as RabbitMQ web-stomp). Without a login only loopback addresses may be
+// used (CheckListen), and a WebSocket is accepted only from a page on
+// loopback.
 //
 // # Protocol
 //
@@ -15,7 +24,8 @@
 // versions it supports. Heart-beats (1.1+) are negotiated per the spec
 // against Config.HeartBeat; a client silent for twice its negotiated
 // interval is sent an ERROR and disconnected. Every frame may ask for a
-// receipt. Every protocol error gets an ERROR frame (message header, a
+// receipt; the RECEIPT follows the frame's effects and precedes the
+// MESSAGEs they cause, as on RabbitMQ and ActiveMQ. Every protocol error gets an ERROR frame (message header, a
 // receipt-id when the frame had a receipt, an explanation in the body)
 // and the connection is then closed; other connections are unaffected.
 //
@@ -60,12 +70,23 @@
 // requeue:false (a RabbitMQ extension) discards instead. There is no
 // prefetch limit: subscriptions with unacked messages keep receiving.
 //
+// A NACK, or a connection closing with the message unacked, is a failed
+// delivery; after Config.MaxRedeliveries of them (default 6) the message
+// moves to /queue/DLQ.<name> with original-destination and
+// dead-letter-reason headers (see deadletter.go).
+//
 // Transactions buffer SEND, ACK and NACK until COMMIT (an ACK's id is
 // checked when it arrives); ABORT, or disconnecting, discards them, so an
 // aborted ACK leaves its message unacked. At most 64 MiB may be buffered
 // in one connection's open transactions.
 //
 // # Bounded memory and slow clients
+//
+// A connection must send its CONNECT within Config.ConnectTimeout of being
+// accepted; before it, frames are capped at 8 KiB. At most
+// Config.MaxConnections connections are open at once (more get an ERROR).
+// Temporary accept errors (out of descriptors) back off and retry. At
+// Config.MaxHeldBytes of messages in memory, publishers wait.
 //
 // Each frame is limited to Config.MaxFrameSize bytes (headers and body,
 // checked while reading, and against content-length before allocating) and
