@@ -191,6 +191,9 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	})
 	for _, dest := range lo.dests {
 		if _, err := commands.Subscribe(ctx, env, dest, mode, lo.headers); err != nil {
+			if ctx.Err() != nil {
+				break // Ctrl-C while subscribing: stopped by the user, below
+			}
 			finish(env, r)
 			return err
 		}
