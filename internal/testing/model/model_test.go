@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 	"github.com/stomp-cli/stomp/internal/testing/faultproxy"
 )
@@ -132,6 +133,7 @@ type model struct {
 	refused   map[string]time.Time // body → when the --exec command refused it
 	kills     []time.Time          // when the embedded broker was killed (it loses what it held)
 	longLived []*proc              // must still run when the test stops them
+	ended     []*proc              // the runs of the steps, once ended
 	log       []string             // what happened, in order, for the failure report
 	start     time.Time
 	// ackedUnwritten are the listeners with a failing sink that exited 0:
@@ -220,17 +222,17 @@ type violation struct {
 // so that main stays green; STOMP_MODEL_STRICT=1 fails them too. Delete the
 // entry when its fix lands: the test then guards it.
 var knownBugs = map[string]string{
-	bugLostAcrossBrokenConnection:      "issue 13 item 1 (branch ledger): a run whose connection broke exits 0 although the SENDs in flight were lost; nothing resends them",
-	bugAckedUnwritten:                  "issue 13 item 2 (branch recvpolicy): a listener whose --format template fails at run time acks the message it did not write, and exits 0",
-	bugListenerEndsOnFailedResubscribe: "issue 13 item 3 (branch recvpolicy): a listener exits 1 when the connection is lost again while it resubscribes after a reconnect, instead of counting a failed attempt and retrying",
-	bugShellStopsReconnecting:          "issue 13 item 3 (branch recvpolicy): after a lost connection the shell gives up reconnecting, or repeats the old error for every command",
+	bugLostAcrossBrokenConnection: "issue 13 item 1 (branch ledger): a run whose connection broke exits 0 although the SENDs in flight were lost; nothing resends them",
+	bugAckedUnwritten:             "issue 13 item 2 (branch recvpolicy): a listener whose --format template fails at run time acks the message it did not write, and exits 0",
+	bugListenerGivesUpAfterLoss:   "issue 13 item 3 (branch recvpolicy): a listener exits 1 when the connection is lost again while it reconnects or resubscribes, instead of counting a failed attempt and retrying until stopped",
+	bugShellStopsReconnecting:     "issue 13 item 3 (branch recvpolicy): after a lost connection the shell gives up reconnecting, or repeats the old error for every command",
 }
 
 const (
-	bugLostAcrossBrokenConnection      = "lost-across-broken-connection"
-	bugShellStopsReconnecting          = "shell-stops-reconnecting"
-	bugAckedUnwritten                  = "acked-unwritten"
-	bugListenerEndsOnFailedResubscribe = "listener-ends-on-failed-resubscribe"
+	bugLostAcrossBrokenConnection = "lost-across-broken-connection"
+	bugShellStopsReconnecting     = "shell-stops-reconnecting"
+	bugAckedUnwritten             = "acked-unwritten"
+	bugListenerGivesUpAfterLoss   = "listener-gives-up-after-loss"
 )
 
 // The invariants, checked once every client has ended and the queue has
@@ -299,6 +301,29 @@ func (m *model) checkUnackedComeBack(drained map[string]bool) []violation {
 	return vs
 }
 
+// checkExitsDocumented: every run, whatever the faults, ended with a code
+// of the documented table (internal/exitcode) and without a Go panic.
+func (m *model) checkExitsDocumented() []violation {
+	documented := map[int]bool{}
+	for _, e := range exitcode.Table {
+		documented[int(e.Code)] = true
+	}
+	var vs []violation
+	for _, p := range append(append([]*proc{}, m.ended...), m.longLived...) {
+		if p.running() {
+			continue
+		}
+		if !documented[p.code] {
+			vs = append(vs, violation{msg: fmt.Sprintf("%s exited %d, a code the exit-code table does not have\n%s", p.name, p.code, tail(p.err.String()))})
+		}
+		// The shell's panic would be on its terminal, which is its out.
+		if e := p.err.String() + p.out.String(); strings.Contains(e, "panic: ") || strings.Contains(e, "\ngoroutine ") {
+			vs = append(vs, violation{msg: fmt.Sprintf("%s panicked:\n%s", p.name, tail(e))})
+		}
+	}
+	return vs
+}
+
 // checkKeptRunning: no listener or shell stopped by itself: each was still
 // running when the test stopped it, and then ended as stopped (0, or the
 // signal's 130/143).
@@ -308,8 +333,8 @@ func (m *model) checkKeptRunning() []violation {
 		switch {
 		case !p.stopping:
 			v := violation{msg: fmt.Sprintf("%s stopped by itself with exit %d while the broker was coming back; its standard error ends:\n%s", p.name, p.code, tail(p.err.String()))}
-			if strings.Contains(p.err.String(), "could not reconnect: resubscribing") {
-				v.bug = bugListenerEndsOnFailedResubscribe
+			if last := lastLine(p.err.String()); strings.Contains(last, "connection lost") || strings.Contains(last, "could not reconnect") {
+				v.bug = bugListenerGivesUpAfterLoss
 			}
 			vs = append(vs, v)
 		case p.running():
@@ -393,6 +418,7 @@ func (h *harness) check() {
 	vs = append(vs, h.model.checkUnackedComeBack(drained)...)
 	vs = append(vs, h.model.checkSinkFailuresNotAcked()...)
 	vs = append(vs, h.model.checkKeptRunning()...)
+	vs = append(vs, h.model.checkExitsDocumented()...)
 	vs = append(vs, h.shellCameBack...)
 	h.violated = report(t, vs)
 	t.Logf("%d messages promised, %d consumed, %d refused once, %d drained", len(h.model.promised), len(h.model.consumed), len(h.model.refused), len(drained))

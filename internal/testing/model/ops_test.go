@@ -39,11 +39,16 @@ func (h *harness) finish(p *proc) bool {
 		h.t.Errorf("%s hung for %v: killed\n%s", p.name, runTimeout, p)
 		return false
 	}
-	h.model.logf("%s: exit %d after %v%s", p.name, p.code, time.Since(p.started).Round(10*time.Millisecond), firstLine(p.err.String()))
+	h.model.logf("%s: exit %d after %v%s", p.name, p.code, time.Since(p.started).Round(10*time.Millisecond), lastLine(p.err.String()))
+	h.model.mu.Lock()
+	h.model.ended = append(h.model.ended, p)
+	h.model.mu.Unlock()
 	return true
 }
 
-func firstLine(s string) string {
+// lastLine is the last non-empty line of s, in parentheses after a space
+// ("" for none): a process's last word, usually its error.
+func lastLine(s string) string {
 	ls := lines(s)
 	if len(ls) == 0 {
 		return ""
