@@ -124,12 +124,17 @@ func rejectForeignFlags(c *cobra.Command) error {
 
 // parseRange reads N or MIN:MAX (and, when step is allowed, FROM:TO:STEP).
 func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
+	example := "100:1000"
+	if withStep {
+		example = "1000:20000:1000"
+	}
+	bad := usageErrorf("invalid --%s %q: give a number or a range such as %s", flag, v, example)
 	parts := strings.Split(v, ":")
 	nums := make([]int, len(parts))
 	for i, p := range parts {
 		n, e := strconv.Atoi(strings.TrimSpace(p))
 		if e != nil || n < 0 {
-			return 0, 0, 0, usageErrorf("invalid --%s %q: give a number or a range such as %s", flag, v, map[bool]string{true: "1000:20000:1000", false: "100:1000"}[withStep])
+			return 0, 0, 0, bad
 		}
 		nums[i] = n
 	}
@@ -144,7 +149,7 @@ func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
 			return 0, 0, 0, usageErrorf("invalid --%s %q: a sweep needs a start and a step above 0", flag, v)
 		}
 	default:
-		return 0, 0, 0, usageErrorf("invalid --%s %q: give a number or a range such as %s", flag, v, map[bool]string{true: "1000:20000:1000", false: "100:1000"}[withStep])
+		return 0, 0, 0, bad
 	}
 	if hi < lo {
 		return 0, 0, 0, usageErrorf("invalid --%s %q: the range ends below its start", flag, v)
@@ -359,7 +364,10 @@ run's summary.
 
 Results with the same label (stomp bench --label) are one run measured on
 several machines at once: report adds them up, message counts and per-second
-series summed and HdrHistograms added, so the percentiles are exact.`,
+series summed and HdrHistograms added, so the percentiles are exact. Give
+each machine its own destinations (--destination /queue/bench-$(hostname)):
+a machine checks the sequence numbers of its own publishers only, and
+skips messages from another machine's run as left over.`,
 		Example: `  stomp bench report rabbitmq.json activemq.json -o cmp.html
   stomp bench report host1.json host2.json host3.json -o total.html`,
 		Args: func(c *cobra.Command, args []string) error {
