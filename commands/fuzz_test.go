@@ -73,7 +73,7 @@ func FuzzReadHeadersJSON(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		hs, err := readHeadersJSON(path)
+		hs, _, err := readHeadersJSON(path)
 		if err != nil {
 			var ue *UsageError
 			if !errors.As(err, &ue) {
@@ -117,7 +117,7 @@ func TestHeadersJSONEdgeNumbersMatchPython(t *testing.T) {
 		if err := os.WriteFile(path, []byte(`{"a": `+c.json+`}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		hs, err := readHeadersJSON(path)
+		hs, _, err := readHeadersJSON(path)
 		if err != nil {
 			t.Fatalf("%s: %v", c.json, err)
 		}

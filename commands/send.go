@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/stomp-cli/stomp/internal/session"
 )
@@ -168,10 +169,13 @@ func sendSpecs() []*Spec {
 			return fileError(args[1], err)
 		}
 		if len(args) == 3 {
-			extra, err := readHeadersJSON(args[2])
+			extra, shown, err := readHeadersJSON(args[2])
 			if err != nil {
 				return err
 			}
+			// stomp.py's two lines, which its users' tools may read.
+			env.Out.Info("Loading " + args[2] + "\n")
+			env.Out.Info("Using headers " + shown + "\n")
 			headers = append(extra, headers...)
 		}
 		// The file's own name wins over a filename in the JSON, as in stomp.py.
@@ -227,33 +231,104 @@ func fileError(path string, err error) error {
 
 // readHeadersJSON reads sendfile's headers file: a JSON object whose values
 // become header values written as stomp.py writes them (Python's str():
-// True, False, None, 5, 1000.0), so both tools put the same bytes on the
-// wire.
-func readHeadersJSON(path string) ([][2]string, error) {
+// True, False, 5, 1000.0; a null is no header at all), so both tools put
+// the same bytes on the wire. shown is the object as stomp.py prints it
+// (Python's repr of the dict, in the file's order).
+func readHeadersJSON(path string) (headers [][2]string, shown string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, "", fileError(path, err)
+	}
+	bad := func(err error) error {
+		return &UsageError{Msg: fmt.Sprintf("%s is not a JSON object of headers: %v", path, err)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a JSON object of headers: %v", path, err)}
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out [][2]string
-	for _, k := range keys {
-		v, ok := pythonStr(m[k])
-		if !ok {
-			return nil, &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number, boolean or null", path, k)}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		if err == nil {
+			err = fmt.Errorf("it starts with %v", tok)
 		}
-		out = append(out, [2]string{k, v})
+		return nil, "", bad(err)
 	}
-	return out, nil
+	index := map[string]int{} // a repeated key keeps its first place and its last value, as in Python
+	var (
+		repr []string
+		null []bool
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", bad(err)
+		}
+		k, _ := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, "", bad(err)
+		}
+		s, ok := pythonStr(v)
+		if !ok {
+			return nil, "", &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number, boolean or null", path, k)}
+		}
+		r := pythonRepr(k) + ": " + s
+		if _, isStr := v.(string); isStr {
+			r = pythonRepr(k) + ": " + pythonRepr(s)
+		}
+		if i, dup := index[k]; dup {
+			repr[i], headers[i][1], null[i] = r, s, v == nil
+		} else {
+			index[k] = len(repr)
+			repr = append(repr, r)
+			headers = append(headers, [2]string{k, s})
+			null = append(null, v == nil)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, "", bad(err)
+	}
+	kept := headers[:0]
+	for i, h := range headers {
+		if !null[i] { // stomp.py leaves None headers out
+			kept = append(kept, h)
+		}
+	}
+	headers = kept
+	sort.Slice(headers, func(i, j int) bool { return headers[i][0] < headers[j][0] })
+	return headers, "{" + strings.Join(repr, ", ") + "}", nil
+}
+
+// pythonRepr is Python's repr() of a str.
+func pythonRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x80 || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
 }
 
 // pythonStr formats a JSON scalar as Python's str() of what json.load gives.
