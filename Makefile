@@ -6,6 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X $(PKG)/cmd.version=$(VERSION) -X $(PKG)/cmd.commit=$(COMMIT) -X $(PKG)/cmd.date=$(DATE)
+TESTSUMMARY := $(CURDIR)/.build/testsummary
 STATICCHECK ?= $(shell command -v staticcheck || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 
 .DEFAULT_GOAL := help
@@ -20,9 +21,12 @@ build: ## build the static ./stomp binary
 run: build ## build, then open the shell on the embedded broker (no broker needed)
 	./$(BIN) --embedded
 
-test: ## all tests with the race detector, then lint; real brokers too when STOMP_TEST_* are set
-	$(GO) test -race -count=1 ./...
+test: ## lint, then all tests with the race detector; real brokers too when STOMP_TEST_* are set; ends with one summary line
 	$(MAKE) lint
+	@# go test's own status and the summary's both count (pipefail): a
+	@# failure the summary could not see still fails the run.
+	$(GO) build -o $(TESTSUMMARY) ./scripts/testsummary
+	bash -o pipefail -c '$(GO) test -race -count=1 -json ./... | $(TESTSUMMARY)'
 
 test-brokers: ## start RabbitMQ and ActiveMQ on loopback, run the tests against them, stop them
 	scripts/ci-brokers.sh start
@@ -38,7 +42,7 @@ fmt: ## format the code
 
 clean: ## remove build output
 	rm -f $(BIN)
-	rm -rf dist
+	rm -rf dist .build
 
 .PHONY: man release-check
 
