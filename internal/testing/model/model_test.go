@@ -340,7 +340,7 @@ func (m *model) checkKeptRunning() []violation {
 		case p.running():
 			vs = append(vs, violation{msg: fmt.Sprintf("%s did not end when stopped", p.name)})
 		case p.code != 0 && p.code != 130 && p.code != 143:
-			vs = append(vs, violation{msg: fmt.Sprintf("%s ended with exit %d when stopped, want 0", p.name, p.code)})
+			vs = append(vs, violation{msg: fmt.Sprintf("%s ended with exit %d when stopped, want 0; its standard error ends:\n%s", p.name, p.code, tail(p.err.String()))})
 		}
 	}
 	return vs
