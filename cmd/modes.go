@@ -78,6 +78,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	env.Style.Numbered = interactive // `ack 17` takes the number shown
 	env.DestinationWhenMany = interactive
 	env.Style.PrettyJSON = interactive // never in scripts or pipes
+	env.WholeErrors = interactive
 	env.Style.MarkRedelivered = interactive
 
 	switch m {
@@ -141,7 +142,8 @@ func shellPrompt(host string, sess *session.Session) string {
 
 func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
 	r := startReceiver(env, receiveHooks{
-		changed: t.UpdatePrompt,
+		interactive: true,
+		changed:     t.UpdatePrompt,
 		after: func(f *frame.Frame, p *session.Pending, sinkErr error) {
 			if sinkErr != nil {
 				env.Out.Error(sinkErr.Error()) // not acked: the user decides

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,5 +75,48 @@ func TestListenInterruptedWhileSubscribing(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "Subscribing to '/queue/a'") {
 		t.Errorf("output %q, want the Subscribing line first", out)
+	}
+}
+
+// -L against a broker that drops the first connection and then refuses
+// every resubscribe with an ERROR: each is a failed attempt, the listener
+// keeps trying (with a growing back-off, so a handful of connections, not
+// dozens) until it is stopped, and SIGTERM ends it with exit 0.
+func TestListenerSurvivesRefusedResubscribe(t *testing.T) {
+	var subscribes atomic.Int32
+	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+		switch f.Command {
+		case frame.CONNECT, frame.STOMP:
+			return "CONNECTED\nversion:1.2\nserver:fake/1\n\n\x00", false
+		case frame.SUBSCRIBE:
+			if subscribes.Add(1) == 1 {
+				return testbroker.Receipt(f), true // confirmed, then the connection drops
+			}
+			return "ERROR\nmessage:no such destination\n\n\x00", true
+		}
+		return testbroker.Receipt(f), f.Command == frame.DISCONNECT
+	})
+	cmd := exec.Command("stomp", "-H", b.Host, "-P", b.Port, "--reconnect-delay", "50ms", "-L", "/queue/a")
+	out := &testbin.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		t.Fatalf("the listener ended by itself (%v):\n%s", err, out)
+	case <-time.After(3 * time.Second):
+	}
+	if n := subscribes.Load(); n < 3 || n > 12 {
+		t.Errorf("%d SUBSCRIBEs in 3s with --reconnect-delay 50ms: want a few (a growing back-off)\n%s", n, out)
+	}
+	if !strings.Contains(out.String(), "reconnect attempt 2 failed: resubscribing to /queue/a: ") {
+		t.Errorf("no failed resubscribe reported:\n%s", out)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Errorf("exit %v after SIGTERM, want 0\n%s", err, out)
 	}
 }

@@ -53,7 +53,9 @@ func openEnv(ctx context.Context, c *connFlags, out *outputFlags, rf *reconnectF
 	env := commands.NewEnv(printer, sess, render.Style{Verbose: c.verbose, Separator: separator}, "stomp "+Version())
 	env.Format = out.format
 	env.SaveDir, env.NoSave = out.saveDir, out.noSave
-	env.Reconnect = rf.backoff(!separator)
+	// Listeners (no separator) and the shell (announce) stay up: they
+	// retry until stopped; one-shot sends and scripts give up.
+	env.Reconnect = rf.backoff(!separator || announce)
 	return env, stop, nil
 }
 
@@ -83,6 +85,9 @@ type receiveHooks struct {
 	// down sends one); elsewhere an ERROR answers something we sent, and
 	// connecting again would only repeat it.
 	listening bool
+	// interactive (the shell): reconnect after an ERROR too, and when
+	// reconnecting is off, wait for the connect command rather than end.
+	interactive bool
 }
 
 func startReceiver(env *commands.Env, h receiveHooks) *receiver {
@@ -119,16 +124,29 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 			if errors.Is(err, client.ErrClosed) || env.Session.EndedByCrossedUnsubscribe(err) {
 				return // we closed it, or the broker did as we left
 			}
-			if !recoverConnection(env, err, h) {
-				r.err = err
-				if errors.As(err, new(*client.BrokerError)) {
-					r.err = &shownError{err} // Show printed the ERROR already
-				}
-				return
+			if recoverConnection(env, err, h, env.Reconnect) || h.interactive && connectWhenAsked(env, err, h) {
+				continue
 			}
+			r.err = err
+			if errors.As(err, new(*client.BrokerError)) {
+				r.err = &shownError{err} // Show printed the ERROR already
+			}
+			return
 		}
 	}()
 	return r
+}
+
+// connectWhenAsked waits for the shell's connect command and tries once
+// each time, until it works (true) or the session is closed (false).
+func connectWhenAsked(env *commands.Env, lost error, h receiveHooks) bool {
+	once := &session.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 1}
+	for env.Session.AwaitTry() {
+		if recoverConnection(env, lost, h, once) {
+			return true
+		}
+	}
+	return false
 }
 
 // collectSooner has the garbage collector run when the heap has grown by
@@ -144,11 +162,12 @@ func collectSooner() {
 	}
 }
 
-// recoverConnection reconnects after err, reporting on standard error;
-// false when reconnecting is off, gave up, or the session is closing.
-func recoverConnection(env *commands.Env, lost error, h receiveHooks) bool {
+// recoverConnection reconnects after err with policy b, reporting on
+// standard error; false when reconnecting is off, gave up, or the session
+// is closing.
+func recoverConnection(env *commands.Env, lost error, h receiveHooks, b *session.Backoff) bool {
 	var be *client.BrokerError
-	if env.Reconnect == nil || errors.As(lost, &be) && !h.listening {
+	if b == nil || errors.As(lost, &be) && !h.listening && !h.interactive {
 		return false
 	}
 	changed := h.changed
@@ -156,12 +175,16 @@ func recoverConnection(env *commands.Env, lost error, h receiveHooks) bool {
 		changed()
 	}
 	env.Out.Error(fmt.Sprintf("%v; reconnecting", lost))
-	rec, err := env.Session.Reconnect(context.Background(), *env.Reconnect, func(attempt int, err error, wait time.Duration) {
+	rec, err := env.Session.Reconnect(context.Background(), *b, func(attempt int, err error, wait time.Duration) {
 		env.Out.Error(fmt.Sprintf("reconnect attempt %d failed: %v (next in %v)", attempt, err, wait.Round(time.Millisecond)))
 	})
 	if err != nil {
-		if err.Error() != "closing" {
-			env.Out.Error(fmt.Sprintf("could not reconnect: %v", err))
+		if !errors.Is(err, session.ErrClosing) {
+			msg := fmt.Sprintf("could not reconnect: %v", err)
+			if h.interactive {
+				msg += " (`connect` to try again)"
+			}
+			env.Out.Error(msg)
 		}
 		return false
 	}

@@ -19,8 +19,8 @@ type reconnectFlags struct {
 	attempts int
 }
 
-// attemptsDefault is "not given": listeners retry forever, other modes 3
-// times, as stomp.py's library does.
+// attemptsDefault is "not given": listeners and the shell retry until
+// stopped, other modes 3 times, as stomp.py's library does.
 const attemptsDefault = -1
 
 func (r *reconnectFlags) register(fs *pflag.FlagSet) {
@@ -28,7 +28,7 @@ func (r *reconnectFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&r.initial, "reconnect-delay", 100*time.Millisecond, "first wait before reconnecting; doubles each attempt")
 	fs.DurationVar(&r.max, "reconnect-max-delay", 30*time.Second, "longest wait between reconnect attempts")
 	r.attempts = attemptsDefault
-	fs.Var((*attemptsValue)(&r.attempts), "reconnect-attempts", "give up after `N` failed attempts; 0 = never (default: never when listening, 3 otherwise)")
+	fs.Var((*attemptsValue)(&r.attempts), "reconnect-attempts", "give up after `N` failed attempts; 0 = never (default: never for listeners and the shell, 3 otherwise)")
 }
 
 // attemptsValue is --reconnect-attempts: an int whose default depends on
@@ -65,14 +65,14 @@ func (r *reconnectFlags) validate() error {
 }
 
 // backoff is the policy for a mode; nil when reconnecting is off.
-func (r *reconnectFlags) backoff(listening bool) *session.Backoff {
+func (r *reconnectFlags) backoff(staysUp bool) *session.Backoff {
 	if !r.enabled {
 		return nil
 	}
 	attempts := r.attempts
 	if attempts == attemptsDefault {
 		attempts = 3
-		if listening {
+		if staysUp {
 			attempts = 0
 		}
 	}

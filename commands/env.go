@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,8 +158,12 @@ type Env struct {
 	// than one subscription is open (the shell); scripts and -L keep
 	// stomp.py's look.
 	DestinationWhenMany bool
-	Now                 func() time.Time
-	table               *Table
+	// WholeErrors shows a broker's ERROR frame whole, headers and body, as
+	// stomp.py's shell does (the body often says what to do); elsewhere an
+	// error is one line.
+	WholeErrors bool
+	Now         func() time.Time
+	table       *Table
 
 	shownMu sync.Mutex
 	shown   uint64        // messages written out so far
@@ -247,11 +252,17 @@ func (e *Env) Show(f *frame.Frame, num uint64) error {
 		}
 		return saveErr
 	case frame.ERROR:
-		if e.Style.Verbose {
+		switch {
+		case e.Style.Verbose:
 			render.Frame(buf, f, false, e.Out.Theme)
 			_, _ = e.Out.Write(buf.Bytes())
+			e.Out.Error(render.BrokerError(f))
+		case e.WholeErrors:
+			render.Frame(buf, f, false, e.Out.Theme)
+			e.Out.Error(strings.TrimRight(buf.String(), "\n"))
+		default:
+			e.Out.Error(render.BrokerError(f))
 		}
-		e.Out.Error(render.BrokerError(f))
 	case frame.RECEIPT:
 		if !e.Style.Verbose { // verbose mode already traced it
 			e.Out.Info("Receipt: " + f.Header.Get(frame.ReceiptId) + "\n")

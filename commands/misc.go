@@ -57,6 +57,22 @@ func sessionSpecs(t *Table) []*Spec {
 		return env.RunScript(ctx, args[0])
 	}
 
+	connect := &Spec{
+		Name: "connect", Aliases: []string{"reconnect"}, Group: "Session", MaxArgs: NoArgs,
+		Summary:     "connect again now, after the connection was lost",
+		Description: "After a lost connection the shell reconnects by itself, waiting longer after each\nfailed attempt; connect (or reconnect) tries at once. The subscriptions come back.",
+		Example:     "reconnect",
+	}
+	connect.Run = func(ctx context.Context, env *Env, args []string) error {
+		if env.Session.Ready() == nil {
+			env.Out.Info("Already connected\n")
+			return nil
+		}
+		env.Out.Info("Connecting...\n")
+		env.Session.TryNow()
+		return nil
+	}
+
 	version := &Spec{
 		Name: "version", Aliases: []string{"ver"}, Group: "Session", MaxArgs: NoArgs, Summary: "show client and protocol version",
 		Description: "Shows this client's version and the STOMP version negotiated with the broker.",
@@ -88,5 +104,5 @@ func sessionSpecs(t *Table) []*Spec {
 		Example:     "quit",
 	}
 	quit.Run = func(ctx context.Context, env *Env, args []string) error { return ErrQuit }
-	return []*Spec{statsSpec, run, version, help, quit}
+	return []*Spec{statsSpec, run, connect, version, help, quit}
 }

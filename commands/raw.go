@@ -59,7 +59,7 @@ func RawHeader(word string) (key, value string, err error) {
 
 func rawSpecs() []*Spec {
 	raw := &Spec{
-		Name: "raw", Group: "Sending", Own: true,
+		Name: "raw", Broker: true, Group: "Sending", Own: true,
 		Usage:   "<COMMAND> [key:value]... [-- <body>]",
 		Summary: "send a frame exactly as written",
 		Args: []Arg{

@@ -9,7 +9,7 @@ import (
 
 func receiveSpecs() []*Spec {
 	subscribe := &Spec{
-		Name: "subscribe", Group: "Receiving", HeaderOpts: true, MaxArgs: 2,
+		Name: "subscribe", Broker: true, Group: "Receiving", HeaderOpts: true, MaxArgs: 2,
 		Usage:   "[--header key=value]... <destination> [ack]",
 		Summary: "receive messages from a destination",
 		Args: []Arg{
@@ -38,7 +38,7 @@ func receiveSpecs() []*Spec {
 	}
 
 	unsubscribe := &Spec{
-		Name: "unsubscribe", Group: "Receiving", MaxArgs: 1,
+		Name: "unsubscribe", Broker: true, Group: "Receiving", MaxArgs: 1,
 		Usage:       "<destination>",
 		Summary:     "stop receiving from a destination",
 		Args:        []Arg{{Name: "destination", Desc: "the destination (or subscription id) to unsubscribe from"}},
@@ -63,7 +63,7 @@ func receiveSpecs() []*Spec {
 		}
 	}
 	ack := &Spec{
-		Name: "ack", Group: "Receiving", MaxArgs: 2,
+		Name: "ack", Broker: true, Group: "Receiving", MaxArgs: 2,
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "acknowledge a message (client ack modes)",
 		Args:    ackArgs(),
@@ -80,7 +80,7 @@ func receiveSpecs() []*Spec {
 		return env.Session.Ack(ctx, args[0], optional(args, 1), true)
 	}
 	nack := &Spec{
-		Name: "nack", Group: "Receiving", MaxArgs: 2,
+		Name: "nack", Broker: true, Group: "Receiving", MaxArgs: 2,
 		Usage:   "<message-id> [subscription-id]",
 		Summary: "reject a message (STOMP 1.1 and 1.2)",
 		Args:    ackArgs(),
@@ -128,7 +128,7 @@ func optional(args []string, i int) string {
 
 func txSpecs() []*Spec {
 	begin := &Spec{
-		Name: "begin", Group: "Transactions", MaxArgs: NoArgs, Summary: "start a transaction",
+		Name: "begin", Broker: true, Group: "Transactions", MaxArgs: NoArgs, Summary: "start a transaction",
 		Description: "Starts a transaction. Until commit or abort, send, sendrec, sendreply, sendfile,\nack and nack are part of it. One transaction at a time.",
 		Example:     "begin\nsend /queue/a one\nsend /queue/a two\ncommit",
 	}
@@ -141,7 +141,7 @@ func txSpecs() []*Spec {
 		return nil
 	}
 	commit := &Spec{
-		Name: "commit", Group: "Transactions", MaxArgs: NoArgs, Summary: "commit the transaction",
+		Name: "commit", Broker: true, Group: "Transactions", MaxArgs: NoArgs, Summary: "commit the transaction",
 		Description: "Commits the open transaction: its messages are delivered and its acks applied.",
 		Example:     "commit",
 	}
@@ -153,7 +153,7 @@ func txSpecs() []*Spec {
 		return err
 	}
 	abort := &Spec{
-		Name: "abort", Aliases: []string{"rollback"}, Group: "Transactions", MaxArgs: NoArgs, Summary: "roll the transaction back",
+		Name: "abort", Broker: true, Aliases: []string{"rollback"}, Group: "Transactions", MaxArgs: NoArgs, Summary: "roll the transaction back",
 		Description: "Aborts the open transaction: its messages are discarded and its acks undone.",
 		Example:     "abort",
 	}

@@ -66,7 +66,7 @@ func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
 
 func sendSpecs() []*Spec {
 	send := &Spec{
-		Name: "send", Group: "Sending", HeaderOpts: true, MessageArg: 2,
+		Name: "send", Broker: true, Group: "Sending", HeaderOpts: true, MessageArg: 2,
 		Usage:   "[--header key=value]... <destination> <message>",
 		Summary: "send a message",
 		Args: []Arg{
@@ -89,7 +89,7 @@ func sendSpecs() []*Spec {
 	}
 
 	sendrec := &Spec{
-		Name: "sendrec", Group: "Sending", HeaderOpts: true, MessageArg: 2,
+		Name: "sendrec", Broker: true, Group: "Sending", HeaderOpts: true, MessageArg: 2,
 		Usage:   "[--header key=value]... <destination> <message>",
 		Summary: "send a message and wait for the broker's receipt",
 		Args: []Arg{
@@ -114,7 +114,7 @@ func sendSpecs() []*Spec {
 	}
 
 	sendreply := &Spec{
-		Name: "sendreply", Group: "Sending", HeaderOpts: true, MessageArg: 3,
+		Name: "sendreply", Broker: true, Group: "Sending", HeaderOpts: true, MessageArg: 3,
 		Usage:   "[--header key=value]... <destination> <correlation-id> <message>",
 		Summary: "send a reply carrying a correlation-id",
 		Args: []Arg{
@@ -139,7 +139,7 @@ func sendSpecs() []*Spec {
 	}
 
 	sendfile := &Spec{
-		Name: "sendfile", Group: "Sending", HeaderOpts: true, MaxArgs: 3,
+		Name: "sendfile", Broker: true, Group: "Sending", HeaderOpts: true, MaxArgs: 3,
 		// stomp.py loads the headers file only when it is the last word.
 		OnExtra: func(args []string) ([]string, string) {
 			return args[:2], " (so the headers in " + args[2] + " were not used)"

@@ -39,6 +39,9 @@ type Spec struct {
 	// OnExtra, when set, decides what to keep when there are extra words,
 	// and adds to the warning.
 	OnExtra func(args []string) (kept []string, note string)
+	// Broker: the command talks to the broker, so while the connection is
+	// down it gets one line saying so (and when the next try is) instead.
+	Broker bool
 	// Run executes the command with the words after its name.
 	Run func(ctx context.Context, env *Env, args []string) error
 }

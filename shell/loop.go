@@ -132,6 +132,11 @@ func Execute(ctx context.Context, env *commands.Env, line string, wrap func(cont
 	if !ok {
 		return env.Table().UnknownCommand(words[0].Raw)
 	}
+	if spec.Broker {
+		if err := env.Session.Ready(); err != nil {
+			return err // one line, with when the next try is
+		}
+	}
 	if wrap != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = wrap(ctx)

@@ -64,8 +64,9 @@ type Session struct {
 	redial         func(context.Context) (*client.Conn, error)
 	closing        chan struct{}
 	closeOnce      sync.Once
-	connects       uint64 // connections opened after the first
-	losses         uint64 // connections lost
+	connects       uint64        // connections opened after the first
+	losses         uint64        // connections lost
+	wake           chan struct{} // TryNow: a waiting Reconnect tries at once
 	receiptTimeout time.Duration
 
 	mu        sync.Mutex
@@ -77,6 +78,10 @@ type Session struct {
 	seq       uint64
 	received  uint64
 	errors    uint64
+	// The reconnect state (see Reconnect).
+	streak      int       // failed and young connections in a row: the back-off's step
+	connectedAt time.Time // when the current connection was made
+	nextTry     time.Time // when a waiting Reconnect tries next; zero if none waits
 }
 
 // maxPending bounds the messages remembered for ack: a user who subscribes
@@ -90,7 +95,7 @@ func New(conn *client.Conn, receiptTimeout time.Duration) *Session {
 		receiptTimeout = 10 * time.Second
 	}
 	return &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{},
-		closing: make(chan struct{})}
+		closing: make(chan struct{}), wake: make(chan struct{}, 1), connectedAt: time.Now()}
 }
 
 // Conn is the current connection (a new one after a reconnect).

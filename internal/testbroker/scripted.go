@@ -10,10 +10,10 @@ import (
 	"github.com/stomp-cli/stomp/internal/wire"
 )
 
-// Scripted starts a broker on loopback that misbehaves on purpose: it
-// accepts one connection and gives every frame the client sends (CONNECT
-// first) to handle, which returns what to write back, in wire form, and
-// whether to hang up afterwards. Heart-beats are ignored.
+// Scripted starts a broker on loopback that misbehaves on purpose: on
+// each connection it accepts, it gives every frame the client sends
+// (CONNECT first) to handle, which returns what to write back, in wire
+// form, and whether to hang up afterwards. Heart-beats are ignored.
 func Scripted(t *testing.T, handle func(f *frame.Frame) (reply string, hangUp bool)) Target {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -22,28 +22,34 @@ func Scripted(t *testing.T, handle func(f *frame.Frame) (reply string, hangUp bo
 	}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		r := wire.NewReader(nc, 1<<20)
 		for {
-			f, err := r.Read()
+			nc, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			if f == nil {
-				continue
-			}
-			reply, hangUp := handle(f)
-			if _, err := io.WriteString(nc, reply); err != nil || hangUp {
-				return
-			}
+			go serveScripted(nc, handle)
 		}
 	}()
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	return Target{Name: "scripted", Host: host, Port: port}
+}
+
+func serveScripted(nc net.Conn, handle func(f *frame.Frame) (string, bool)) {
+	defer nc.Close()
+	r := wire.NewReader(nc, 1<<20)
+	for {
+		f, err := r.Read()
+		if err != nil {
+			return
+		}
+		if f == nil {
+			continue
+		}
+		reply, hangUp := handle(f)
+		if _, err := io.WriteString(nc, reply); err != nil || hangUp {
+			return
+		}
+	}
 }
 
 // Receipt is the RECEIPT for f if it asked for one, else "".
