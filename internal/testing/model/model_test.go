@@ -223,9 +223,6 @@ type violation struct {
 // entry when its fix lands: the test then guards it.
 var knownBugs = map[string]string{
 	bugLostAcrossBrokenConnection: "issue 13 item 1 (branch ledger): a run whose connection broke exits 0 although the SENDs in flight were lost; nothing resends them",
-	bugAckedUnwritten:             "issue 13 item 2 (branch recvpolicy): a listener whose --format template fails at run time acks the message it did not write, and exits 0",
-	bugListenerGivesUpAfterLoss:   "issue 13 item 3 (branch recvpolicy): a listener exits 1 when the connection is lost again while it reconnects or resubscribes, instead of counting a failed attempt and retrying until stopped",
-	bugShellStopsReconnecting:     "issue 13 item 3 (branch recvpolicy): after a lost connection the shell gives up reconnecting, or repeats the old error for every command",
 }
 
 const (
