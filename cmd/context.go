@@ -39,10 +39,7 @@ Rewriting the file drops any comments in it.`,
   stomp context show prod
   stomp context rm local`,
 		Args: noArgs,
-		// The root's connection and output flags do nothing here: say so
-		// rather than ignore them (context add has its own -H, -P, ...).
-		PersistentPreRunE: func(c *cobra.Command, args []string) error { return refuseInheritedFlags(c) },
-		RunE:              func(c *cobra.Command, args []string) error { return c.Help() },
+		RunE: func(c *cobra.Command, args []string) error { return c.Help() },
 	}
 	c.AddCommand(newContextAddCommand(stdio), newContextListCommand(stdio), newContextUseCommand(stdio),
 		newContextShowCommand(stdio), newContextRemoveCommand(stdio), newContextEditCommand(stdio))

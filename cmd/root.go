@@ -117,6 +117,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 			return runMain(c.Context(), o, stdio)
 		},
 	}
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return refuseInheritedFlags(c) }
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
@@ -133,50 +134,73 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		newBenchCommand(o, stdio), newContextCommand(stdio))
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
-	ownFlagsOnly(root, "serve", "context")
+	markInapplicable(root)
 	registerCompletions(root)
 	return root
 }
 
-// OwnFlagsOnly is the annotation of a subcommand that does not connect as
-// a client (serve, context): its help and man page show only its own flags,
-// not the root's connection and output flags, which would do nothing there.
-const OwnFlagsOnly = "stomp:own-flags-only"
+// inapplicable lists, for the subcommands that do not use all of the
+// root's persistent flags, those that would do nothing there ("*": all of
+// them): their help leaves them out and giving one is a usage error.
+var inapplicable = map[string][]string{
+	"serve":   {"*"}, // a broker, not a client
+	"context": {"*"}, // context add has its own -H, -P, ...
+	"send":    {"format", "no-newline", "save-dir", "no-save", "quiet"},
+	"doctor":  {"format", "no-newline", "save-dir", "no-save", "quiet", "reconnect", "reconnect-delay", "reconnect-max-delay", "reconnect-attempts"},
+}
 
-// refuseInheritedFlags is a usage error for the root's flags given to a
-// subcommand that has no use for them (serve, context): said, not ignored.
+// inapplicableFlags is the annotation that carries a command's list.
+const inapplicableFlags = "stomp:inapplicable-flags"
+
+// Applies says whether the inherited flag f does anything in c (the man
+// page lists only those).
+func Applies(c *cobra.Command, f *pflag.Flag) bool {
+	list, ok := c.Annotations[inapplicableFlags]
+	if !ok {
+		return true
+	}
+	for _, name := range strings.Split(list, ",") {
+		if name == "*" || name == f.Name {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseInheritedFlags is a usage error for a root flag given to a
+// subcommand that has no use for it: said, not ignored.
 func refuseInheritedFlags(c *cobra.Command) error {
 	var stray []string
 	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-		if f.Changed {
+		if f.Changed && !Applies(c, f) {
 			stray = append(stray, "--"+f.Name)
 		}
 	})
 	if len(stray) > 0 {
-		return usageErrorf("%s does not take %s (those are for connecting to a broker; see %s --help)", c.CommandPath(), strings.Join(stray, ", "), c.CommandPath())
+		return usageErrorf("%s does not take %s (see %s --help)", c.CommandPath(), strings.Join(stray, ", "), c.CommandPath())
 	}
 	return nil
 }
 
-// ownFlagsOnly marks the named subcommands, and theirs, and gives them a
-// help that leaves the inherited flags out.
-func ownFlagsOnly(root *cobra.Command, names ...string) {
+// markInapplicable annotates the subcommands of inapplicable (and theirs)
+// and gives them a help that leaves those flags out.
+func markInapplicable(root *cobra.Command) {
 	defaultHelp := root.HelpFunc()
-	var mark func(c *cobra.Command)
-	mark = func(c *cobra.Command) {
+	var mark func(c *cobra.Command, list string)
+	mark = func(c *cobra.Command, list string) {
 		for _, sub := range c.Commands() {
-			mark(sub)
+			mark(sub, list)
 		}
 		if c.Annotations == nil {
 			c.Annotations = map[string]string{}
 		}
-		c.Annotations[OwnFlagsOnly] = "true"
+		c.Annotations[inapplicableFlags] = list
 		c.SetHelpFunc(func(c *cobra.Command, args []string) {
 			// Hide them for this one help text: the flags are shared
 			// with the root and every other subcommand.
 			var hidden []*pflag.Flag
 			c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-				if !f.Hidden && f.Name != "help" {
+				if !f.Hidden && f.Name != "help" && !Applies(c, f) {
 					f.Hidden = true
 					hidden = append(hidden, f)
 				}
@@ -190,10 +214,8 @@ func ownFlagsOnly(root *cobra.Command, names ...string) {
 		})
 	}
 	for _, c := range root.Commands() {
-		for _, n := range names {
-			if c.Name() == n {
-				mark(c)
-			}
+		if list, ok := inapplicable[c.Name()]; ok {
+			mark(c, strings.Join(list, ","))
 		}
 	}
 }

@@ -46,11 +46,6 @@ dead-letter-reason headers added; read it like any queue.`,
 		Example: "  stomp serve\n  stomp serve --listen 127.0.0.1:61700\n  stomp serve --listen 127.0.0.1:61613 --listen ws://127.0.0.1:15674/ws\n  stomp serve --listen ssl://127.0.0.1:61614 --ssl-cert-file server.pem --ssl-key-file server.key",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			// The client's connection flags are inherited from the root;
-			// a broker has no use for them, so say so rather than ignore them.
-			if err := refuseInheritedFlags(c); err != nil {
-				return err
-			}
 			if (cfg.Login == "") != (cfg.Passcode == "") {
 				return usageErrorf("give both --user and --password, or neither")
 			}

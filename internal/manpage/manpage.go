@@ -538,13 +538,13 @@ func (g *gen) subPage(c *cobra.Command) []byte {
 	}
 	r.macro("SH", "OPTIONS")
 	g.flags(r, c, flagList(c.LocalFlags(), c.InheritedFlags(), false))
-	if inherited := c.InheritedFlags(); inherited.HasAvailableFlags() && c.Annotations[cmd.OwnFlagsOnly] == "" {
-		var names []string
-		inherited.VisitAll(func(f *pflag.Flag) {
-			if !f.Hidden {
-				names = append(names, "`--"+f.Name+"`")
-			}
-		})
+	var names []string
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && cmd.Applies(c, f) {
+			names = append(names, "`--"+f.Name+"`")
+		}
+	})
+	if len(names) > 0 {
 		r.macro("PP")
 		r.prose("It also accepts the connection and output options of `stomp`(1): " + strings.Join(names, ", ") + ".")
 	}

@@ -22,6 +22,8 @@ func TestSummary(t *testing.T) {
 		`{"Action":"skip","Package":"p","Test":"TestTLS"}`,
 		`{"Action":"output","Package":"p","Test":"TestInterop","Output":"    main_test.go:93: no real broker configured: run it\n"}`,
 		`{"Action":"skip","Package":"p","Test":"TestInterop"}`,
+		`{"Action":"output","Package":"p","Test":"TestSkipper","Output":"    tb_test.go:3: STOMP_TEST_RABBITMQ not set: run it\n"}`,
+		`{"Action":"skip","Package":"p","Test":"TestSkipper"}`,
 		`{"Action":"output","Package":"p","Test":"TestTmux","Output":"    term_test.go:63: tmux is not installed\n"}`,
 		`{"Action":"skip","Package":"p","Test":"TestTmux"}`,
 		`{"Action":"output","Package":"p","Output":"FAIL\tp\t0.1s\n"}`,
@@ -44,7 +46,7 @@ func TestSummary(t *testing.T) {
 	}
 	env := map[string]string{"STOMP_TEST_RABBITMQ": "x", "STOMP_TEST_RABBITMQ_TLS": "x", "STOMP_TEST_RABBITMQ_WS": "x", "STOMP_TEST_ACTIVEMQ": "x"}
 	got := s.line(1500*time.Millisecond, func(k string) string { return env[k] })
-	want := "DONE 1 packages, 5 tests: 1 passed, 1 failed, 3 skipped in 1.5s; real-broker suites skipped: " +
+	want := "DONE 1 packages, 6 tests: 1 passed, 1 failed, 4 skipped in 1.5s; real-broker suites skipped: " +
 		"activemq TLS (STOMP_TEST_ACTIVEMQ_TLS not set); 1 test(s): no real broker configured: run it " +
 		`(to run them: scripts/ci-brokers.sh start && eval "$(scripts/ci-brokers.sh env)")`
 	if got != want {
