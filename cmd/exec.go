@@ -138,17 +138,21 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		env.Out.Info(fmt.Sprintf("Running %q for each message from '%s' (subscription %s)\n", lo.exec, sub.Destination, sub.ID))
 	}
 	var err error
+	stoppedByUser := false
 	select {
 	case <-done:
 	case <-ctx.Done():
 		exitOnSecondSignal()
+		stoppedByUser = true
 	case <-r.done:
 		err = r.err
 	}
 	close(quit)
 	stop() // a command still running for a message is stopped; the message is nacked
 	workers.Wait()
-	if ferr := finish(env, r); err == nil {
+	if stoppedByUser {
+		finishStopped(env, r)
+	} else if ferr := finish(env, r); err == nil {
 		err = ferr
 	}
 	mu.Lock()

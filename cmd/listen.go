@@ -233,11 +233,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		case <-ctx.Done():
 			stop()
 			exitOnSecondSignal()
-			// Stopped by the user: exit 0 even if the broker was gone (a
-			// listener interrupted while reconnecting), saying so.
-			if err := finish(env, r); err != nil {
-				env.Out.Error(err.Error())
-			}
+			finishStopped(env, r)
 			return nil
 		case <-r.done:
 			if r.err != nil {

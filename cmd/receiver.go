@@ -209,6 +209,15 @@ type shownError struct{ err error }
 func (e *shownError) Error() string { return e.err.Error() }
 func (e *shownError) Unwrap() error { return e.err }
 
+// finishStopped is finish for a listener the user stopped (Ctrl-C,
+// SIGTERM): that is how a listener is meant to end, so it exits 0 even if
+// the broker was gone (stopped while reconnecting), saying so.
+func finishStopped(env *commands.Env, r *receiver) {
+	if err := finish(env, r); err != nil {
+		env.Out.Error(err.Error())
+	}
+}
+
 // finish disconnects cleanly and waits for everything received to be shown.
 func finish(env *commands.Env, r *receiver) error {
 	ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)

@@ -296,7 +296,8 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 		}
 		return err
 	case <-ctx.Done():
-		return finish(env, r)
+		finishStopped(env, r)
+		return nil
 	case <-r.done:
 		return r.err
 	}
