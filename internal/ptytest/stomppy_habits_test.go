@@ -40,3 +40,22 @@ func TestShellShowsRedelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestShellKeepsQuotesAsTyped: a JSON body typed at the prompt arrives as
+// typed, quotes and all, as stomp.py sends it; only a whole message quoted
+// with whitespace inside loses its quotes. Words a command does not take are
+// ignored with a warning.
+func TestShellKeepsQuotesAsTyped(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh.Line("subscribe /queue/q auto   # typed by hand")
+	sh.WaitContains(`warning: subscribe: ignored the extra words "# typed by hand", as stomp.py does`)
+	sh.Line(`send /queue/q {"order": 42, "note": "two words"}`)
+	// The shell shows a JSON body indented, which it can only do when the
+	// quotes arrived: the line is proof they were kept.
+	sh.WaitScrollback(`  "note": "two words"`)
+	sh.Line(`send /queue/q it's a 'test' message`)
+	sh.WaitScrollback(`it's a 'test' message`)
+	sh.Line(`send /queue/q "two  spaces"`)
+	sh.WaitScrollback(`two  spaces`)
+	sh.WaitPrompt("")
+}
