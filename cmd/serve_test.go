@@ -31,14 +31,16 @@ type serveProc struct {
 // the URLs it listens on.
 func startServe(t *testing.T, args ...string) []string {
 	t.Helper()
-	return startServeShell(t, "", args...).urls
+	return startServeShell(t, "stomp", "", args...).urls
 }
 
-// startServeShell runs `stomp serve args` through sh after the shell
+// startServeShell runs `BIN serve args` through sh after the shell
 // commands in prelude (e.g. "ulimit -n 40"), so limits apply to it.
-func startServeShell(t *testing.T, prelude string, args ...string) *serveProc {
+// BIN "stomp" is the test binary on $PATH (built with -race under make
+// test); a memory test wants a plain build instead.
+func startServeShell(t *testing.T, bin, prelude string, args ...string) *serveProc {
 	t.Helper()
-	script := "exec stomp serve " + strings.Join(args, " ")
+	script := "exec " + bin + " serve " + strings.Join(args, " ")
 	if prelude != "" {
 		script = prelude + "; " + script
 	}
@@ -139,7 +141,7 @@ func (c *stompConn) next(d time.Duration) (*frame.Frame, error) {
 // broker backs off and accepts again once descriptors are free, instead
 // of no longer listening while alive.
 func TestServeSurvivesEMFILE(t *testing.T) {
-	p := startServeShell(t, "ulimit -n 40", "--listen", "127.0.0.1:0")
+	p := startServeShell(t, "stomp", "ulimit -n 40", "--listen", "127.0.0.1:0")
 	var conns []*stompConn
 	for i := 0; i < 60; i++ { // more than the broker has descriptors for
 		c := dialServe(t, p.addr())
@@ -179,8 +181,14 @@ func TestServeMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: a memory test of several seconds")
 	}
+	// The stomp on $PATH is this test binary, with -race under make test:
+	// the race detector's shadow memory would be measured too.
+	bin, err := testbin.Build(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const heldLimit = 32 << 20
-	p := startServeShell(t, "", "--listen", "127.0.0.1:0", "-U", "alice", "-W", "s3cret",
+	p := startServeShell(t, bin, "", "--listen", "127.0.0.1:0", "-U", "alice", "-W", "s3cret",
 		"--max-held-bytes", strconv.Itoa(heldLimit), "--heartbeat", "0")
 	base := p.rss(t)
 	var peak atomic.Int64
