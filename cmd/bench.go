@@ -105,14 +105,41 @@ failover and --embedded.`,
 	fs.StringVar(&b.csvFile, "csv", "", "write the per-second series as CSV to `FILE` (- for standard output)")
 	fs.StringVar(&b.reportF, "report", "", "write a self-contained HTML report with charts to `FILE`")
 	c.AddCommand(newBenchReportCommand(stdio))
+	c.SetHelpFunc(connectionFlagsHelp)
 	return c
+}
+
+// connectionFlagSet holds the connection flags alone: the root's flags that
+// bench uses.
+func connectionFlagSet() *pflag.FlagSet {
+	conn := pflag.NewFlagSet("conn", pflag.ContinueOnError)
+	(&connFlags{}).register(conn)
+	return conn
+}
+
+// connectionFlagsHelp shows, of the inherited flags, only the connection
+// flags in the help.
+func connectionFlagsHelp(c *cobra.Command, args []string) {
+	conn := connectionFlagSet()
+	var hidden []*pflag.Flag
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" && conn.Lookup(f.Name) == nil {
+			f.Hidden = true
+			hidden = append(hidden, f)
+		}
+	})
+	defer func() {
+		for _, f := range hidden {
+			f.Hidden = false
+		}
+	}()
+	c.Root().HelpFunc()(c, args)
 }
 
 // rejectForeignFlags refuses the root's output and reconnect flags, which
 // mean nothing to bench: saying so beats ignoring them.
 func rejectForeignFlags(c *cobra.Command) error {
-	conn := pflag.NewFlagSet("conn", pflag.ContinueOnError)
-	(&connFlags{}).register(conn)
+	conn := connectionFlagSet()
 	var err error
 	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
 		if err == nil && f.Changed && conn.Lookup(f.Name) == nil {
