@@ -28,9 +28,9 @@ var (
 // sweepRates are the rates tried on each broker (msg/s), up to well past
 // what a 2-core machine gets out of it.
 var sweepRates = map[string]string{
-	"rabbitmq": "500:40000:500",
-	"activemq": "1000:100000:1000",
-	"embedded": "5000:400000:5000",
+	"rabbitmq": "200:40000:200",
+	"activemq": "500:100000:500",
+	"embedded": "1000:400000:1000",
 }
 
 const fixedRateStart, fixedRateEnd = "<!-- fixed-rate -->", "<!-- /fixed-rate -->"
@@ -133,7 +133,15 @@ func fixedRateSection(rows []sweepRow) string {
 		}
 		w("| %s | %s | %s | %s | %s | %s | %s |\n", r.broker.name, best, at, over, why, r.expected, r.load)
 	}
-	w("\nMeasured on the shared 2-core machine while other work ran on it (the load average is in the table): the rates are what this box gave then, lower than on a quiet one.\n%s\n", fixedRateEnd)
+	w("\nMeasured on the shared 2-core machine while other work ran on it (the load average is in the table): the rates are what this box gave then, lower than on a quiet one.")
+	passed := false
+	for _, r := range rows {
+		passed = passed || r.sw != nil && r.sw.Best > 0
+	}
+	if !passed {
+		w(" No broker kept p99 under %s even at the lowest rate tried: with the 2 cores oversubscribed many times over, a process waits for a CPU longer than that at the 99th percentile, the embedded broker included, so these rows say more about the machine than about the brokers. Rerun `go run ./scripts/bench -stomp ./stomp -only-fixed-rate` on a quiet machine for the brokers' own figures.", *slo)
+	}
+	w("\n%s\n", fixedRateEnd)
 	return b.String()
 }
 
