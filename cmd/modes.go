@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 	"golang.org/x/term"
@@ -18,9 +17,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/session"
 	"github.com/stomp-cli/stomp/shell"
 )
-
-// disconnectTimeout bounds the wait for the broker's DISCONNECT receipt.
-const disconnectTimeout = 5 * time.Second
 
 type mode int
 

@@ -70,7 +70,9 @@ func newSendCommand(o *options, stdio IO) *cobra.Command {
 		Use:   "send DEST [BODY] | send --jsonl [--to DEST]",
 		Short: "Send messages, and exit once the broker has them all",
 		Long: `send sends a message to DEST and exits 0 once the broker has confirmed it
-(its receipt for DISCONNECT, or for each message with --receipt).
+with a receipt; a stream asks for one every few hundred messages, and
+--receipt waits for each message's own. Messages a lost connection left
+unconfirmed are sent again after the reconnect (at-least-once).
 
 The body is BODY; standard input when BODY is absent or "-"; the file given
 with --file (binary safe); or, with --lines, each line of standard input as

@@ -151,7 +151,7 @@ func runRaw(ctx context.Context, env *commands.Env, in io.Reader, wait time.Dura
 	if inputErr == nil && !lostMidInput {
 		limit := wait
 		if receiptID != "" {
-			limit = disconnectTimeout
+			limit = env.Session.ReceiptTimeout()
 		}
 		timer := time.NewTimer(limit)
 	waiting:
@@ -184,9 +184,7 @@ func runRaw(ctx context.Context, env *commands.Env, in io.Reader, wait time.Dura
 		if disconnect != nil {
 			conn.Close()
 		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)
-			closeErr = env.Session.Close(ctx)
-			cancel()
+			closeErr = env.Session.Close(context.Background())
 		}
 	}
 	<-w.done
@@ -201,7 +199,7 @@ func runRaw(ctx context.Context, env *commands.Env, in io.Reader, wait time.Dura
 	case stoppedBy(ctx) != nil:
 		return stoppedBy(ctx)
 	case unconfirmed:
-		return fmt.Errorf("no receipt for DISCONNECT within %v", disconnectTimeout)
+		return fmt.Errorf("no receipt for DISCONNECT within %v (raise --receipt-timeout if the broker is slow)", env.Session.ReceiptTimeout())
 	case disconnect != nil:
 		return nil // the broker closing after our DISCONNECT is the normal end
 	}

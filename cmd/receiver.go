@@ -124,7 +124,13 @@ func startReceiver(env *commands.Env, h receiveHooks) *receiver {
 			if errors.Is(err, client.ErrClosed) || env.Session.EndedByCrossedUnsubscribe(err) {
 				return // we closed it, or the broker did as we left
 			}
-			if recoverConnection(env, err, h, env.Reconnect) || h.interactive && connectWhenAsked(env, err, h) {
+			if recoverConnection(env, err, h, env.Reconnect) {
+				continue
+			}
+			// No reconnect under way: what waits for one (a send, the
+			// flush at the end) fails now; a later reconnect undoes it.
+			env.Session.Abandon(err)
+			if h.interactive && connectWhenAsked(env, err, h) {
 				continue
 			}
 			r.err = err
@@ -196,6 +202,9 @@ func recoverConnection(env *commands.Env, lost error, h receiveHooks, b *session
 		msg += fmt.Sprintf("; %d message(s) awaiting ack will be redelivered", rec.DroppedAcks)
 	}
 	env.Out.Error(msg)
+	if rec.Resent > 0 {
+		env.Out.Error(fmt.Sprintf("sent again the %d message(s) the broker had not confirmed (at-least-once: it may now have some twice)", rec.Resent))
+	}
 	if rec.LostTx != "" {
 		env.Out.Error("transaction " + rec.LostTx + " was lost with the connection: the broker aborted it (begin again)")
 	}
@@ -218,14 +227,23 @@ func finishStopped(env *commands.Env, r *receiver) {
 	}
 }
 
-// finish disconnects cleanly and waits for everything received to be shown.
+// finish waits for the broker to confirm every message sent, disconnects
+// cleanly and waits for everything received to be shown. Each wait is
+// bounded by --receipt-timeout. Messages left unconfirmed are the run's
+// verdict: the receiver's error, if any, is what caused it.
 func finish(env *commands.Env, r *receiver) error {
-	ctx, cancel := context.WithTimeout(context.Background(), disconnectTimeout)
-	defer cancel()
-	err := env.Session.Close(ctx)
+	err := env.Session.Close(context.Background())
 	<-r.done
 	if ferr := env.Out.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("writing output: %w", ferr)
+	}
+	var ue *session.UnconfirmedError
+	if errors.As(err, &ue) {
+		if errors.As(r.err, new(*shownError)) {
+			ue.Cause = errors.New("the broker sent the ERROR above")
+		}
+		r.err = nil
+		return err
 	}
 	if err != nil && !errors.Is(err, client.ErrClosed) {
 		return fmt.Errorf("disconnect not confirmed by the broker: %w", err)

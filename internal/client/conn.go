@@ -47,12 +47,14 @@ type Conn struct {
 	sendEvery time.Duration // negotiated: we send a heart-beat this often
 	readGrace time.Duration // negotiated: broker silent this long means dead
 
-	out      chan *frame.Frame
+	out      chan outFrame
 	incoming chan *frame.Frame
 
-	mu       sync.Mutex
-	receipts map[string]chan *frame.Frame
-	closeErr error
+	mu        sync.Mutex
+	receipts  map[string]chan *frame.Frame
+	confirms  map[string]confirmWait // receipts asked for on tracked SENDs
+	onConfirm func(seq uint64)
+	closeErr  error
 
 	nextID    atomic.Uint64
 	leaving   atomic.Bool // DISCONNECT sent: the broker closing is expected
@@ -118,14 +120,19 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 	c := &Conn{
 		nc:       nc,
 		opts:     opts,
-		out:      make(chan *frame.Frame, 256),
+		out:      make(chan outFrame, 256),
 		incoming: make(chan *frame.Frame, opts.IncomingBuffer),
 		receipts: make(map[string]chan *frame.Frame),
+		confirms: make(map[string]confirmWait),
 		done:     make(chan struct{}),
 	}
 	reader := wire.NewReader(nc, opts.MaxFrameSize)
 	bw := bufio.NewWriterSize(nc, 64*1024)
-	writer := frame.NewWriterSize(bw, 64*1024)
+	// go-stomp's frame.Writer flushes its buffer after every frame, and
+	// handed a *bufio.Writer it uses that one as its buffer: every frame
+	// would be a write(2). Behind a buffer of its own, its flush is a copy
+	// into bw, which writeLoop flushes once per batch.
+	writer := frame.NewWriterSize(struct{ io.Writer }{bw}, 4096)
 
 	// The handshake runs synchronously, bounded by ctx, before any goroutine
 	// exists: there is nothing to multiplex yet.
@@ -169,6 +176,10 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 	c.version = resp.Header.Get("version")
 	if c.version == "" {
 		c.version = "1.0"
+	}
+	if err := opts.checkVersion(c.version, resp.Header.Get("version") != ""); err != nil {
+		nc.Close()
+		return nil, err
 	}
 	c.server = resp.Header.Get("server")
 	c.session = resp.Header.Get("session")
@@ -262,11 +273,34 @@ func (c *Conn) NewID(prefix string) string {
 // not when it is written: ask for a receipt (Request) to know the broker
 // has it.
 func (c *Conn) Send(ctx context.Context, f *frame.Frame) error {
+	return c.queue(ctx, outFrame{f: f})
+}
+
+// SendTracked queues a SEND that the caller keeps until the broker
+// confirms it. The writer asks for a receipt on the SEND that ends a burst
+// and, within a burst, every few hundred messages or milliseconds (on
+// this one too when force is set); when such a RECEIPT arrives, the
+// handler set with OnConfirm is called with its seq. Brokers process a
+// connection's frames in order, so it confirms every tracked SEND queued
+// before it. seq must grow with each call and be above zero.
+func (c *Conn) SendTracked(ctx context.Context, f *frame.Frame, seq uint64, force bool) error {
+	return c.queue(ctx, outFrame{f: f, seq: seq, force: force})
+}
+
+// OnConfirm sets the handler SendTracked's confirmations go to. It runs
+// on the connection's reader: it must not block.
+func (c *Conn) OnConfirm(fn func(seq uint64)) {
+	c.mu.Lock()
+	c.onConfirm = fn
+	c.mu.Unlock()
+}
+
+func (c *Conn) queue(ctx context.Context, o outFrame) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
 	select {
-	case c.out <- f:
+	case c.out <- o:
 		c.framesOut.Add(1) // counted when queued, so `stats` right after a send sees it
 		return nil
 	case <-c.done:
@@ -419,8 +453,12 @@ func (c *Conn) readLoop(r *wire.Reader) {
 func (c *Conn) dispatch(f *frame.Frame) bool {
 	switch f.Command {
 	case frame.RECEIPT:
-		if c.answer(f.Header.Get(frame.ReceiptId), f) {
+		id := f.Header.Get(frame.ReceiptId)
+		if c.answer(id, f) {
 			return true
+		}
+		if user, ok := c.confirm(id); ok && !user {
+			return true // ours alone: nobody needs to see it
 		}
 	case frame.ERROR:
 		// An ERROR ends the connection (STOMP spec). Whoever waits for the
@@ -433,6 +471,24 @@ func (c *Conn) dispatch(f *frame.Frame) bool {
 		return false
 	}
 	return c.deliver(f)
+}
+
+// confirm reports a RECEIPT for a tracked SEND to the OnConfirm handler;
+// ok is false if id is not one; user is true when the id was the user's
+// own receipt header, whose RECEIPT is shown as well.
+func (c *Conn) confirm(id string) (user, ok bool) {
+	if id == "" {
+		return false, false
+	}
+	c.mu.Lock()
+	cw, ok := c.confirms[id]
+	delete(c.confirms, id)
+	fn := c.onConfirm
+	c.mu.Unlock()
+	if ok && fn != nil {
+		fn(cw.seq)
+	}
+	return cw.user, ok
 }
 
 // answer hands f to whoever waits for receipt id; false if nobody does.
@@ -459,6 +515,42 @@ func (c *Conn) deliver(f *frame.Frame) bool {
 	}
 }
 
+// outFrame is a frame queued for the writer. seq > 0 marks a tracked
+// SEND (see SendTracked).
+type outFrame struct {
+	f     *frame.Frame
+	seq   uint64
+	force bool
+}
+
+// confirmWait is a receipt asked for on a tracked SEND.
+type confirmWait struct {
+	seq  uint64
+	user bool // the id is the user's own receipt header
+}
+
+// How often the writer asks for a receipt on tracked SENDs within a
+// burst: often enough that the caller's ledger of unconfirmed messages
+// stays small at full speed, seldom enough that receipts cost the broker
+// next to nothing (on RabbitMQ each is a publisher confirm).
+const (
+	confirmEvery    = 256
+	confirmBytes    = 1 << 20
+	confirmInterval = 2 * time.Millisecond
+)
+
+// confirmBatch is the writer's count of tracked SENDs since the last one
+// that asked for a receipt.
+type confirmBatch struct {
+	sends, bytes int
+	last         time.Time // zero: none asked yet
+}
+
+// due reports whether the next tracked SEND, of size bytes, should ask.
+func (b *confirmBatch) due(size int) bool {
+	return b.sends+1 >= confirmEvery || b.bytes+size >= confirmBytes || time.Since(b.last) >= confirmInterval
+}
+
 func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 	defer c.wg.Done()
 	var beat <-chan time.Time
@@ -469,45 +561,139 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 		defer t.Stop()
 		beat = t.C
 	}
+	// The timer that ends a hold (below) stays armed for its deadline, the
+	// end of the interval since the last receipt, across holds: a stream
+	// holds every message for a moment, and resetting a timer each time
+	// wakes the runtime's timer thread each time.
+	hold := time.NewTimer(time.Hour)
+	defer hold.Stop()
+	var holdUntil time.Time
 	lastWrite := time.Now()
+	var batch confirmBatch
+	var next outFrame
+	haveNext := false
+	dirty := false // written but not flushed
 	fail := func(err error) {
 		c.shutdown(&ConnectionLostError{Cause: err})
 	}
+	flush := func() bool {
+		if !dirty {
+			return true
+		}
+		if err := bw.Flush(); err != nil {
+			fail(err)
+			return false
+		}
+		dirty, lastWrite = false, time.Now()
+		return true
+	}
 	for {
-		select {
-		case f := <-c.out:
-			c.trace(Out, f)
-			if err := w.Write(f); err != nil {
-				fail(err)
+		var o outFrame
+		switch {
+		case haveNext:
+			o, haveNext = next, false
+		case !c.idle():
+			o = <-c.out // only this goroutine receives: it is there
+		default:
+			// Nothing more to write for now: the batch goes out in one
+			// write, and we wait.
+			if !flush() {
 				return
 			}
-			// Batch: flush the socket only when no other frame is queued;
-			// yield once first, so a sender that is about to queue the
-			// next frame can (one write per batch, not per message).
-			if len(c.out) == 0 {
-				runtime.Gosched()
-			}
-			if len(c.out) == 0 {
-				if err := bw.Flush(); err != nil {
-					fail(err)
-					return
-				}
-				lastWrite = time.Now()
-			}
-		case <-beat:
-			if time.Since(lastWrite) >= c.sendEvery/2 {
-				if _, err := bw.Write([]byte{'\n'}); err == nil {
-					err = bw.Flush()
-					if err != nil {
+			select {
+			case o = <-c.out:
+			case <-beat:
+				if time.Since(lastWrite) >= c.sendEvery/2 {
+					if _, err := bw.Write([]byte{'\n'}); err != nil {
 						fail(err)
 						return
 					}
+					dirty = true
+					if !flush() {
+						return
+					}
+					c.beatsOut.Add(1)
 				}
-				c.beatsOut.Add(1)
-				lastWrite = time.Now()
+				continue
+			case <-c.done:
+				return
 			}
-		case <-c.done:
+		}
+		receipt := false
+		if o.seq > 0 {
+			receipt = o.force || batch.due(len(o.f.Body))
+			if !receipt && c.idle() {
+				// The last SEND of a burst, for now. It asks for a
+				// receipt unless another frame follows before the
+				// interval ends: the end of a run is always confirmed,
+				// and a stream is not slowed by a receipt per message.
+				if !flush() {
+					return
+				}
+				if until := batch.last.Add(confirmInterval); !until.Equal(holdUntil) {
+					holdUntil = until
+					hold.Reset(time.Until(until))
+				}
+			held:
+				for {
+					select {
+					case next = <-c.out:
+						haveNext = true
+					case <-hold.C:
+						if time.Now().Before(holdUntil) { // a deadline since moved on
+							hold.Reset(time.Until(holdUntil))
+							continue held
+						}
+						receipt = true
+					case <-c.done:
+						return
+					}
+					break
+				}
+			}
+		}
+		if err := c.write(w, o, receipt, &batch); err != nil {
+			fail(err)
 			return
 		}
+		dirty = true
 	}
+}
+
+// idle reports whether no frame is queued. It yields once first, so a
+// sender that is about to queue the next frame can: one write per batch,
+// not per message.
+func (c *Conn) idle() bool {
+	if len(c.out) > 0 {
+		return false
+	}
+	runtime.Gosched()
+	return len(c.out) == 0
+}
+
+// write writes one frame; a tracked SEND asks for a receipt when receipt
+// is set. The caller's frame is never changed: it may be sent again on
+// another connection.
+func (c *Conn) write(w *frame.Writer, o outFrame, receipt bool, batch *confirmBatch) error {
+	f := o.f
+	if o.seq > 0 {
+		batch.sends++
+		batch.bytes += len(f.Body)
+		if receipt {
+			id, user := f.Header.Get(frame.Receipt), true
+			if id == "" {
+				id, user = c.NewID("rcpt-"), false
+				f = &frame.Frame{Command: f.Command, Header: f.Header.Clone(), Body: f.Body}
+				f.Header.Add(frame.Receipt, id)
+			}
+			// Registered before it is written: the RECEIPT may come back
+			// before Write returns.
+			c.mu.Lock()
+			c.confirms[id] = confirmWait{seq: o.seq, user: user}
+			c.mu.Unlock()
+			*batch = confirmBatch{last: time.Now()}
+		}
+	}
+	c.trace(Out, f)
+	return w.Write(f)
 }

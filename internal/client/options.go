@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,3 +74,31 @@ func (o *Options) connectFrame() *frame.Frame {
 }
 
 func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// VersionError is a CONNECTED frame naming a protocol version we did not
+// offer: talking on would mean guessing the broker's rules.
+type VersionError struct {
+	Got     string // as the broker sent it; "" when it sent none (1.0)
+	Offered []string
+}
+
+func (e *VersionError) Error() string {
+	offered := strings.Join(e.Offered, ", ")
+	if e.Got == "" {
+		return "the broker answered CONNECT without a version, so it speaks only STOMP 1.0, which was not offered (offered " + offered + "): connect with -S 1.0"
+	}
+	return "the broker answered CONNECT with STOMP version " + strconv.Quote(e.Got) + ", which was not offered (offered " + offered + ")"
+}
+
+// checkVersion refuses a negotiated version that was not offered. A
+// CONNECTED without a version header means 1.0 (STOMP 1.1 spec).
+func (o *Options) checkVersion(version string, sent bool) error {
+	if slices.Contains(o.Versions, version) {
+		return nil
+	}
+	got := version
+	if !sent {
+		got = ""
+	}
+	return &VersionError{Got: got, Offered: o.Versions}
+}

@@ -44,6 +44,7 @@ type Recovery struct {
 	Waited        time.Duration // the back-off waited in all, up to the attempt that worked
 	LostTx        string        // the transaction open at the loss; the broker aborted it
 	DroppedAcks   int           // messages awaiting ack: the broker redelivers them
+	Resent        int           // unconfirmed messages sent again (at-least-once)
 	PreviousError error
 }
 
@@ -94,9 +95,9 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 			return rec, ErrClosing
 		}
 		s.setNextTry(time.Time{}) // trying now
-		n, err := s.attempt(ctx)
+		n, resent, err := s.attempt(ctx)
 		if err == nil {
-			rec.Attempts, rec.Resubscribed = attempt, n
+			rec.Attempts, rec.Resubscribed, rec.Resent = attempt, n, resent
 			return rec, nil
 		}
 		if errors.Is(err, ErrClosing) {
@@ -118,21 +119,23 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 var ErrClosing = errors.New("closing")
 
 // attempt dials once and subscribes again to everything on the new
-// connection, which replaces the lost one. It returns how many
-// subscriptions came back, or why the attempt failed (the new connection
-// is closed then).
-func (s *Session) attempt(ctx context.Context) (int, error) {
+// connection, which replaces the lost one, then sends the messages the
+// broker had not confirmed again (ledger.go). It returns how many
+// subscriptions came back and how many messages went again, or why the
+// attempt failed (the new connection is closed then).
+func (s *Session) attempt(ctx context.Context) (int, int, error) {
 	conn, err := s.redial(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s.connMu.Lock()
 	s.conn, s.gen = conn, s.gen+1
+	gen := s.gen
 	s.connMu.Unlock()
 	select {
 	case <-s.closing: // closed while we dialled: do not leave it open
 		conn.Close()
-		return 0, ErrClosing
+		return 0, 0, ErrClosing
 	default:
 	}
 	// The subscriptions as they are now: one the broker has just refused
@@ -141,14 +144,19 @@ func (s *Session) attempt(ctx context.Context) (int, error) {
 	for i, sub := range subs {
 		if err := s.request(ctx, sub.frame()); err != nil {
 			conn.Close()
-			return i, fmt.Errorf("resubscribing to %s: %w", sub.Destination, err)
+			return i, 0, fmt.Errorf("resubscribing to %s: %w", sub.Destination, err)
 		}
+	}
+	resent, err := s.resend(ctx, conn, gen)
+	if err != nil {
+		conn.Close()
+		return len(subs), resent, fmt.Errorf("sending the unconfirmed messages again: %w", err)
 	}
 	s.mu.Lock()
 	s.connects++
 	s.connectedAt = time.Now()
 	s.mu.Unlock()
-	return len(subs), nil
+	return len(subs), resent, nil
 }
 
 // TryNow makes a Reconnect that is waiting try at once, or an AwaitTry

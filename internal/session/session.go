@@ -82,6 +82,9 @@ type Session struct {
 	streak      int       // failed and young connections in a row: the back-off's step
 	connectedAt time.Time // when the current connection was made
 	nextTry     time.Time // when a waiting Reconnect tries next; zero if none waits
+	ledger      ledger    // messages sent but not yet confirmed (ledger.go)
+
+	sendMu sync.Mutex // held while a tracked message is recorded and queued
 }
 
 // maxPending bounds the messages remembered for ack: a user who subscribes
@@ -94,8 +97,10 @@ func New(conn *client.Conn, receiptTimeout time.Duration) *Session {
 	if receiptTimeout <= 0 {
 		receiptTimeout = 10 * time.Second
 	}
-	return &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{},
-		closing: make(chan struct{}), wake: make(chan struct{}, 1), connectedAt: time.Now()}
+	s := &Session{conn: conn, receiptTimeout: receiptTimeout, nextSubID: 1, pending: map[string]*Pending{},
+		closing: make(chan struct{}), wake: make(chan struct{}, 1), connectedAt: time.Now(), ledger: newLedger()}
+	conn.OnConfirm(s.confirmed)
+	return s
 }
 
 // Conn is the current connection (a new one after a reconnect).
@@ -110,6 +115,9 @@ func (s *Session) generation() uint64 {
 	defer s.connMu.RUnlock()
 	return s.gen
 }
+
+// ReceiptTimeout is how long to wait for a broker receipt (--receipt-timeout).
+func (s *Session) ReceiptTimeout() time.Duration { return s.receiptTimeout }
 
 // Version is the negotiated protocol version.
 func (s *Session) Version() string { return s.Conn().Version() }
@@ -148,23 +156,26 @@ func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOpti
 	}
 	kv = append(kv, frame.ContentLength, strconv.Itoa(len(body)))
 	f := &frame.Frame{Command: frame.SEND, Header: frame.NewHeader(kv...), Body: body}
-	inTx := false
 	if o.Transaction {
 		if tx := s.Transaction(); tx != "" {
 			f.Header.Set(frame.Transaction, tx)
-			inTx = true
+			if o.Receipt {
+				// RabbitMQ answers a transactional SEND's receipt only at
+				// COMMIT, so waiting here would hang; the COMMIT's own
+				// receipt confirms it.
+				f.Header.Set(frame.Receipt, s.Conn().NewID("rcpt-"))
+			}
+			// Not in the ledger: if the connection is lost, the broker
+			// aborts the transaction and Reconnect reports it.
+			return s.Conn().Send(ctx, f)
 		}
 	}
-	switch {
-	case o.Receipt && inTx:
-		// RabbitMQ answers a transactional SEND's receipt only at COMMIT,
-		// so waiting here would hang; the COMMIT's own receipt confirms it.
-		f.Header.Set(frame.Receipt, s.Conn().NewID("rcpt-"))
-		return s.Conn().Send(ctx, f)
-	case o.Receipt:
-		return s.request(ctx, f)
+	_, userReceipt := f.Header.Contains(frame.Receipt)
+	seq, err := s.sendTracked(ctx, f, o.Receipt || userReceipt)
+	if err != nil || !o.Receipt {
+		return err
 	}
-	return s.Conn().Send(ctx, f)
+	return s.awaitConfirm(ctx, seq)
 }
 
 // Subscribe subscribes to dest with a new numeric id, as stomp.py does, and
@@ -589,9 +600,12 @@ func (s *Session) End(ctx context.Context, commit bool) (string, error) {
 	return tx, s.request(ctx, frame.New(cmd, frame.Transaction, tx))
 }
 
-// Close unsubscribes from everything and disconnects, waiting (bounded by
-// ctx) for the broker to confirm it has every frame we sent.
+// Close waits for the broker to confirm every message sent (Flush), then
+// unsubscribes from everything and disconnects, waiting up to the receipt
+// timeout for the broker to confirm that too. An *UnconfirmedError wins
+// over any error of the disconnect: it is what the user must know.
 func (s *Session) Close(ctx context.Context) error {
+	ferr := s.Flush(ctx)                        // before closing: a reconnect may still confirm them
 	s.closeOnce.Do(func() { close(s.closing) }) // no reconnect from now on
 	conn := s.Conn()
 	if conn.Err() == nil {
@@ -602,7 +616,16 @@ func (s *Session) Close(ctx context.Context) error {
 			}
 		}
 	}
-	err := conn.Disconnect(ctx)
+	dctx, cancel := context.WithTimeout(ctx, s.receiptTimeout)
+	defer cancel()
+	err := conn.Disconnect(dctx)
+	var te *client.TimeoutError
+	if errors.As(err, &te) {
+		err = fmt.Errorf("%w after %v (raise --receipt-timeout if the broker is slow)", err, s.receiptTimeout)
+	}
+	if ferr != nil {
+		return ferr
+	}
 	if s.EndedByCrossedUnsubscribe(err) {
 		return nil
 	}
