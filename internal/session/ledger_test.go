@@ -182,3 +182,44 @@ func TestLedgerReceiptAcrossReconnectAndAbandon(t *testing.T) {
 		t.Fatalf("Flush took %v after Abandon", d)
 	}
 }
+
+// A message that awaited an ack when its connection was lost is not acked
+// on the new connection by its id (RabbitMQ would answer "unknown delivery
+// tag" and close it): the ack is stale.
+func TestAckAfterReconnectIsStale(t *testing.T) {
+	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
+		_ = c.Connected("1.2")
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return
+			}
+			if f.Command == frame.ACK {
+				c.Reset() // the test fails below if an ACK ever comes
+				return
+			}
+			_ = c.Receipt(f)
+			if f.Command == frame.SUBSCRIBE && c.N == 1 {
+				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id),
+					frame.MessageId, "m-1", frame.Ack, "a-1", frame.Destination, "/queue/a"))
+			}
+		}
+	})
+	s := openHostile(t, h, 2*time.Second)
+	ctx := context.Background()
+	if _, err := s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := <-s.Conn().Incoming()
+	if _, p := s.Observe(f); p == nil {
+		t.Fatalf("%s needs no ack?", f.Command)
+	}
+	old := s.Conn()
+	old.Close()
+	if _, err := s.Reconnect(ctx, session.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctx, "m-1", "1", false); !errors.Is(err, session.ErrStaleAck) {
+		t.Fatalf("ack of a message from the lost connection: got %v, want ErrStaleAck", err)
+	}
+}

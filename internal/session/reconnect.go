@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -72,6 +73,13 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 	}
 	rec.LostTx, s.tx = s.tx, ""
 	rec.DroppedAcks = len(s.pending)
+	if len(s.dropped)+len(s.pending) > maxPending {
+		s.dropped = nil
+	}
+	if s.dropped == nil {
+		s.dropped = map[string]*Pending{}
+	}
+	maps.Copy(s.dropped, s.pending)
 	s.pending = map[string]*Pending{}
 	s.mu.Unlock()
 	defer s.setNextTry(time.Time{})

@@ -74,10 +74,14 @@ type Session struct {
 	nextSubID int
 	tx        string
 	pending   map[string]*Pending // by message-id
-	rawSubs   map[string]bool     // ids subscribed with raw frames: their messages are ours too
-	seq       uint64
-	received  uint64
-	errors    uint64
+	// dropped holds the messages that awaited an ack when their connection
+	// was lost: an ack for one must not go out on the new connection,
+	// where its id means nothing (RabbitMQ: "unknown delivery tag").
+	dropped  map[string]*Pending
+	rawSubs  map[string]bool // ids subscribed with raw frames: their messages are ours too
+	seq      uint64
+	received uint64
+	errors   uint64
 	// The reconnect state (see Reconnect).
 	streak      int       // failed and young connections in a row: the back-off's step
 	connectedAt time.Time // when the current connection was made
@@ -393,6 +397,9 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 	defer s.mu.Unlock()
 	if p, ok := s.pending[id]; ok {
 		return p, nil
+	}
+	if p, ok := s.dropped[id]; ok {
+		return p, nil // its gen is the lost connection's: ErrStaleAck
 	}
 	for _, p := range s.pending {
 		if p.AckID != "" && p.AckID == id {

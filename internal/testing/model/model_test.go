@@ -221,9 +221,7 @@ type violation struct {
 // While a bug is listed here, a violation it explains is logged, not failed,
 // so that main stays green; STOMP_MODEL_STRICT=1 fails them too. Delete the
 // entry when its fix lands: the test then guards it.
-var knownBugs = map[string]string{
-	bugLostAcrossBrokenConnection: "issue 13 item 1 (branch ledger): a run whose connection broke exits 0 although the SENDs in flight were lost; nothing resends them",
-}
+var knownBugs = map[string]string{}
 
 const (
 	bugLostAcrossBrokenConnection = "lost-across-broken-connection"
