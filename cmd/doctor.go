@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
@@ -17,8 +18,9 @@ import (
 
 func newDoctorCommand(o *options, stdio IO) *cobra.Command {
 	var (
-		asJSON     bool
-		frameLimit int
+		asJSON      bool
+		frameLimit  int
+		frameBudget time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "doctor",
@@ -49,15 +51,19 @@ not.`,
 			if frameLimit < 0 {
 				return usageErrorf("--frame-limit cannot be negative")
 			}
-			return runDoctor(ctx, o.conn, stdio, asJSON, frameLimit)
+			if frameBudget <= 0 {
+				return usageErrorf("--frame-budget must be positive, e.g. 5s")
+			}
+			return runDoctor(ctx, o.conn, stdio, asJSON, frameLimit, frameBudget)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	c.Flags().IntVar(&frameLimit, "frame-limit", 64<<20, "the largest SEND body, in `bytes`, the frame size search tries (0 skips it)")
+	c.Flags().DurationVar(&frameBudget, "frame-budget", 5*time.Second, "how long the frame size search may take (a slow link or broker needs more)")
 	return c
 }
 
-func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int) error {
+func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int, frameBudget time.Duration) error {
 	stop, err := cf.startEmbedded()
 	if err != nil {
 		return err
@@ -67,10 +73,11 @@ func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameL
 		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
 			return client.Dial(ctx, cf.endpoint(), cf.connectTimeout, opts)
 		},
-		Options:  cf.clientOptions(),
-		Address:  cf.describe(),
-		Host:     cf.host,
-		MaxFrame: frameLimit,
+		Options:     cf.clientOptions(),
+		Address:     cf.describe(),
+		Host:        cf.host,
+		MaxFrame:    frameLimit,
+		FrameBudget: frameBudget,
 	}
 	if frameLimit == 0 {
 		cfg.Skip = []string{"max-frame"}

@@ -25,6 +25,9 @@ func config(tg testbroker.Target) Config {
 		Options: client.Options{Login: tg.Login, Passcode: tg.Passcode, Vhost: "/"},
 		Address: tg.Addr(),
 		Host:    tg.Host,
+		// A bound, not a speed claim: under -race on a loaded machine the
+		// default 5 s stopped the search early.
+		FrameBudget: 2 * time.Minute,
 	}
 }
 
