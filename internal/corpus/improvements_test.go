@@ -81,7 +81,7 @@ var Improvements = []Improvement{
 	// printed only with -V), so the ack scripts run at 1.0 and 1.1 (manifest only=1.0,1.1).
 	{ID: "ack-message-id",
 		Doc: "`ack` and `nack` take the `message-id` a message was shown with in every STOMP version: under 1.2 stomp.py wants the `ack` header's value, which it shows only with `-V` (ActiveMQ answers its ACK with `Unexpected ACK received for message-id [null]`)."},
-	{ID: "failed-send-exits-nonzero", Stderr: regexp.MustCompile(`.`), ExitNonZero: true, Pending: "ledger",
+	{ID: "failed-send-exits-nonzero", Stderr: regexp.MustCompile(`.`), ExitNonZero: true,
 		Doc:    "A message the broker did not take (RabbitMQ: `send /exchange/<missing>/rk x`) makes the script exit non-zero, with the broker's error on standard error: stomp.py prints the error on standard output (when it arrives before it exits) and exits 0.",
 		Stdout: func(s string) string { return rabbitErrorRE.ReplaceAllString(s, "") }},
 }
