@@ -10,6 +10,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // The delivery ledger keeps every SEND made outside a transaction until the
@@ -53,6 +54,10 @@ func (e *UnconfirmedError) Error() string {
 }
 
 func (e *UnconfirmedError) Unwrap() error { return e.Cause }
+
+// Kind makes the run exit 1 whatever the cause (an unreachable broker, a
+// timeout): messages were sent, and their fate is unknown.
+func (e *UnconfirmedError) Kind() exitcode.Kind { return exitcode.Failure }
 
 // ledger is the Session's record of unconfirmed messages.
 type ledger struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/session"
 	"github.com/stomp-cli/stomp/internal/testbroker"
 )
@@ -221,5 +222,14 @@ func TestAckAfterReconnectIsStale(t *testing.T) {
 	}
 	if err := s.Ack(ctx, "m-1", "1", false); !errors.Is(err, session.ErrStaleAck) {
 		t.Fatalf("ack of a message from the lost connection: got %v, want ErrStaleAck", err)
+	}
+}
+
+// Unconfirmed messages exit 1 whatever stopped their confirmation, even
+// an unreachable broker (which alone exits 75).
+func TestUnconfirmedExitsFailure(t *testing.T) {
+	err := &session.UnconfirmedError{Count: 2, Cause: exitcode.Wrap(exitcode.Unreachable, errors.New("connection refused"))}
+	if code := exitcode.Code(fmt.Errorf("finishing: %w", err)); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
 	}
 }
