@@ -76,6 +76,7 @@ func (b *brokerProc) start() error {
 	for time.Now().Before(deadline) {
 		cmd := exec.Command(stompBin, "serve", "--listen", b.Addr())
 		cmd.Env = cleanEnv("")
+		dieWithTest(cmd)
 		if err := cmd.Start(); err != nil {
 			return err
 		}
@@ -153,6 +154,7 @@ func (h *harness) run(name, stdin string, args ...string) *proc {
 	p.cmd.Dir = h.dir
 	p.cmd.Stdin = strings.NewReader(stdin)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	dieWithTest(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		h.t.Fatalf("%s: %v", name, err)
 	}
@@ -256,6 +258,7 @@ func (h *harness) shell(name string, flags ...string) *ptyShell {
 	s.cmd = exec.Command(stompBin, append(append(h.connFlags(), "--no-history"), flags...)...)
 	s.cmd.Env = append(cleanEnv(h.dir), "TERM=xterm")
 	s.cmd.Dir = h.dir
+	dieWithTest(s.cmd)
 	tty, err := pty.StartWithSize(s.cmd, &pty.Winsize{Rows: 50, Cols: 200})
 	if err != nil {
 		h.t.Fatalf("%s: %v", name, err)
