@@ -233,3 +233,40 @@ func TestUnconfirmedExitsFailure(t *testing.T) {
 		t.Fatalf("exit code %d, want 1", code)
 	}
 }
+
+// An ack sent as the connection dies (before any reconnect) is stale too:
+// the broker never got it and delivers the message again, so a listener
+// must not end over it (the model test saw `listen --ack client-individual`
+// exit 1 with "connection lost").
+func TestAckOnADeadConnectionIsStale(t *testing.T) {
+	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
+		_ = c.Connected("1.2")
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return
+			}
+			_ = c.Receipt(f)
+			if f.Command == frame.SUBSCRIBE {
+				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id),
+					frame.MessageId, "m-1", frame.Ack, "a-1", frame.Destination, "/queue/a"))
+				c.Reset()
+				return
+			}
+		}
+	})
+	s := openHostile(t, h, 2*time.Second)
+	ctx := context.Background()
+	if _, err := s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := <-s.Conn().Incoming()
+	if _, p := s.Observe(f); p == nil {
+		t.Fatalf("%s needs no ack?", f.Command)
+	}
+	for range s.Conn().Incoming() {
+	}
+	if err := s.Ack(ctx, "m-1", "1", false); !errors.Is(err, session.ErrStaleAck) {
+		t.Fatalf("ack on a connection that died: got %v, want ErrStaleAck", err)
+	}
+}

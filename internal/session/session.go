@@ -528,13 +528,21 @@ func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait
 	if tx := s.Transaction(); tx != "" {
 		f.Header.Set(frame.Transaction, tx)
 	}
+	conn := s.Conn()
 	if wait {
 		err = s.request(ctx, f)
 	} else {
-		err = s.Conn().Send(ctx, f)
+		err = conn.Send(ctx, f)
 	}
 	if err == nil {
 		s.settle(p, command == frame.ACK && s.ackMode(p.Subscription) == AckClient)
+	}
+	var be *client.BrokerError
+	if err != nil && conn.Err() != nil && !errors.As(err, &be) {
+		// The connection died under the ack (a broker's ERROR about the
+		// ack itself is still reported): the message was not acked and
+		// the broker delivers it again, as for an ack that came too late.
+		return ErrStaleAck
 	}
 	return err
 }
