@@ -512,8 +512,8 @@ func normalise(o *outcome, bodies func(string) string) view {
 			for k, val := range m.Headers {
 				switch {
 				case brokerHeaders[k], k == "receipt":
-					// RabbitMQ keeps a SEND's receipt header on the message
-					// under STOMP 1.0 and 1.1. stomp asks for receipts on
+					// RabbitMQ keeps a SEND's receipt header on the
+					// message. stomp asks for receipts on
 					// some SENDs to learn that the broker has them (its
 					// delivery ledger), stomp.py on sendrec's: protocol, not
 					// what the script sent.

@@ -361,8 +361,10 @@ func sendfileParity(ctx context.Context, t *testing.T, tg testbroker.Target, hea
 	return got[0], got[1]
 }
 
-// perMessage are headers the broker sets differently on every message.
-var perMessage = map[string]bool{"message-id": true, "timestamp": true, "ack": true, "expires": true}
+// perMessage are headers the broker sets differently on every message, and
+// the SEND's receipt header, which RabbitMQ keeps on the message: stomp asks for a receipt on a SEND to learn that the broker
+// has it (its delivery ledger), stomp.py only on sendrec's.
+var perMessage = map[string]bool{"message-id": true, "timestamp": true, "ack": true, "expires": true, "receipt": true}
 
 func compareSendfiles(t *testing.T, ours, theirs pyMessage) {
 	t.Helper()
