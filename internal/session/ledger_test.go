@@ -206,15 +206,8 @@ func TestAckAfterReconnectIsStale(t *testing.T) {
 			}
 		}
 	})
-	s := openHostile(t, h, 2*time.Second)
+	s := awaitingAck(t, h)
 	ctx := context.Background()
-	if _, err := s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil); err != nil {
-		t.Fatal(err)
-	}
-	f := <-s.Conn().Incoming()
-	if _, p := s.Observe(f); p == nil {
-		t.Fatalf("%s needs no ack?", f.Command)
-	}
 	old := s.Conn()
 	old.Close()
 	if _, err := s.Reconnect(ctx, session.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 3}, nil); err != nil {
@@ -255,18 +248,26 @@ func TestAckOnADeadConnectionIsStale(t *testing.T) {
 			}
 		}
 	})
-	s := openHostile(t, h, 2*time.Second)
+	s := awaitingAck(t, h)
 	ctx := context.Background()
-	if _, err := s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil); err != nil {
+	for range s.Conn().Incoming() {
+	}
+	if err := s.Ack(ctx, "m-1", "1", false); !errors.Is(err, session.ErrStaleAck) {
+		t.Fatalf("ack on a connection that died: got %v, want ErrStaleAck", err)
+	}
+}
+
+// awaitingAck subscribes to /queue/a on h in client-individual mode and
+// takes the first message, which then awaits an ack.
+func awaitingAck(t *testing.T, h *testbroker.Hostile) *session.Session {
+	t.Helper()
+	s := openHostile(t, h, 2*time.Second)
+	if _, err := s.Subscribe(context.Background(), "/queue/a", session.AckClientIndividual, nil); err != nil {
 		t.Fatal(err)
 	}
 	f := <-s.Conn().Incoming()
 	if _, p := s.Observe(f); p == nil {
 		t.Fatalf("%s needs no ack?", f.Command)
 	}
-	for range s.Conn().Incoming() {
-	}
-	if err := s.Ack(ctx, "m-1", "1", false); !errors.Is(err, session.ErrStaleAck) {
-		t.Fatalf("ack on a connection that died: got %v, want ErrStaleAck", err)
-	}
+	return s
 }
