@@ -18,17 +18,22 @@ import (
 
 func config(tg testbroker.Target) Config {
 	ep := client.Endpoint{Host: tg.Host, Port: tg.Port}
-	return Config{
+	cfg := Config{
 		Dial: func(ctx context.Context, o client.Options) (*client.Conn, error) {
 			return client.Dial(ctx, ep, 5*time.Second, o)
 		},
 		Options: client.Options{Login: tg.Login, Passcode: tg.Passcode, Vhost: "/"},
 		Address: tg.Addr(),
 		Host:    tg.Host,
-		// A bound, not a speed claim: under -race on a loaded machine the
-		// default 5 s stopped the search early.
-		FrameBudget: 2 * time.Minute,
 	}
+	if tg.Name == testbroker.NameEmbedded {
+		// Its largest frame is checked exactly below: a bound, not a speed
+		// claim, since under -race on a loaded machine the default 5 s
+		// stopped the search early. The real brokers keep the default
+		// (ActiveMQ takes frames up to ~59 MiB: searching that far is slow).
+		cfg.FrameBudget = 2 * time.Minute
+	}
+	return cfg
 }
 
 // want is what each broker is known to do (shared/brokers.md and the
@@ -96,9 +101,6 @@ func TestDoctor(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s in %v:\n%s", tg.Name, took.Round(time.Millisecond), table.String())
-			if took > 15*time.Second {
-				t.Errorf("took %v, want under 15s", took)
-			}
 			for id, w := range want[tg.Name] {
 				r, ok := rep.Get(id)
 				if !ok {
