@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/testbroker"
 )
 
 // startProxy relays TCP connections to target. Every byte the broker sends
@@ -16,27 +17,16 @@ import (
 // broker sends (up to its NUL) and returns what to deliver instead.
 func startProxy(t *testing.T, target string, delay time.Duration, rewrite func(frame []byte) [][]byte) client.Endpoint {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go relay(b, c, 0, nil)
-			go relay(c, b, delay, rewrite)
+	addr := testbroker.Loopback(t, func(c net.Conn) {
+		b, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			return
 		}
-	}()
-	host, port, _ := net.SplitHostPort(l.Addr().String())
+		go relay(b, c, 0, nil)
+		relay(c, b, delay, rewrite)
+	})
+	host, port, _ := net.SplitHostPort(addr)
 	return client.Endpoint{Host: host, Port: port}
 }
 

@@ -16,21 +16,8 @@ import (
 // form, and whether to hang up afterwards. Heart-beats are ignored.
 func Scripted(t *testing.T, handle func(f *frame.Frame) (reply string, hangUp bool)) Target {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveScripted(nc, handle)
-		}
-	}()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	addr := Loopback(t, func(nc net.Conn) { serveScripted(nc, handle) })
+	host, port, _ := net.SplitHostPort(addr)
 	return Target{Name: "scripted", Host: host, Port: port}
 }
 

@@ -12,27 +12,14 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/testbroker"
 	"github.com/stomp-cli/stomp/internal/testing/faultproxy"
 )
 
 // echoServer accepts connections and writes back what it reads.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return testbroker.Loopback(t, func(c net.Conn) { io.Copy(c, c); c.Close() })
 }
 
 func newProxy(t *testing.T, target string) *faultproxy.Proxy {
