@@ -58,7 +58,16 @@ func TestShellOutlastsAnOutage(t *testing.T) {
 	})
 	time.Sleep(4 * time.Second) // several failed attempts: the back-off reaches seconds
 	tm.Line("send /queue/outage hello")
-	tm.WaitContains("not connected (next try in ")
+	// Either "next try in Ns" or, when the command lands while an attempt
+	// is under way, "trying now"; never the "`connect` to try again" of a
+	// shell that has stopped trying.
+	screen := tm.Wait("when the next try is", func(s []string) bool {
+		all := strings.Join(s, "\n")
+		return strings.Contains(all, "not connected (next try in ") || strings.Contains(all, "not connected (trying now)")
+	})
+	if strings.Contains(strings.Join(screen, "\n"), "to try again") {
+		t.Fatalf("the shell says it stopped trying:\n%s", tm.Dump())
+	}
 	tm.Line("echo still here")
 	tm.WaitLine("still here")
 	b2, err := broker.Start(broker.Config{Listen: []string{addr}})

@@ -102,7 +102,7 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 			timer.Stop()
 			return rec, ErrClosing
 		}
-		s.setNextTry(time.Time{}) // trying now
+		s.setNextTry(time.Now()) // trying now: a time already past reads "trying now"
 		n, resent, err := s.attempt(ctx)
 		if err == nil {
 			rec.Attempts, rec.Resubscribed, rec.Resent = attempt, n, resent
