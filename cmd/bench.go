@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/bench"
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // benchOptions are `stomp bench`'s own flags; the connection flags are the

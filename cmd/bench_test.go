@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // TestBenchConnectsLikeEverythingElse: stomp bench's many connections are

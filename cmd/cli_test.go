@@ -11,8 +11,8 @@ import (
 
 	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/testbin"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // session drives the CLI in-process like a person at a pipe: lines go to

@@ -8,7 +8,7 @@ import (
 )
 
 // CommandTree is stomp's cobra command tree, flags and subcommands as a run
-// sees them, for tools that document it (internal/manpage). Nothing it is
+// sees them, for tools that document it (scripts/manpage). Nothing it is
 // given can read or write: it must only be inspected, never executed.
 func CommandTree() *cobra.Command {
 	return newRoot(&options{}, IO{

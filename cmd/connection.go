@@ -23,12 +23,12 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/endpoint"
+	"github.com/stomp-cli/stomp/internal/contexts"
 	"github.com/stomp-cli/stomp/internal/exitcode"
-	"github.com/stomp-cli/stomp/internal/profile"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/secret"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/endpoint"
 )
 
 // connFlags say where the broker is and how to talk to it. They are
@@ -288,10 +288,10 @@ func (c *connFlags) namesBroker(fs *pflag.FlagSet, getenv func(string) string) b
 // defaultContext is the context `stomp context use` chose, if any. A file
 // that cannot be read is reported and passed over: it was not asked for.
 func (c *connFlags) defaultContext(getenv func(string) string) string {
-	path := profile.Path(getenv)
-	f, err := profile.Load(path)
+	path := contexts.Path(getenv)
+	f, err := contexts.Load(path)
 	if err != nil {
-		if !errors.Is(err, profile.ErrNoFile) {
+		if !errors.Is(err, contexts.ErrNoFile) {
 			c.warnf("no default context: cannot read the contexts: %v", err)
 		}
 		return ""
@@ -315,9 +315,9 @@ func (c *connFlags) runPasswordCommand(command string) (string, error) {
 
 // applyContext lays the profile called name over t.
 func (c *connFlags) applyContext(t *target, name string, getenv func(string) string) error {
-	path := profile.Path(getenv)
-	f, err := profile.Load(path)
-	if errors.Is(err, profile.ErrNoFile) {
+	path := contexts.Path(getenv)
+	f, err := contexts.Load(path)
+	if errors.Is(err, contexts.ErrNoFile) {
 		return usageErrorf("unknown context %q: there is no %s (see stomp --help)", name, path)
 	}
 	if err != nil {

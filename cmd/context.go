@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stomp-cli/stomp/internal/endpoint"
-	"github.com/stomp-cli/stomp/internal/profile"
+	"github.com/stomp-cli/stomp/internal/contexts"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/secret"
+	"github.com/stomp-cli/stomp/internal/stomp/endpoint"
 )
 
 // newContextCommand manages the named connections of
@@ -47,9 +47,9 @@ Rewriting the file drops any comments in it.`,
 }
 
 // loadContexts reads the config file; mustExist refuses a missing one.
-func loadContexts(stdio IO, mustExist bool) (*profile.File, error) {
-	path := profile.Path(stdio.Getenv)
-	f, err := profile.LoadOrEmpty(path)
+func loadContexts(stdio IO, mustExist bool) (*contexts.File, error) {
+	path := contexts.Path(stdio.Getenv)
+	f, err := contexts.LoadOrEmpty(path)
 	if err != nil {
 		return nil, usageErrorf("cannot read the contexts: %v", err)
 	}
@@ -61,7 +61,7 @@ func loadContexts(stdio IO, mustExist bool) (*profile.File, error) {
 
 // contextNamed returns f's context name, or a usage error naming those
 // there are.
-func contextNamed(f *profile.File, name string) (profile.Context, error) {
+func contextNamed(f *contexts.File, name string) (contexts.Context, error) {
 	p, ok := f.Get(name)
 	if !ok {
 		return p, usageErrorf("unknown context %q: %s defines %s", name, f.Path, strings.Join(f.Names(), ", "))
@@ -71,7 +71,7 @@ func contextNamed(f *profile.File, name string) (profile.Context, error) {
 
 // changeContexts applies change to the file once the context name is
 // known to exist, saves it and says done.
-func changeContexts(stdio IO, name string, change func(*profile.File), done string) error {
+func changeContexts(stdio IO, name string, change func(*contexts.File), done string) error {
 	f, err := loadContexts(stdio, true)
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func oneName(c *cobra.Command, args []string) error {
 
 func newContextAddCommand(stdio IO) *cobra.Command {
 	var (
-		p    profile.Context
+		p    contexts.Context
 		port string
 	)
 	c := &cobra.Command{
@@ -116,7 +116,7 @@ first, or edit it.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			name := args[0]
-			if !profile.ValidName(name) {
+			if !contexts.ValidName(name) {
 				return usageErrorf("bad context name %q: use letters, digits, - and _", name)
 			}
 			if len(args) == 2 {
@@ -139,9 +139,9 @@ first, or edit it.`,
 				if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 					return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", port)
 				}
-				p.Port = profile.Port(port)
+				p.Port = contexts.Port(port)
 			}
-			if p == (profile.Context{}) {
+			if p == (contexts.Context{}) {
 				return usageErrorf("context add: say where %s connects: a URL, -H, -P, ... (see stomp context add --help)", name)
 			}
 			f, err := loadContexts(stdio, false)
@@ -203,7 +203,7 @@ func newContextListCommand(stdio IO) *cobra.Command {
 
 // describeContext is one line saying where a context connects, without
 // its password.
-func describeContext(p profile.Context) string {
+func describeContext(p contexts.Context) string {
 	where := endpoint.Redact(p.URL)
 	if p.Host != "" || where == "" {
 		host, port := p.Host, string(p.Port)
@@ -232,7 +232,7 @@ func newContextUseCommand(stdio IO) *cobra.Command {
 connect (no URL, -H, -P, --embedded, STOMP_URL, STOMP_HOST or STOMP_PORT).`,
 		Args: oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return changeContexts(stdio, args[0], func(f *profile.File) { f.Default = args[0] },
+			return changeContexts(stdio, args[0], func(f *contexts.File) { f.Default = args[0] },
 				"Using context "+args[0]+" by default")
 		},
 	}
@@ -281,7 +281,7 @@ func newContextShowCommand(stdio IO) *cobra.Command {
 }
 
 // contextFields are p's set fields as TOML key and value, in file order.
-func contextFields(p profile.Context) [][2]string {
+func contextFields(p contexts.Context) [][2]string {
 	var out [][2]string
 	add := func(k, v string) {
 		if v != "" {
@@ -313,7 +313,7 @@ func newContextRemoveCommand(stdio IO) *cobra.Command {
 		Short:   "Remove a named connection",
 		Args:    oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return changeContexts(stdio, args[0], func(f *profile.File) {
+			return changeContexts(stdio, args[0], func(f *contexts.File) {
 				delete(f.Contexts, args[0])
 				if f.Default == args[0] {
 					f.Default = "" // no default is better than one that names nothing
@@ -332,14 +332,14 @@ and checks the file once the editor exits: a mistake is reported with its
 line, and the file is kept at mode 0600.`,
 		Args: oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			path := profile.Path(stdio.Getenv)
+			path := contexts.Path(stdio.Getenv)
 			// A file that does not parse is opened all the same: editing
 			// is how it gets fixed.
-			if f, err := profile.Load(path); err == nil {
+			if f, err := contexts.Load(path); err == nil {
 				if _, err := contextNamed(f, args[0]); err != nil {
 					return err
 				}
-			} else if errors.Is(err, profile.ErrNoFile) {
+			} else if errors.Is(err, contexts.ErrNoFile) {
 				return usageErrorf("no contexts in %s yet: add one with stomp context add NAME", path)
 			}
 			editor := stdio.Getenv("VISUAL")
@@ -358,7 +358,7 @@ line, and the file is kept at mode 0600.`,
 			if err := os.Chmod(path, 0o600); err != nil {
 				return err
 			}
-			g, err := profile.Load(path)
+			g, err := contexts.Load(path)
 			if err != nil {
 				return fmt.Errorf("%v: fix it with stomp context edit %s", err, args[0])
 			}

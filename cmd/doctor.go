@@ -10,10 +10,10 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
 
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/doctor"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 func newDoctorCommand(o *options, stdio IO) *cobra.Command {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
-	"github.com/stomp-cli/stomp/internal/testbin"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 type doctorReport struct {

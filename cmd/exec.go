@@ -14,7 +14,7 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // execRetry is the wait before running the command again for a message it

@@ -11,7 +11,7 @@ import (
 	"slices"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // jsonMessage is one line of `--format json` output, read back by

@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // hostileEnv points stomp at h, with quick reconnects.

@@ -13,7 +13,7 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // listenOpts are what -L and `stomp listen` share.

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/shell"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // oneShot runs a subcommand's work on a fresh connection: resolve the

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // options are the root command's own flags: the mode (-L, -F) and how it

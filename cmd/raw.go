@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 func newRawCommand(o *options, stdio IO) *cobra.Command {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/testbin"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // A MESSAGE for a subscription id we never made is reported in one line,

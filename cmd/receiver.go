@@ -11,9 +11,9 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // newPrinter decides colour and output format once, for the whole run.

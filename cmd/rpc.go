@@ -15,7 +15,7 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // noReplyError is a request that got fewer replies than asked for in time

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // TestMain lets testscript run the real CLI inside the test binary: the

@@ -26,8 +26,8 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/testbroker"
-	"github.com/stomp-cli/stomp/internal/testpki"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testpki"
 )
 
 // secResult is what a run of stomp left.
@@ -85,7 +85,7 @@ func wantRun(t *testing.T, r secResult, code int, re string) {
 	}
 }
 
-// --- a throwaway PKI (internal/testpki) ---------------------------------
+// --- a throwaway PKI (internal/testing/testpki) ---------------------------------
 
 type testCA struct {
 	*testpki.CA

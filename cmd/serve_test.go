@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/testbin"
-	"github.com/stomp-cli/stomp/internal/wire"
+	"github.com/stomp-cli/stomp/internal/stomp/wire"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
 )
 
 // serveProc is a `stomp serve` child process.

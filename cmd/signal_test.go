@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
 )
 
 // A script stopped by a signal before it was done exits 128+signal: 130

@@ -13,7 +13,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/stats"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 // rawReceiptTimeout bounds raw's wait for the answer to its receipt

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 func receiveSpecs() []*Spec {

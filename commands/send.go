@@ -16,7 +16,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // optionWords counts the leading words of n that are --header options

@@ -3,7 +3,7 @@
 #   1. go install: the committed tree (git archive HEAD) installs with an empty
 #      GOPATH, as `go install github.com/stomp-cli/stomp@vX.Y.Z` would, without
 #      go.mod or go.sum needing changes and without replace directives.
-#   2. the man pages are current (the internal/manpage test).
+#   2. the man pages are current (the scripts/manpage test).
 #   3. goreleaser check: .goreleaser.yaml is valid.
 #   4. goreleaser release --snapshot --clean: every platform's binary, the
 #      archives, checksums and .deb/.rpm packages in dist/, and their contents

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Install the third-party STOMP clients that internal/thirdparty runs against `stomp serve` and the
+# Install the third-party STOMP clients that internal/testing/thirdparty runs against `stomp serve` and the
 # real brokers (idempotent; .ci/run calls it, and so can a developer as root):
 #   Debian: python3-stomp (stomp.py), ruby-stomp, libnet-stomp-perl (Net::Stomp), php-cli + php-stomp,
 #           chromium (the headless browser tests: stompjs here, the stomp bench report in internal/bench),
 #           nodejs + npm when node is missing;
-#   npm:    `npm ci` in internal/thirdparty/testdata (@stomp/stompjs, @stomp/tcp-wrapper, ws, pinned
+#   npm:    `npm ci` in internal/testing/thirdparty/testdata (@stomp/stompjs, @stomp/tcp-wrapper, ws, pinned
 #           by its package-lock.json).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -35,7 +35,7 @@ fi
 t1=$(date +%s)
 cd "$ROOT/internal/thirdparty/testdata"
 npm ci --no-audit --no-fund --loglevel=error
-echo "npm ci in internal/thirdparty/testdata: $(( $(date +%s) - t1 ))s"
+echo "npm ci in internal/testing/thirdparty/testdata: $(( $(date +%s) - t1 ))s"
 echo "third-party clients: python3-stomp $(dpkg-query -W -f='${Version}' python3-stomp)," \
   "ruby-stomp $(dpkg-query -W -f='${Version}' ruby-stomp)," \
   "libnet-stomp-perl $(dpkg-query -W -f='${Version}' libnet-stomp-perl)," \

@@ -15,9 +15,9 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // newEnv connects to a fresh embedded broker and returns an env whose

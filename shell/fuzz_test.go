@@ -10,9 +10,9 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/client"
 	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 var scriptSeeds = []string{

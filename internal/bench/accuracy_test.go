@@ -11,8 +11,8 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // The accuracy checks: what bench reports against what is measured some

@@ -1,5 +1,5 @@
 // Package bench is the engine behind `stomp bench`: publishers and
-// subscribers on their own connections (internal/client), an open-loop
+// subscribers on their own connections (internal/stomp/client), an open-loop
 // schedule when a rate is set, a timestamp and a sequence number in every
 // message, an HdrHistogram of the end-to-end latencies, per-second series
 // and the throughput of every client.
@@ -27,8 +27,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // Headers every benchmark message carries.

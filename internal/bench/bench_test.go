@@ -12,8 +12,8 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // The tests assert counts and the shape of the reports. The only timings

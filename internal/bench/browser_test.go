@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/svgchart"
+	"github.com/stomp-cli/stomp/internal/bench/svgchart"
 )
 
 // TestReportInBrowser renders a comparison report in headless Chromium.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/svgchart"
+	"github.com/stomp-cli/stomp/internal/bench/svgchart"
 )
 
 // WriteHTML writes one self-contained page (inline SVG and CSS, no script,

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // startProxy relays TCP connections to target. Every byte the broker sends

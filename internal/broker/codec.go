@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/wire"
+	"github.com/stomp-cli/stomp/internal/stomp/wire"
 )
 
 // Why not frame.Reader: it reads header lines and NUL-terminated bodies with

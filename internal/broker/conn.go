@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/wsstream"
+	"github.com/stomp-cli/stomp/internal/stomp/wsstream"
 )
 
 const (

@@ -15,7 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/stomp-cli/stomp/internal/wsstream"
+	"github.com/stomp-cli/stomp/internal/stomp/wsstream"
 )
 
 // Listener specs (Config.Listen, `stomp serve --listen`):

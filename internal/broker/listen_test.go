@@ -13,8 +13,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/testpki"
-	"github.com/stomp-cli/stomp/internal/wsstream"
+	"github.com/stomp-cli/stomp/internal/stomp/wsstream"
+	"github.com/stomp-cli/stomp/internal/testing/testpki"
 )
 
 // listenerURL returns the URL of b's listener with this scheme.

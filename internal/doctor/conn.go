@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/session"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // pconn is one probe's connection: requests bounded by the receipt

@@ -23,7 +23,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 // Config says how to reach the broker and how long to wait.

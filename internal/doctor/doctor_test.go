@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/client"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 func config(tg testbroker.Target) Config {

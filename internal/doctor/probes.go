@@ -11,7 +11,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 // isActiveMQ: the dead-letter queue's name is ActiveMQ's.

@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/bench"
-	"github.com/stomp-cli/stomp/internal/client"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 var (

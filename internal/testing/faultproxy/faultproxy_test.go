@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/testbroker"
 	"github.com/stomp-cli/stomp/internal/testing/faultproxy"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // echoServer accepts connections and writes back what it reads.

@@ -19,8 +19,8 @@ import (
 	"github.com/creack/pty"
 	"github.com/go-stomp/stomp/v3"
 
-	"github.com/stomp-cli/stomp/internal/testbin"
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // stompBin is the stomp binary built once for the package (see TestMain).

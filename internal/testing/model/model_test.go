@@ -13,8 +13,8 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/exitcode"
-	"github.com/stomp-cli/stomp/internal/testbroker"
 	"github.com/stomp-cli/stomp/internal/testing/faultproxy"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // How a run is sized. One seed on the embedded broker takes about ten

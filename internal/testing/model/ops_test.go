@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stomp-cli/stomp/internal/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // An operation is one run of a front-end, drawn at random at each step.

@@ -1,0 +1,83 @@
+package client
+
+// STOMP over WebSocket (RabbitMQ web-stomp, ActiveMQ's ws transport,
+// stomp.js brokers).
+//
+// We use github.com/coder/websocket (formerly nhooyr.io/websocket): it is
+// maintained and every call takes a context, so --connect-timeout and
+// Ctrl-C bound the HTTP upgrade like a TCP dial. internal/stomp/wsstream turns
+// the WebSocket into the byte stream Connect reads and writes, one STOMP
+// frame per message.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/coder/websocket"
+
+	"github.com/stomp-cli/stomp/internal/stomp/wsstream"
+)
+
+// WebSocketURL is the URL Dial opens for a WebSocket endpoint.
+func (e Endpoint) WebSocketURL() string {
+	scheme := "ws"
+	if e.TLS != nil {
+		scheme = "wss"
+	}
+	return scheme + "://" + e.Addr() + e.WSPath
+}
+
+// subprotocols maps STOMP versions to the registered WebSocket
+// subprotocol names, newest first.
+func subprotocols(versions []string) []string {
+	if len(versions) == 0 {
+		versions = []string{"1.0", "1.1", "1.2"}
+	}
+	var out []string
+	for i := len(versions) - 1; i >= 0; i-- {
+		switch versions[i] {
+		case "1.2":
+			out = append(out, "v12.stomp")
+		case "1.1":
+			out = append(out, "v11.stomp")
+		case "1.0":
+			out = append(out, "v10.stomp")
+		}
+	}
+	return out
+}
+
+// dialWebSocket opens e.WebSocketURL() and performs the STOMP handshake
+// over it. ctx bounds the upgrade and the handshake.
+func dialWebSocket(ctx context.Context, e Endpoint, opts Options) (*Conn, error) {
+	u := e.WebSocketURL()
+	tr := &http.Transport{
+		Proxy:       http.ProxyFromEnvironment, // never used for loopback
+		DialContext: (&net.Dialer{}).DialContext,
+	}
+	if e.TLS != nil {
+		cfg := e.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = e.Host // SNI and the name verified
+		}
+		tr.TLSClientConfig = cfg
+	}
+	defer tr.CloseIdleConnections()
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPClient:   &http.Client{Transport: tr},
+		Subprotocols: subprotocols(opts.Versions),
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, &DialError{Addr: u, TLS: e.TLS != nil, Cause: fmt.Errorf(
+				"the server answered HTTP %q instead of upgrading to a WebSocket (check the path: RabbitMQ web-stomp serves /ws)", resp.Status)}
+		}
+		return nil, &DialError{Addr: u, Cause: err, TLS: e.TLS != nil}
+	}
+	// Frames are bounded by wire.Reader (--max-frame-size), which reads
+	// the messages as a stream.
+	ws.SetReadLimit(-1)
+	return Connect(ctx, wsstream.New(ws, nil, nil), opts)
+}
