@@ -10,5 +10,5 @@
 // differences a client must cope with.
 //
 //	eval "$(scripts/ci-brokers.sh env)"
-//	go test -race ./internal/conformance/
+//	go test -race ./internal/testing/conformance/
 package conformance
