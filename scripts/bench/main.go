@@ -103,6 +103,9 @@ type harness struct {
 	sendFile string
 	lines    string // msgs lines of the body, for send --lines
 	empty    string
+
+	connsTest string        // internal/broker's compiled tests, for the 1,000-connection row
+	conns     []connsSample // its runs, one per round
 }
 
 func main() {
@@ -182,6 +185,9 @@ func run() error {
 	for _, b := range brokers {
 		if b.key == "embedded" {
 			h.notes = append(h.notes, goStompCINote)
+			if err := h.buildConnsBench(); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -212,6 +218,9 @@ func run() error {
 				}
 				h.recvRun(b, c, "client-individual")
 			})
+			if b.key == "embedded" {
+				h.connsRun()
+			}
 		}
 	}
 
@@ -847,6 +856,7 @@ the machine, so on a small one the broker is usually the limit and ratios near 1
 		row("connect + disconnect, "+br.name, key{br.key, "connect", cStomp}, key{br.key, "connect", cPy}, key{br.key, "connect", cNative},
 			"connect + disconnect time, "+br.name)
 	}
+	w("%s", h.connsSection())
 
 	for _, br := range brokers {
 		switch br.key {
