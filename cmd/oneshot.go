@@ -1,23 +1,14 @@
 package cmd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strconv"
 	"strings"
-	"text/template"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -99,7 +90,7 @@ sent and {{.ID}} a random id.`,
 			if persistent {
 				hs = append(hs, [2]string{"persistent", "true"})
 			}
-			perSecond, err := parseRate(rate)
+			perSecond, err := sender.ParseRate(rate)
 			if err != nil {
 				return err
 			}
@@ -122,7 +113,7 @@ sent and {{.ID}} a random id.`,
 			}
 			delim := byte('\n')
 			if c.Flags().Changed("delimiter") {
-				if delim, err = parseDelimiter(delimiter); err != nil {
+				if delim, err = sender.ParseDelimiter(delimiter); err != nil {
 					return err
 				}
 				lines = true // --delimiter says what a line is
@@ -155,18 +146,24 @@ sent and {{.ID}} a random id.`,
 						fmt.Fprintln(stdio.Err, "stomp: type the message body, then Ctrl-D on a new line to send it (or give it as an argument: stomp send DEST BODY)")
 					}
 				}
-				var err error
+				var (
+					src sender.Source
+					err error
+				)
 				switch {
 				case jsonl:
-					err = sendJSONL(ctx, env, to, stdio.In, opts, perSecond)
+					src = sender.JSONL(stdio.In, to)
 				case lines:
-					err = sendLines(ctx, env, args[0], stdio.In, delim, opts, perSecond)
+					collectSooner() // a stream may run as long as a listener (tail -f | stomp send --lines)
+					src = sender.Lines(args[0], stdio.In, delim)
 				default:
 					var body func(n int) ([]byte, error)
-					body, err = bodySource(bodyArg, file, stdio.In)
-					if err == nil {
-						err = sendRepeated(ctx, env, args[0], body, count, opts, perSecond)
+					if body, err = sender.Body(bodyArg, file, stdio.In); err == nil {
+						src = sender.Repeat(args[0], body, count)
 					}
+				}
+				if err == nil {
+					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
 				if stopped := stoppedBy(ctx); stopped != nil && err != nil {
 					err = stopped
@@ -204,184 +201,6 @@ func rangeArgs(lo, hi int) cobra.PositionalArgs {
 			return usageErrorf("%s: expecting %s (see stomp %s --help)", c.Name(), c.Use, c.Name())
 		}
 		return nil
-	}
-}
-
-func parseRate(s string) (float64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	r, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
-	if err != nil || r <= 0 {
-		return 0, usageErrorf("bad --rate %q: give messages per second, e.g. 100 or 100/s", s)
-	}
-	return r, nil
-}
-
-// pacer spaces sends out to at most perSecond (0 = as fast as possible).
-type pacer struct {
-	every time.Duration
-	next  time.Time
-}
-
-func newPacer(perSecond float64) *pacer {
-	if perSecond <= 0 {
-		return &pacer{}
-	}
-	return &pacer{every: time.Duration(float64(time.Second) / perSecond), next: time.Now()}
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	if p.every == 0 {
-		return ctx.Err()
-	}
-	if d := time.Until(p.next); d > 0 {
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	p.next = p.next.Add(p.every)
-	return nil
-}
-
-// bodyTemplate is what a templated body sees.
-type bodyTemplate struct {
-	Count int
-	Time  string
-	ID    string
-}
-
-// bodySource returns the body of message n (from 1).
-func bodySource(arg, file string, stdin io.Reader) (func(n int) ([]byte, error), error) {
-	var fixed []byte
-	switch {
-	case file != "":
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, usageErrorf("cannot read --file: %v", err)
-		}
-		fixed = data
-	case arg == "" || arg == "-":
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("reading standard input: %w", err)
-		}
-		fixed = data
-	case strings.Contains(arg, "{{"):
-		t, err := template.New("body").Option("missingkey=error").Parse(arg)
-		if err != nil {
-			return nil, usageErrorf("bad body template: %v", err)
-		}
-		return func(n int) ([]byte, error) {
-			var b bytes.Buffer
-			err := t.Execute(&b, bodyTemplate{Count: n, Time: time.Now().Format(time.RFC3339Nano), ID: randomID()})
-			if err != nil {
-				return nil, usageErrorf("body template: %v", err)
-			}
-			return b.Bytes(), nil
-		}, nil
-	default:
-		fixed = []byte(arg)
-	}
-	return func(int) ([]byte, error) { return fixed, nil }, nil
-}
-
-func randomID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func sendRepeated(ctx context.Context, env *commands.Env, dest string, body func(int) ([]byte, error), count int, opts session.SendOptions, perSecond float64) error {
-	p := newPacer(perSecond)
-	for n := 1; n <= count; n++ {
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-		b, err := body(n)
-		if err != nil {
-			return err
-		}
-		if err := env.Session.Send(ctx, dest, b, opts); err != nil {
-			return fmt.Errorf("message %d: %w", n, err)
-		}
-	}
-	return nil
-}
-
-// parseDelimiter reads --delimiter: one byte, typed as itself or escaped,
-// since a NUL cannot be passed in an argument: \0 (or \x00), \t, \n, \r,
-// \\ or \xHH.
-func parseDelimiter(s string) (byte, error) {
-	switch s {
-	case `\0`:
-		return 0, nil
-	case `\t`:
-		return '\t', nil
-	case `\n`:
-		return '\n', nil
-	case `\r`:
-		return '\r', nil
-	case `\\`:
-		return '\\', nil
-	}
-	if h, ok := strings.CutPrefix(s, `\x`); ok && len(h) == 2 {
-		if b, err := strconv.ParseUint(h, 16, 8); err == nil {
-			return byte(b), nil
-		}
-	}
-	if len(s) == 1 {
-		return s[0], nil
-	}
-	return 0, usageErrorf("bad --delimiter %q: give one byte, such as , or ; or \\0 for NUL (also \\t, \\n, \\r, \\\\, \\xHH)", s)
-}
-
-// sendLines streams standard input, one message per line (lines end at
-// delim), in constant memory: Send blocks while the connection's queue is
-// full.
-func sendLines(ctx context.Context, env *commands.Env, dest string, in io.Reader, delim byte, opts session.SendOptions, perSecond float64) error {
-	collectSooner() // a stream may run as long as a listener (tail -f | stomp send --lines)
-	p := newPacer(perSecond)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 64<<20)
-	sc.Split(splitAt(delim))
-	n := 0
-	for sc.Scan() {
-		n++
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-		line := sc.Bytes()
-		if delim == '\n' {
-			line = bytes.TrimSuffix(line, []byte{'\r'})
-		}
-		// Send keeps the body until it is written: give it its own copy.
-		if err := env.Session.Send(ctx, dest, bytes.Clone(line), opts); err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("line %d is longer than 64 MiB", n+1)
-		}
-		return fmt.Errorf("reading standard input: %w", err)
-	}
-	return nil
-}
-
-// splitAt is bufio.ScanLines for any delimiter byte: the delimiter is
-// dropped, and a last line without one is still a line.
-func splitAt(delim byte) bufio.SplitFunc {
-	return func(data []byte, atEOF bool) (int, []byte, error) {
-		if i := bytes.IndexByte(data, delim); i >= 0 {
-			return i + 1, data[:i], nil
-		}
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
 	}
 }
 

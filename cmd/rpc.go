@@ -15,6 +15,7 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -88,8 +89,8 @@ Exit status 3 when fewer replies than asked for came within --timeout (with
 func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration, want int) error {
 	ctx, stop := stopOnSignal(ctx)
 	defer stop()
-	replyTo := "/temp-queue/stomp-" + randomID()
-	corr := randomID()
+	replyTo := "/temp-queue/stomp-" + sender.NewID()
+	corr := sender.NewID()
 	var (
 		mu   sync.Mutex
 		got  int

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -158,7 +159,7 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 			src.Out.Info(fmt.Sprintf("Moving messages from '%s' to '%s'\n", from, to))
 		case it := <-items:
 			// Extra headers first: in STOMP the first of repeated headers wins.
-			headers := append(slices.Clone(extra), jsonHeaders(render.Data(it.f, time.Time{}).Headers)...)
+			headers := append(slices.Clone(extra), sender.SenderHeaders(render.Data(it.f, time.Time{}).Headers)...)
 			err := dst.Session.Send(ctx, to, it.f.Body, session.SendOptions{Headers: headers, Receipt: true})
 			if err != nil {
 				return done(fmt.Errorf("sending message %d to %s: %w (it stays unacked at %s)", moved+1, to, err, from))

@@ -1,0 +1,64 @@
+package sender
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
+)
+
+// bodyTemplate is what a templated body sees.
+type bodyTemplate struct {
+	Count int
+	Time  string
+	ID    string
+}
+
+// Body is `stomp send`'s body, for Repeat: the file at path when path is
+// set (binary safe); all of stdin when arg is empty or "-"; a Go template
+// when arg contains {{ ({{.Count}} is the message's number from 1,
+// {{.Time}} the time it is sent, {{.ID}} a random id); arg itself
+// otherwise.
+func Body(arg, path string, stdin io.Reader) (func(n int) ([]byte, error), error) {
+	var fixed []byte
+	switch {
+	case path != "":
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usageErrorf("cannot read --file: %v", err)
+		}
+		fixed = data
+	case arg == "" || arg == "-":
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		fixed = data
+	case strings.Contains(arg, "{{"):
+		t, err := template.New("body").Option("missingkey=error").Parse(arg)
+		if err != nil {
+			return nil, usageErrorf("bad body template: %v", err)
+		}
+		return func(n int) ([]byte, error) {
+			var b bytes.Buffer
+			err := t.Execute(&b, bodyTemplate{Count: n, Time: time.Now().Format(time.RFC3339Nano), ID: NewID()})
+			if err != nil {
+				return nil, usageErrorf("body template: %v", err)
+			}
+			return b.Bytes(), nil
+		}, nil
+	default:
+		fixed = []byte(arg)
+	}
+	return func(int) ([]byte, error) { return fixed, nil }, nil
+}
+
+// usageErrorf is a mistake in what the user gave (exit 2).
+func usageErrorf(format string, args ...any) error {
+	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
+}
