@@ -47,7 +47,7 @@ clean: ## remove build output
 .PHONY: man release-check
 
 man: ## regenerate man/*.1 from the command tree and the shell command table
-	$(GO) run ./internal/manpage -out man
+	$(GO) run ./scripts/manpage -out man
 
 release-check: ## check go install, the man pages and .goreleaser.yaml; build a snapshot release in dist/
 	scripts/release-check.sh

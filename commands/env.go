@@ -3,7 +3,6 @@ package commands
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -147,8 +146,6 @@ type Env struct {
 	Style         render.Style
 	Format        render.Format
 	ClientVersion string
-	// RunScript runs a script file through the same loop (for `run`).
-	RunScript func(ctx context.Context, path string) error
 	// Reconnect is the policy for a lost connection; nil = do not reconnect.
 	Reconnect *session.Backoff
 	// SaveDir is where received files go; NoSave shows them instead.
@@ -163,7 +160,6 @@ type Env struct {
 	// error is one line.
 	WholeErrors bool
 	Now         func() time.Time
-	table       *Table
 
 	shownMu sync.Mutex
 	shown   uint64        // messages written out so far
@@ -173,7 +169,7 @@ type Env struct {
 // NewEnv ties a session to its output.
 func NewEnv(out *Printer, sess *session.Session, style render.Style, version string) *Env {
 	return &Env{Out: out, Session: sess, Stats: &stats.Recorder{}, Style: style, ClientVersion: version,
-		SaveDir: ".", Now: time.Now, table: NewTable()}
+		SaveDir: ".", Now: time.Now}
 }
 
 // Shown is called after a message has been written out; `wait` counts them.
@@ -197,9 +193,6 @@ func (e *Env) ShownCount() (uint64, <-chan struct{}) {
 	}
 	return e.shown, e.shownCh
 }
-
-// Table is the command table the env dispatches through.
-func (e *Env) Table() *Table { return e.table }
 
 // Counts gathers the counters `stats` reports.
 func (e *Env) Counts() stats.Counts {

@@ -57,8 +57,8 @@ func RawHeader(word string) (key, value string, err error) {
 	return k, v, nil
 }
 
-func rawSpecs() []*Spec {
-	raw := &Spec{
+func init() {
+	Register(&Spec{
 		Name: "raw", Broker: true, Group: "Sending", Own: true,
 		Usage:   "<COMMAND> [key:value]... [-- <body>]",
 		Summary: "send a frame exactly as written",
@@ -77,45 +77,47 @@ func rawSpecs() []*Spec {
 		Example: "raw SEND destination:/queue/a receipt:r1 -- hello world\n" +
 			"raw SUBSCRIBE destination:/queue/a id:7 ack:client-individual\n" +
 			"raw SEND destination:/queue/a content-type:text/plain -- \"two\\nlines\"",
-	}
-	raw.Run = func(ctx context.Context, env *Env, args []string) error {
-		f, err := parseRawArgs(args)
-		if err != nil {
-			return err
-		}
-		if f.Command == frame.DISCONNECT {
-			return &UsageError{Msg: "raw: DISCONNECT is refused here: use quit, which waits for the broker's receipt"}
-		}
-		switch f.Command {
-		case frame.SUBSCRIBE: // before sending: its messages may come before its receipt
-			env.Session.RawSubscription(f.Header.Get(frame.Id), true)
-		case frame.UNSUBSCRIBE:
-			defer env.Session.RawSubscription(f.Header.Get(frame.Id), false)
-		}
-		conn := env.Session.Conn()
-		if _, ok := f.Header.Contains(frame.Receipt); !ok {
-			return conn.Send(ctx, f)
-		}
-		ctx, cancel := context.WithTimeout(ctx, rawReceiptTimeout)
-		defer cancel()
-		answer, err := conn.Request(ctx, f)
-		var be *client.BrokerError
-		if answer == nil && errors.As(err, &be) {
-			// An ERROR without our receipt-id (RabbitMQ never sets it)
-			// ended the connection while we waited: it is the answer.
-			answer = be.Frame
-		}
-		if answer != nil && !env.Style.Verbose { // -V traced it already
-			var buf bytes.Buffer
-			render.Frame(&buf, answer, false, env.Out.Theme)
-			_, _ = env.Out.Write(buf.Bytes())
-		}
-		if errors.As(err, &be) {
-			return fmt.Errorf("the broker answered %s with ERROR (the connection is closed)", f.Command)
-		}
+		Run: raw,
+	})
+}
+
+func raw(ctx context.Context, c *Call) error {
+	env := c.Env
+	f, err := parseRawArgs(c.Args)
+	if err != nil {
 		return err
 	}
-	return []*Spec{raw}
+	if f.Command == frame.DISCONNECT {
+		return &UsageError{Msg: "raw: DISCONNECT is refused here: use quit, which waits for the broker's receipt"}
+	}
+	switch f.Command {
+	case frame.SUBSCRIBE: // before sending: its messages may come before its receipt
+		env.Session.RawSubscription(f.Header.Get(frame.Id), true)
+	case frame.UNSUBSCRIBE:
+		defer env.Session.RawSubscription(f.Header.Get(frame.Id), false)
+	}
+	conn := env.Session.Conn()
+	if _, ok := f.Header.Contains(frame.Receipt); !ok {
+		return conn.Send(ctx, f)
+	}
+	ctx, cancel := context.WithTimeout(ctx, rawReceiptTimeout)
+	defer cancel()
+	answer, err := conn.Request(ctx, f)
+	var be *client.BrokerError
+	if answer == nil && errors.As(err, &be) {
+		// An ERROR without our receipt-id (RabbitMQ never sets it)
+		// ended the connection while we waited: it is the answer.
+		answer = be.Frame
+	}
+	if answer != nil && !env.Style.Verbose { // -V traced it already
+		var buf bytes.Buffer
+		render.Frame(&buf, answer, false, env.Out.Theme)
+		_, _ = env.Out.Write(buf.Bytes())
+	}
+	if errors.As(err, &be) {
+		return fmt.Errorf("the broker answered %s with ERROR (the connection is closed)", f.Command)
+	}
+	return err
 }
 
 // parseRawArgs builds a frame from the shell words: COMMAND, key:value

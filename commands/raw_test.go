@@ -77,7 +77,7 @@ func TestParseRawArgsRefuses(t *testing.T) {
 }
 
 func TestRawIsInTheTable(t *testing.T) {
-	tb := NewTable()
+	tb := Commands()
 	s, ok := tb.Lookup("raw")
 	if !ok {
 		t.Fatal("no raw command")

@@ -1,13 +1,15 @@
-// Package commands is the one table of stomp's commands. The shell, -F
-// scripts and `run` dispatch through it, and help is generated from it.
-// Names, aliases and argument order are stomp.py's, so its users' habits and
-// scripts carry over (reference §7).
+// Package commands is the one table of stomp's shell commands: each command
+// is a file here that registers its Spec at init. The shell, -F scripts,
+// `run`, help, Tab completion and the man page all read the table, so a
+// command added here appears in each of them. Names, aliases and argument
+// order are stomp.py's, so its users' habits and scripts carry over
+// (reference §7).
 package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,8 +44,45 @@ type Spec struct {
 	// Broker: the command talks to the broker, so while the connection is
 	// down it gets one line saying so (and when the next try is) instead.
 	Broker bool
-	// Run executes the command with the words after its name.
-	Run func(ctx context.Context, env *Env, args []string) error
+	// Run executes one call of the command.
+	Run func(ctx context.Context, c *Call) error
+	// Complete, when set, offers the candidates for the arg-th argument
+	// (from 0, --header options not counted) of which typed is typed so
+	// far; the shell keeps those that start with typed.
+	Complete func(env *Env, arg int, typed string) []string
+}
+
+// Call is one run of a command. The loop makes a fresh one for each line,
+// so nothing a command does lives on into the next call.
+type Call struct {
+	Spec *Spec
+	Env  *Env
+	Args []string // the words after the name, as Prepare made them
+	// Scripts runs a script file through the loop that made this call
+	// (`run`). It is nil where no loop runs the command.
+	Scripts ScriptRunner
+}
+
+// ScriptRunner runs the lines of a script file as commands: what `run`
+// asks of the loop that called it, so nesting depth and error handling
+// stay the loop's.
+type ScriptRunner interface {
+	RunScript(ctx context.Context, path string) error
+}
+
+// Arg is the i-th argument, or "" when there are fewer.
+func (c *Call) Arg(i int) string {
+	if i < len(c.Args) {
+		return c.Args[i]
+	}
+	return ""
+}
+
+// Expecting is stomp.py's usage error ("Expecting: send <destination>
+// <message>"), with the real usage rather than its bound-method repr
+// (reference §11.2).
+func (c *Call) Expecting() error {
+	return &UsageError{Msg: "Expecting: " + c.Spec.UsageLine() + " (see help " + c.Spec.Name + ")"}
 }
 
 // NoArgs is MaxArgs for a command that takes no arguments.
@@ -135,15 +174,9 @@ func (s *Spec) UsageLine() string {
 // script stops (exit 2 from a one-shot run).
 type UsageError = exitcode.UsageError
 
-// expecting is stomp.py's usage error ("Expecting: send <destination>
-// <message>"), with the real usage rather than its bound-method repr
-// (reference §11.2).
-func (s *Spec) expecting() error {
-	return &UsageError{Msg: "Expecting: " + s.UsageLine() + " (see help " + s.Name + ")"}
-}
-
-// ErrQuit is returned by quit, exit and EOF: the caller ends the loop.
-var ErrQuit = errors.New("quit")
+// TimeoutError is a wait that ended before what it waited for came; a
+// one-shot run exits 3 for it.
+type TimeoutError = exitcode.TimeoutError
 
 const quotingHelp = `
 Words are split on whitespace, and a message is its words joined by one
@@ -155,26 +188,48 @@ starting with # are comments. send, sendrec, sendreply, sendfile and
 subscribe take --header key=value (repeatable) before the destination.
 `
 
-// Groups in the order help lists them.
-var groupOrder = []string{"Sending", "Receiving", "Transactions", "Scripting", "Session"}
+// GroupOrder is the order help and the man page list the groups in: the
+// one place it is kept. A Spec's Group must be one of these.
+var GroupOrder = []string{"Sending", "Receiving", "Transactions", "Scripting", "Session"}
 
-// Table is every command.
+// Table is every command. It is filled by Register as the package
+// initialises and only read afterwards.
 type Table struct {
-	specs  []*Spec
+	specs  []*Spec // by group in GroupOrder, then by name
 	byName map[string]*Spec
 }
 
-// NewTable builds the table of all commands.
-func NewTable() *Table {
-	t := &Table{byName: map[string]*Spec{}}
-	for _, s := range allSpecs(t) {
-		t.specs = append(t.specs, s)
-		t.byName[s.Name] = s
-		for _, a := range s.Aliases {
-			t.byName[a] = s
-		}
+var table = &Table{byName: map[string]*Spec{}}
+
+// Commands is the table of every registered command.
+func Commands() *Table { return table }
+
+// Register adds a command to the table; each command's file calls it from
+// init. A name or alias taken twice, a group not in GroupOrder or a spec
+// without Run is a programming error, so it panics when the package loads
+// (any test of the package shows it).
+func Register(s *Spec) {
+	if s.Run == nil {
+		panic("commands: " + s.Name + " has no Run")
 	}
-	return t
+	if !slices.Contains(GroupOrder, s.Group) {
+		panic(fmt.Sprintf("commands: %s's group %q is not in GroupOrder", s.Name, s.Group))
+	}
+	for _, n := range append([]string{s.Name}, s.Aliases...) {
+		if prev, dup := table.byName[n]; dup {
+			panic(fmt.Sprintf("commands: %s and %s are both called %q", prev.Name, s.Name, n))
+		}
+		table.byName[n] = s
+	}
+	table.specs = append(table.specs, s)
+	// Sorted here, not in registration order, so the order does not
+	// depend on the files' names.
+	slices.SortStableFunc(table.specs, func(a, b *Spec) int {
+		if d := slices.Index(GroupOrder, a.Group) - slices.Index(GroupOrder, b.Group); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }
 
 // Lookup finds a command by name or alias. Names are case-sensitive, as in
@@ -184,7 +239,8 @@ func (t *Table) Lookup(name string) (*Spec, bool) {
 	return s, ok
 }
 
-// Specs lists the commands in table order.
+// Specs lists the commands group by group (GroupOrder), by name within a
+// group.
 func (t *Table) Specs() []*Spec { return t.specs }
 
 // Names lists every name and alias, sorted.
@@ -259,18 +315,17 @@ func (t *Table) Help(topic string) (string, error) {
 	var b strings.Builder
 	if topic == "" {
 		b.WriteString("Commands (type help <command> for details):\n")
-		for _, g := range groupOrder {
-			fmt.Fprintf(&b, "\n%s:\n", g)
-			for _, s := range t.specs {
-				if s.Group != g {
-					continue
-				}
-				name := s.Name
-				if len(s.Aliases) > 0 {
-					name += " (" + strings.Join(visibleAliases(s), ", ") + ")"
-				}
-				fmt.Fprintf(&b, "  %-28s %s\n", name, s.Summary)
+		group := ""
+		for _, s := range t.specs {
+			if s.Group != group {
+				group = s.Group
+				fmt.Fprintf(&b, "\n%s:\n", group)
 			}
+			name := s.Name
+			if len(s.Aliases) > 0 {
+				name += " (" + strings.Join(visibleAliases(s), ", ") + ")"
+			}
+			fmt.Fprintf(&b, "  %-28s %s\n", name, s.Summary)
 		}
 		b.WriteString(quotingHelp)
 		return b.String(), nil

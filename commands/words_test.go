@@ -52,9 +52,9 @@ func TestSplit(t *testing.T) {
 func prepared(t *testing.T, line string) ([]string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	env := &Env{Out: NewPrinter(&out, &errOut, render.NewTheme(false)), table: NewTable()}
+	env := &Env{Out: NewPrinter(&out, &errOut, render.NewTheme(false))}
 	words := Split(line)
-	spec, ok := env.table.Lookup(words[0].Raw)
+	spec, ok := Commands().Lookup(words[0].Raw)
 	if !ok {
 		t.Fatalf("no command %q", words[0].Raw)
 	}
@@ -142,8 +142,8 @@ func FuzzSplitKeepsStompPyMessages(f *testing.F) {
 		"'a b'c", "a\u00a0\"b c\"", "\"a\u2003b\"", `"a\\" b"`, "\"\x1c\"", `'' ""`} {
 		f.Add(s)
 	}
-	env := &Env{Out: NewPrinter(&bytes.Buffer{}, &bytes.Buffer{}, render.NewTheme(false)), table: NewTable()}
-	send, _ := env.table.Lookup("send")
+	env := &Env{Out: NewPrinter(&bytes.Buffer{}, &bytes.Buffer{}, render.NewTheme(false))}
+	send, _ := Commands().Lookup("send")
 	f.Fuzz(func(t *testing.T, msg string) {
 		words := Split(msg)
 		if !strings.ContainsAny(msg, `"'`) && !reflect.DeepEqual(texts(words), Fields(msg)) && !(len(words) == 0 && len(Fields(msg)) == 0) {

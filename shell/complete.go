@@ -1,26 +1,19 @@
 package shell
 
 import (
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/render"
 )
 
-// Completer completes command names, then arguments from the live session:
-// destinations subscribed to, the usual destination prefixes, ack modes,
-// message ids awaiting ack, and file paths for sendfile and run. It
-// implements readline.AutoCompleter.
+// Completer completes command names from the command table, then each
+// command's arguments as the command offers them (Spec.Complete: from the
+// live session, destinations subscribed to, message ids awaiting an ack,
+// file paths). It implements readline.AutoCompleter.
 type Completer struct {
 	Env *commands.Env
 }
-
-var destinationPrefixes = []string{"/queue/", "/topic/", "/temp-queue/", "/exchange/", "/amq/queue/"}
-
-var ackModes = []string{"auto", "client", "client-individual"}
 
 // Do returns the candidate suffixes for the word before pos and the length
 // of what they replace, as readline wants.
@@ -32,14 +25,18 @@ func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 		if len(words) == 1 {
 			prefix = words[0]
 		}
-		return suffixes(prefix, c.Env.Table().Names(), " ")
+		return suffixes(prefix, commands.Commands().Names(), " ")
 	}
 	current := ""
 	if !strings.HasSuffix(before, " ") {
 		current = words[len(words)-1]
 		words = words[:len(words)-1]
 	}
-	return suffixes(current, c.candidates(words[0], positional(words[1:]), current), " ")
+	var candidates []string
+	if spec, ok := commands.Commands().Lookup(words[0]); ok && spec.Complete != nil {
+		candidates = spec.Complete(c.Env, positional(words[1:]), current)
+	}
+	return suffixes(current, candidates, " ")
 }
 
 // positional counts the positional arguments among the words after a
@@ -68,7 +65,7 @@ func (c *Completer) Hint(line string) string {
 	if c.Env == nil || len(words) == 0 || strings.ContainsAny(line, "\r\n") {
 		return ""
 	}
-	spec, ok := c.Env.Table().Lookup(words[0])
+	spec, ok := commands.Commands().Lookup(words[0])
 	if !ok {
 		return ""
 	}
@@ -86,7 +83,7 @@ func (c *Completer) Hint(line string) string {
 
 // ambiguous says whether another command's name begins with name.
 func (c *Completer) ambiguous(name string) bool {
-	for _, n := range c.Env.Table().Names() {
+	for _, n := range commands.Commands().Names() {
 		if n != name && strings.HasPrefix(n, name) {
 			return true
 		}
@@ -108,78 +105,6 @@ func hintFrom(args []commands.Arg, i int, lead string) string {
 		}
 	}
 	return lead + strings.Join(parts, " ")
-}
-
-func (c *Completer) candidates(command string, arg int, current string) []string {
-	switch command {
-	case "unsubscribe":
-		if arg == 0 {
-			return c.subscriptionsAndIDs()
-		}
-	case "send", "sendrec", "sendreply", "subscribe", "sendfile":
-		if arg == 0 {
-			return c.destinations()
-		}
-	case "help", "?":
-		if arg == 0 {
-			return c.Env.Table().Names()
-		}
-	}
-	switch {
-	case command == "subscribe" && arg == 1:
-		return ackModes
-	case (command == "ack" || command == "nack") && arg == 0:
-		return c.Env.Session.PendingIDs()
-	case command == "stats" && arg == 0:
-		return []string{"on", "off"}
-	case command == "sendfile" && (arg == 1 || arg == 2), command == "run" && arg == 0:
-		return paths(current)
-	}
-	return nil
-}
-
-func (c *Completer) destinations() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range c.Env.Session.Subscriptions() {
-		if !seen[s.Destination] {
-			seen[s.Destination] = true
-			out = append(out, s.Destination)
-		}
-	}
-	sort.Strings(out)
-	return append(out, destinationPrefixes...)
-}
-
-// subscriptionsAndIDs completes unsubscribe: destinations and ids.
-func (c *Completer) subscriptionsAndIDs() []string {
-	out := c.destinations()
-	for _, s := range c.Env.Session.Subscriptions() {
-		out = append(out, s.ID)
-	}
-	return out
-}
-
-// paths lists files and directories matching what is typed so far.
-func paths(current string) []string {
-	dir, _ := filepath.Split(current)
-	readDir := dir
-	if readDir == "" {
-		readDir = "."
-	}
-	entries, err := os.ReadDir(readDir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		name := dir + e.Name()
-		if e.IsDir() {
-			name += "/"
-		}
-		out = append(out, name)
-	}
-	return out
 }
 
 // suffixes keeps the candidates that start with prefix and returns what

@@ -68,11 +68,6 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 	if o.depth > maxDepth {
 		return &commands.UsageError{Msg: fmt.Sprintf("run is nested more than %d deep (does a script run itself?)", maxDepth)}
 	}
-	prev := env.RunScript
-	env.RunScript = func(ctx context.Context, path string) error {
-		return runFile(ctx, path, env, o)
-	}
-	defer func() { env.RunScript = prev }()
 	failed := 0
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
@@ -97,7 +92,7 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 			}
 			return err
 		}
-		err = Execute(ctx, env, line, o.CommandContext)
+		err = execute(ctx, env, line, o)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrQuit):
@@ -118,8 +113,9 @@ func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error
 	}
 }
 
-// Execute runs one line. Blank lines and # comments do nothing.
-func Execute(ctx context.Context, env *commands.Env, line string, wrap func(context.Context) (context.Context, context.CancelFunc)) error {
+// execute runs one line as a fresh call of its command. Blank lines and #
+// comments do nothing.
+func execute(ctx context.Context, env *commands.Env, line string, o Options) error {
 	line = commands.TrimSpace(line)
 	if line == "" || strings.HasPrefix(line, "#") {
 		return nil
@@ -128,21 +124,34 @@ func Execute(ctx context.Context, env *commands.Env, line string, wrap func(cont
 		line = "help " + line[1:]
 	}
 	words := commands.Split(line)
-	spec, ok := env.Table().Lookup(words[0].Raw)
+	table := commands.Commands()
+	spec, ok := table.Lookup(words[0].Raw)
 	if !ok {
-		return env.Table().UnknownCommand(words[0].Raw)
+		return table.UnknownCommand(words[0].Raw)
 	}
 	if spec.Broker {
 		if err := env.Session.Ready(); err != nil {
 			return err // one line, with when the next try is
 		}
 	}
-	if wrap != nil {
+	if o.CommandContext != nil {
 		var cancel context.CancelFunc
-		ctx, cancel = wrap(ctx)
+		ctx, cancel = o.CommandContext(ctx)
 		defer cancel()
 	}
-	return spec.Run(ctx, env, spec.Prepare(env, words[1:]))
+	return spec.Run(ctx, &commands.Call{Spec: spec, Env: env, Args: spec.Prepare(env, words[1:]),
+		Scripts: scripts{env: env, parent: o}})
+}
+
+// scripts is what the loop gives a command to run script files with
+// (`run`): they run through this loop's options, one level deeper.
+type scripts struct {
+	env    *commands.Env
+	parent Options
+}
+
+func (s scripts) RunScript(ctx context.Context, path string) error {
+	return runFile(ctx, path, s.env, s.parent)
 }
 
 func runFile(ctx context.Context, path string, env *commands.Env, parent Options) error {

@@ -2,7 +2,7 @@
 // man/stomp-serve.1, from the cobra command tree (every flag) and the shell
 // command table (every command): `make man`, or
 //
-//	go run ./internal/manpage -out man
+//	go run ./scripts/manpage -out man
 //
 // The output depends only on the code: the page date is docDate unless
 // SOURCE_DATE_EPOCH is set, and no build version appears in it, so a test can
@@ -44,7 +44,7 @@ var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
 // generate renders the pages for the current code.
 func generate(date string) ([]Page, error) {
-	return Pages(cmd.CommandTree(), commands.NewTable(), date)
+	return Pages(cmd.CommandTree(), commands.Commands(), date)
 }
 
 func main() {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -379,10 +378,6 @@ func (g *gen) subcommands(r *roff) {
 	r.prose("The release packages install the bash, zsh and fish scripts where those shells find them.")
 }
 
-// preferredGroups is the order `help` lists the groups in; groups not named
-// here follow in table order.
-var preferredGroups = []string{"Sending", "Receiving", "Transactions", "Scripting", "Session"}
-
 func (g *gen) shellCommands(r *roff, table *commands.Table) {
 	r.macro("SH", "SHELL COMMANDS")
 	r.prose("The shell, `-F` scripts and the `run` command read the same commands, one per line. " +
@@ -400,31 +395,13 @@ func (g *gen) shellCommands(r *roff, table *commands.Table) {
 	r.prose("Received messages with a filename header (see `sendfile`) are saved in the working directory " +
 		"under their base name, never overwriting a file.")
 
-	specs := table.Specs()
-	groups := slices.Clone(preferredGroups)
-	for _, s := range specs {
-		if !slices.Contains(groups, s.Group) {
-			groups = append(groups, s.Group)
+	group := ""
+	for _, s := range table.Specs() { // grouped, in help's order
+		if s.Group != group {
+			group = s.Group
+			r.macro("SS", group)
 		}
-	}
-	for _, grp := range groups {
-		var in []*commands.Spec
-		for _, s := range specs {
-			if s.Group == grp {
-				in = append(in, s)
-			}
-		}
-		if len(in) == 0 {
-			continue
-		}
-		title := grp
-		if title == "" {
-			title = "Other"
-		}
-		r.macro("SS", title)
-		for _, s := range in {
-			shellCommand(r, s)
-		}
+		shellCommand(r, s)
 	}
 }
 

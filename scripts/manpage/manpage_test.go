@@ -107,7 +107,7 @@ func TestStompPageCoversEverything(t *testing.T) {
 			t.Errorf("stomp.1 does not give -%s for --%s", f.Shorthand, f.Name)
 		}
 	})
-	for _, s := range commands.NewTable().Specs() {
+	for _, s := range commands.Commands().Specs() {
 		if !strings.Contains(src, "\n"+usage(s.Name, s.Usage, argNames(s))+"\n") {
 			t.Errorf("stomp.1 has no entry for the shell command %q", s.UsageLine())
 		}

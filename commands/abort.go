@@ -1,0 +1,20 @@
+package commands
+
+import "context"
+
+func init() {
+	Register(&Spec{
+		Name: "abort", Broker: true, Aliases: []string{"rollback"}, Group: "Transactions", MaxArgs: NoArgs, Summary: "roll the transaction back",
+		Description: "Aborts the open transaction: its messages are discarded and its acks undone.",
+		Example:     "abort",
+		Run:         abort,
+	})
+}
+
+func abort(ctx context.Context, c *Call) error {
+	tx, err := c.Env.Session.End(ctx, false)
+	if tx != "" && err == nil {
+		c.Env.Out.Info("Aborted transaction: " + tx + "\n")
+	}
+	return err
+}

@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestEachCommandInItsOwnFile: a command's file is named after it and
+// registers it alone, so a reader finds begin in begin.go, and every
+// registered command is found that way.
+func TestEachCommandInItsOwnFile(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	found := map[string]string{} // command -> file
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "Register" {
+				return true
+			}
+			names = append(names, specName(t, fset, call))
+			return true
+		})
+		if len(names) > 1 {
+			t.Errorf("%s registers %d commands (%s): give each its own file", file, len(names), strings.Join(names, ", "))
+		}
+		for _, n := range names {
+			if want := n + ".go"; file != want {
+				t.Errorf("%s registers %s: name the file %s", file, n, want)
+			}
+			found[n] = file
+		}
+	}
+	for _, s := range Commands().Specs() {
+		if _, ok := found[s.Name]; !ok {
+			t.Errorf("%s is registered outside a file of its own", s.Name)
+		}
+	}
+}
+
+// specName is the Name of the &Spec{...} a Register call is given.
+func specName(t *testing.T, fset *token.FileSet, call *ast.CallExpr) string {
+	t.Helper()
+	if u, ok := call.Args[0].(*ast.UnaryExpr); ok {
+		if lit, ok := u.X.(*ast.CompositeLit); ok {
+			for _, e := range lit.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Name" {
+					if v, ok := kv.Value.(*ast.BasicLit); ok {
+						if name, err := strconv.Unquote(v.Value); err == nil {
+							return name
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("%s: Register is given something other than &Spec{Name: \"...\", ...}", fset.Position(call.Pos()))
+	return ""
+}
+
+// TestHelpListsGroupsInOrder: help and the man page list the commands
+// group by group in GroupOrder, by name within a group.
+func TestHelpListsGroupsInOrder(t *testing.T) {
+	specs := Commands().Specs()
+	for i := 1; i < len(specs); i++ {
+		a, b := specs[i-1], specs[i]
+		ga, gb := slices.Index(GroupOrder, a.Group), slices.Index(GroupOrder, b.Group)
+		if ga > gb || ga == gb && a.Name > b.Name {
+			t.Errorf("%s (%s) is listed before %s (%s)", a.Name, a.Group, b.Name, b.Group)
+		}
+	}
+	text, err := Commands().Help("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := -1
+	for _, g := range GroupOrder {
+		i := strings.Index(text, "\n"+g+":\n")
+		if i < last {
+			t.Errorf("help lists %s out of order:\n%s", g, text)
+		}
+		last = i
+	}
+}
