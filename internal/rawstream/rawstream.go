@@ -206,6 +206,16 @@ func (rr *rawReader) readLine() (string, error) {
 
 func isTerminator(s string) bool { return s == "." || s == "^@" }
 
+// frameLine reads a line within a frame; end says the frame ended there:
+// at a terminator line, or at the input's end, which ends a frame too.
+func (rr *rawReader) frameLine() (s string, end bool, err error) {
+	s, err = rr.readLine()
+	if errors.Is(err, io.EOF) {
+		return "", true, nil
+	}
+	return s, err == nil && isTerminator(s), err
+}
+
 func (rr *rawReader) errorf(format string, args ...any) error {
 	return &exitcode.UsageError{Msg: fmt.Sprintf("raw: standard input line %d: %s", rr.line, fmt.Sprintf(format, args...))}
 }
@@ -234,18 +244,15 @@ func (rr *rawReader) next() (*frame.Frame, error) {
 	f := frame.New(cmd)
 	// Headers, up to the blank line (or the terminator: no body).
 	for {
-		s, err := rr.readLine()
-		if errors.Is(err, io.EOF) {
-			return f, nil
-		}
+		s, end, err := rr.frameLine()
 		if err != nil {
 			return nil, err
 		}
+		if end {
+			return f, nil
+		}
 		if s == "" {
 			break
-		}
-		if isTerminator(s) {
-			return f, nil
 		}
 		k, v, err := commands.RawHeader(s)
 		if err != nil {
@@ -258,14 +265,11 @@ func (rr *rawReader) next() (*frame.Frame, error) {
 	}
 	var body []string
 	for {
-		s, err := rr.readLine()
-		if errors.Is(err, io.EOF) {
-			break // the input's end ends the frame too
-		}
+		s, end, err := rr.frameLine()
 		if err != nil {
 			return nil, err
 		}
-		if isTerminator(s) {
+		if end {
 			break
 		}
 		body = append(body, s)
@@ -288,21 +292,14 @@ func (rr *rawReader) sizedBody(f *frame.Frame, value string) (*frame.Frame, erro
 	rr.line += bytes.Count(f.Body, []byte{'\n'})
 	// The rest of the body's last line must be empty, and the next line
 	// ends the frame.
-	s, err := rr.readLine()
-	if errors.Is(err, io.EOF) {
-		return f, nil
+	s, end, err := rr.frameLine()
+	if err == nil && !end && s == "" {
+		s, end, err = rr.frameLine()
 	}
 	if err != nil {
 		return nil, err
 	}
-	if s == "" {
-		if s, err = rr.readLine(); errors.Is(err, io.EOF) {
-			return f, nil
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	if !isTerminator(s) {
+	if !end {
 		return nil, rr.errorf("expected . or ^@ after the %d bytes of content-length, found %q", n, s)
 	}
 	return f, nil
