@@ -9,6 +9,10 @@
 // not hide the wait, the late messages carry the time they should have been
 // sent. This is HdrHistogram's coordinated-omission correction done at the
 // source, which is exact where the histogram's own correction estimates.
+//
+// cli.go is the command's front-end (its flags checked into a Config, the
+// live line, the output files, `stomp bench report`); cmd/bench.go only
+// registers the flags and supplies the connection.
 package bench
 
 import (

@@ -1,0 +1,277 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
+)
+
+// The `stomp bench` and `stomp bench report` front-end: the command's own
+// flags checked and turned into a Config, one run or a rate sweep with its
+// live line, and the text, JSON, CSV and HTML outputs. cmd/bench.go
+// registers the flags and supplies the connection (Config.Endpoint, Dial).
+
+// Flags are stomp bench's own flags, as given.
+type Flags struct {
+	Pub, Sub, Msgs, TxSize int
+	Duration, Warmup, Idle time.Duration
+	Rate, Size, Ack        string
+	Destination, Label     string
+	SLO                    time.Duration
+	Topic, Persistent      bool
+	JSON, CSV, Report      string // files to write; - is standard output
+}
+
+func usagef(format string, args ...any) error {
+	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// parseRange reads N or MIN:MAX (and, when step is allowed, FROM:TO:STEP).
+func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
+	example := "100:1000"
+	if withStep {
+		example = "1000:20000:1000"
+	}
+	bad := usagef("invalid --%s %q: give a number or a range such as %s", flag, v, example)
+	parts := strings.Split(v, ":")
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		n, e := strconv.Atoi(strings.TrimSpace(p))
+		if e != nil || n < 0 {
+			return 0, 0, 0, bad
+		}
+		nums[i] = n
+	}
+	switch {
+	case len(nums) == 1:
+		return nums[0], nums[0], 0, nil
+	case len(nums) == 2 && !withStep:
+		lo, hi = nums[0], nums[1]
+	case len(nums) == 3 && withStep:
+		lo, hi, step = nums[0], nums[1], nums[2]
+		if step <= 0 || lo <= 0 {
+			return 0, 0, 0, usagef("invalid --%s %q: a sweep needs a start and a step above 0", flag, v)
+		}
+	default:
+		return 0, 0, 0, bad
+	}
+	if hi < lo {
+		return 0, 0, 0, usagef("invalid --%s %q: the range ends below its start", flag, v)
+	}
+	return lo, hi, step, nil
+}
+
+// Config checks the flags and returns the run's configuration (without its
+// connection) and the rates to run it at: one, or the steps of a sweep.
+// Every mistake is a usage error.
+func (b *Flags) Config() (Config, []int, error) {
+	var cfg Config
+	minSize, maxSize, _, err := parseRange("size", b.Size, false)
+	if err != nil {
+		return cfg, nil, err
+	}
+	lo, hi, step, err := parseRange("rate", b.Rate, true)
+	if err != nil {
+		return cfg, nil, err
+	}
+	rates := []int{lo}
+	if step > 0 {
+		rates = rates[:0]
+		for r := lo; r <= hi; r += step {
+			rates = append(rates, r)
+		}
+	}
+	switch {
+	case b.Pub < 0 || b.Sub < 0 || b.Msgs < 0 || b.TxSize < 0:
+		return cfg, nil, usagef("--pub, --sub, --msgs and --tx-size must not be negative")
+	case b.Pub == 0 && b.Sub == 0:
+		return cfg, nil, usagef("nothing to do: give --pub or --sub")
+	case b.Msgs > 0 && b.Pub > b.Msgs:
+		return cfg, nil, usagef("--pub %d is more than --msgs %d: every publisher needs a message", b.Pub, b.Msgs)
+	case b.Duration <= 0 && b.Msgs == 0:
+		return cfg, nil, usagef("--duration must be positive (or give --msgs)")
+	case b.Idle <= 0 || b.Warmup < 0 || b.SLO <= 0:
+		return cfg, nil, usagef("--idle and --slo must be positive, --warmup not negative")
+	case b.Topic && b.Pub == 0:
+		return cfg, nil, usagef("--topic needs publishers: a topic keeps no messages for --sub alone")
+	case len(rates) > 1 && b.Pub == 0:
+		return cfg, nil, usagef("a rate sweep needs publishers (--pub)")
+	case len(rates) > 1 && b.Sub == 0:
+		return cfg, nil, usagef("a rate sweep measures latency: it needs subscribers (--sub)")
+	case b.TxSize > 0 && b.Pub == 0:
+		return cfg, nil, usagef("--tx-size applies to publishers: add --pub")
+	}
+	if b.JSON == "-" && b.CSV == "-" {
+		return cfg, nil, usagef("--json - and --csv - both want standard output: give one of them a file")
+	}
+	cfg = Config{
+		Pub: b.Pub, Sub: b.Sub, Msgs: b.Msgs, Duration: b.Duration, Warmup: b.Warmup,
+		Rate: rates[0], Size: minSize, SizeMax: maxSize, Persistent: b.Persistent, TxSize: b.TxSize,
+		Ack: b.Ack, Destination: b.Destination, Topic: b.Topic, Idle: b.Idle, Label: b.Label,
+	}
+	if b.Msgs > 0 {
+		cfg.Duration = 0
+	}
+	return cfg, rates, nil
+}
+
+// Command runs stomp bench: cfg (from Config, with its connection) once
+// at each of rates, a sweep when there are several, and writes what the
+// flags ask for. The summary goes to stdout unless --json or --csv took
+// it. live, when set (a terminal), shows the live line.
+func Command(ctx context.Context, cfg Config, rates []int, b *Flags, stdout, live io.Writer) error {
+	var results []*Result
+	if len(rates) == 1 {
+		res, err := runOnce(ctx, cfg, live)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if b.JSON != "-" && b.CSV != "-" {
+			if err := res.WriteText(stdout); err != nil {
+				return err
+			}
+		}
+		if err := writeOutput(b.JSON, stdout, res.WriteJSON); err != nil {
+			return err
+		}
+		if err := writeOutput(b.CSV, stdout, res.WriteCSV); err != nil {
+			return err
+		}
+	} else {
+		text := stdout
+		if b.JSON == "-" || b.CSV == "-" {
+			text = io.Discard
+		}
+		sw, err := Sweep(ctx, cfg, rates, b.SLO, func(cfg Config) (*Result, error) {
+			return runOnce(ctx, cfg, live)
+		}, text)
+		if err != nil {
+			return err
+		}
+		results = sw.Steps
+		if err := writeOutput(b.JSON, stdout, sw.WriteJSON); err != nil {
+			return err
+		}
+		if err := writeOutput(b.CSV, stdout, sw.WriteCSV); err != nil {
+			return err
+		}
+	}
+	if b.Report != "" {
+		return writeOutput(b.Report, stdout, func(w io.Writer) error {
+			return WriteHTML(w, "stomp bench: "+results[0].Label, results)
+		})
+	}
+	return nil
+}
+
+// runOnce runs one benchmark, with the live line on live when it is set.
+func runOnce(ctx context.Context, cfg Config, live io.Writer) (*Result, error) {
+	done := make(chan struct{})
+	liveDone := make(chan struct{})
+	if live != nil {
+		cfg.Live = &Live{}
+		go func() { defer close(liveDone); showLive(live, cfg.Live, done) }()
+	} else {
+		close(liveDone)
+	}
+	res, err := Run(ctx, cfg)
+	close(done)
+	<-liveDone
+	return res, err
+}
+
+// showLive rewrites the live line on w every second with the last second's
+// rates and p99, and erases it when done is closed.
+func showLive(w io.Writer, l *Live, done <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-t.C:
+			fmt.Fprintf(w, "\r\033[K%s", liveLine(l, time.Since(start)))
+		case <-done:
+			fmt.Fprint(w, "\r\033[K")
+			return
+		}
+	}
+}
+
+// liveLine is the live line's text.
+func liveLine(l *Live, elapsed time.Duration) string {
+	s := fmt.Sprintf("stomp bench %s: %d sent, %d received", elapsed.Round(time.Second), l.Sent.Load(), l.Received.Load())
+	if p := l.Last.Load(); p != nil {
+		s += fmt.Sprintf("; last second %d msg/s out, %d msg/s in, p99 %s", p.Sent, p.Received, (time.Duration(p.P99) * time.Microsecond).String())
+	} else {
+		s += " (warming up)"
+	}
+	return s
+}
+
+// ReportCommand runs stomp bench report: it reads the JSON results at
+// paths, adds up those with the same label (one run measured on several
+// machines), prints each run's summary unless the HTML goes to standard
+// output, and writes the HTML page to out (- for standard output, "" none).
+func ReportCommand(paths []string, out, title string, stdout io.Writer) error {
+	var order []string
+	byLabel := map[string][]*Result{}
+	for _, path := range paths {
+		rs, err := ReadResults(path)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		for _, r := range rs {
+			if r.Label == "" {
+				r.Label = path
+			}
+			if byLabel[r.Label] == nil {
+				order = append(order, r.Label)
+			}
+			byLabel[r.Label] = append(byLabel[r.Label], r)
+		}
+	}
+	var runs []*Result
+	for _, label := range order {
+		m, err := Merge(byLabel[label])
+		if err != nil {
+			return err
+		}
+		runs = append(runs, m)
+		if out != "-" {
+			if err := m.WriteText(stdout); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+	if title == "" {
+		title = "stomp bench: " + strings.Join(order, " vs ")
+	}
+	return writeOutput(out, stdout, func(w io.Writer) error { return WriteHTML(w, title, runs) })
+}
+
+// writeOutput writes through write to path: - is stdout, "" nothing.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
