@@ -1,19 +1,9 @@
 package cmd
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/contexts"
-	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/secret"
-	"github.com/stomp-cli/stomp/internal/stomp/endpoint"
 )
 
 // newContextCommand manages the named connections of
@@ -46,47 +36,6 @@ Rewriting the file drops any comments in it.`,
 	return c
 }
 
-// loadContexts reads the config file; mustExist refuses a missing one.
-func loadContexts(stdio IO, mustExist bool) (*contexts.File, error) {
-	path := contexts.Path(stdio.Getenv)
-	f, err := contexts.LoadOrEmpty(path)
-	if err != nil {
-		return nil, usageErrorf("cannot read the contexts: %v", err)
-	}
-	if mustExist && len(f.Contexts) == 0 {
-		return nil, usageErrorf("no contexts in %s yet: add one with stomp context add NAME", path)
-	}
-	return f, nil
-}
-
-// contextNamed returns f's context name, or a usage error naming those
-// there are.
-func contextNamed(f *contexts.File, name string) (contexts.Context, error) {
-	p, ok := f.Get(name)
-	if !ok {
-		return p, usageErrorf("unknown context %q: %s defines %s", name, f.Path, strings.Join(f.Names(), ", "))
-	}
-	return p, nil
-}
-
-// changeContexts applies change to the file once the context name is
-// known to exist, saves it and says done.
-func changeContexts(stdio IO, name string, change func(*contexts.File), done string) error {
-	f, err := loadContexts(stdio, true)
-	if err != nil {
-		return err
-	}
-	if _, err := contextNamed(f, name); err != nil {
-		return err
-	}
-	change(f)
-	if err := f.Save(); err != nil {
-		return fmt.Errorf("cannot save the contexts: %v", err)
-	}
-	fmt.Fprintln(stdio.Out, done)
-	return nil
-}
-
 // oneName is the NAME argument of context use, show, rm and edit.
 func oneName(c *cobra.Command, args []string) error {
 	if len(args) != 1 {
@@ -115,48 +64,11 @@ first, or edit it.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			name := args[0]
-			if !contexts.ValidName(name) {
-				return usageErrorf("bad context name %q: use letters, digits, - and _", name)
-			}
+			url := ""
 			if len(args) == 2 {
-				if _, err := endpoint.Parse(args[1]); err != nil {
-					return usageErrorf("context add: %v", err)
-				}
-				p.URL = args[1]
+				url = args[1]
 			}
-			if p.Password != "" && p.PasswordCommand != "" {
-				return usageErrorf("give -W or --password-command, not both")
-			}
-			if p.Password == "-" {
-				pw, err := secret.Prompt("Password for context " + name + ": ")
-				if err != nil {
-					return usageErrorf("-W -: cannot ask for the password: %v", err)
-				}
-				p.Password = pw
-			}
-			if port != "" {
-				if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-					return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", port)
-				}
-				p.Port = contexts.Port(port)
-			}
-			if p == (contexts.Context{}) {
-				return usageErrorf("context add: say where %s connects: a URL, -H, -P, ... (see stomp context add --help)", name)
-			}
-			f, err := loadContexts(stdio, false)
-			if err != nil {
-				return err
-			}
-			if _, exists := f.Get(name); exists {
-				return usageErrorf("context %q exists: remove it first (stomp context rm %s) or change it (stomp context edit %s)", name, name, name)
-			}
-			f.Contexts[name] = p
-			if err := f.Save(); err != nil {
-				return fmt.Errorf("cannot save the contexts: %v", err)
-			}
-			fmt.Fprintf(stdio.Out, "Added context %s to %s\n", name, f.Path)
-			return nil
+			return contexts.Add(contexts.Path(stdio.Getenv), args[0], url, p, port, stdio.Out)
 		},
 	}
 	fs := c.Flags()
@@ -181,47 +93,9 @@ func newContextListCommand(stdio IO) *cobra.Command {
 		Short:   "List the named connections; * marks the default",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			f, err := loadContexts(stdio, false)
-			if err != nil {
-				return err
-			}
-			if len(f.Contexts) == 0 {
-				fmt.Fprintf(stdio.Err, "no contexts in %s yet: add one with stomp context add NAME\n", f.Path)
-				return nil
-			}
-			for _, name := range f.Names() {
-				mark := " "
-				if name == f.Default {
-					mark = "*"
-				}
-				fmt.Fprintf(stdio.Out, "%s %s\t%s\n", mark, name, describeContext(f.Contexts[name]))
-			}
-			return nil
+			return contexts.List(contexts.Path(stdio.Getenv), stdio.Out, stdio.Err)
 		},
 	}
-}
-
-// describeContext is one line saying where a context connects, without
-// its password.
-func describeContext(p contexts.Context) string {
-	where := endpoint.Redact(p.URL)
-	if p.Host != "" || where == "" {
-		host, port := p.Host, string(p.Port)
-		if host == "" {
-			host = "localhost"
-		}
-		if port == "" {
-			port = "61613"
-		}
-		where = host + ":" + port
-		if p.User != "" {
-			where = p.User + "@" + where
-		}
-	}
-	if p.SSL {
-		where += " (TLS)"
-	}
-	return render.VisibleLine(where)
 }
 
 func newContextUseCommand(stdio IO) *cobra.Command {
@@ -232,8 +106,7 @@ func newContextUseCommand(stdio IO) *cobra.Command {
 connect (no URL, -H, -P, --embedded, STOMP_URL, STOMP_HOST or STOMP_PORT).`,
 		Args: oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return changeContexts(stdio, args[0], func(f *contexts.File) { f.Default = args[0] },
-				"Using context "+args[0]+" by default")
+			return contexts.Use(contexts.Path(stdio.Getenv), args[0], stdio.Out)
 		},
 	}
 }
@@ -249,61 +122,13 @@ func newContextShowCommand(stdio IO) *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			f, err := loadContexts(stdio, true)
-			if err != nil {
-				return err
-			}
-			name := f.Default
+			name := ""
 			if len(args) == 1 {
 				name = args[0]
 			}
-			if name == "" {
-				return usageErrorf("context show: no default context: give a NAME (see stomp context ls)")
-			}
-			p, err := contextNamed(f, name)
-			if err != nil {
-				return err
-			}
-			if p.Password != "" {
-				p.Password = render.Redacted
-			}
-			p.URL = endpoint.Redact(p.URL)
-			fmt.Fprintf(stdio.Out, "[contexts.%s]\n", name)
-			for _, kv := range contextFields(p) {
-				fmt.Fprintf(stdio.Out, "%s = %s\n", kv[0], render.VisibleLine(kv[1]))
-			}
-			if name == f.Default {
-				fmt.Fprintln(stdio.Out, "# the default context")
-			}
-			return nil
+			return contexts.Show(contexts.Path(stdio.Getenv), name, stdio.Out)
 		},
 	}
-}
-
-// contextFields are p's set fields as TOML key and value, in file order.
-func contextFields(p contexts.Context) [][2]string {
-	var out [][2]string
-	add := func(k, v string) {
-		if v != "" {
-			out = append(out, [2]string{k, fmt.Sprintf("%q", v)})
-		}
-	}
-	add("url", p.URL)
-	add("host", p.Host)
-	if p.Port != "" {
-		out = append(out, [2]string{"port", string(p.Port)})
-	}
-	add("user", p.User)
-	add("password", p.Password)
-	add("password_command", p.PasswordCommand)
-	add("vhost", p.Vhost)
-	if p.SSL {
-		out = append(out, [2]string{"ssl", "true"})
-	}
-	add("ssl_ca_file", p.SSLCAFile)
-	add("ssl_cert_file", p.SSLCertFile)
-	add("ssl_key_file", p.SSLKeyFile)
-	return out
 }
 
 func newContextRemoveCommand(stdio IO) *cobra.Command {
@@ -313,12 +138,7 @@ func newContextRemoveCommand(stdio IO) *cobra.Command {
 		Short:   "Remove a named connection",
 		Args:    oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return changeContexts(stdio, args[0], func(f *contexts.File) {
-				delete(f.Contexts, args[0])
-				if f.Default == args[0] {
-					f.Default = "" // no default is better than one that names nothing
-				}
-			}, "Removed context "+args[0])
+			return contexts.Remove(contexts.Path(stdio.Getenv), args[0], stdio.Out)
 		},
 	}
 }
@@ -332,43 +152,11 @@ and checks the file once the editor exits: a mistake is reported with its
 line, and the file is kept at mode 0600.`,
 		Args: oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			path := contexts.Path(stdio.Getenv)
-			// A file that does not parse is opened all the same: editing
-			// is how it gets fixed.
-			if f, err := contexts.Load(path); err == nil {
-				if _, err := contextNamed(f, args[0]); err != nil {
-					return err
-				}
-			} else if errors.Is(err, contexts.ErrNoFile) {
-				return usageErrorf("no contexts in %s yet: add one with stomp context add NAME", path)
-			}
 			editor := stdio.Getenv("VISUAL")
 			if editor == "" {
 				editor = stdio.Getenv("EDITOR")
 			}
-			if editor == "" {
-				editor = "vi"
-			}
-			// Through the shell, as git does, so EDITOR="code -w" works.
-			ed := exec.Command("/bin/sh", "-c", editor+` "$1"`, "editor", path)
-			ed.Stdin, ed.Stdout, ed.Stderr = stdio.In, stdio.Out, stdio.Err
-			if err := ed.Run(); err != nil {
-				return fmt.Errorf("the editor %q failed: %v", editor, err)
-			}
-			if err := os.Chmod(path, 0o600); err != nil {
-				return err
-			}
-			g, err := contexts.Load(path)
-			if err != nil {
-				return fmt.Errorf("%v: fix it with stomp context edit %s", err, args[0])
-			}
-			if g.Default != "" {
-				if _, ok := g.Get(g.Default); !ok {
-					return fmt.Errorf("%s: the default context %q is not defined: fix it with stomp context edit %s", path, g.Default, args[0])
-				}
-			}
-			fmt.Fprintf(stdio.Out, "%s is valid: %d context(s)\n", path, len(g.Contexts))
-			return nil
+			return contexts.Edit(contexts.Path(stdio.Getenv), args[0], editor, stdio.In, stdio.Out, stdio.Err)
 		},
 	}
 }

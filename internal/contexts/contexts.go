@@ -21,7 +21,8 @@
 // by the shell for the password, so none need be stored.
 //
 // `stomp context add|rm|use` rewrite the file through Save (mode 0600);
-// comments in it are not kept.
+// comments in it are not kept. What each `stomp context` subcommand does
+// is in manage.go; cmd/context.go only registers them.
 package contexts
 
 import (
