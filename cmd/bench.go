@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/bench"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -137,11 +138,9 @@ func rejectForeignFlags(c *cobra.Command) error {
 	return err
 }
 
-// runBench supplies the connection, the embedded broker and signal handling
-// to the bench front-end.
+// runBench supplies the connection and the embedded broker to the bench
+// front-end.
 func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config, rates []int, stdio IO) error {
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	stopBroker, err := o.conn.startEmbedded()
 	if err != nil {
 		return err
@@ -165,7 +164,7 @@ func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config,
 }
 
 func benchError(ctx context.Context, conn *connFlags, err error) error {
-	if stopped := stoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
+	if stopped := exitcode.StoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
 		return stopped
 	}
 	var be *client.BrokerError

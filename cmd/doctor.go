@@ -46,15 +46,13 @@ not.`,
 			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
 				return err
 			}
-			ctx, stop := stopOnSignal(c.Context())
-			defer stop()
 			if frameLimit < 0 {
 				return usageErrorf("--frame-limit cannot be negative")
 			}
 			if frameBudget <= 0 {
 				return usageErrorf("--frame-budget must be positive, e.g. 5s")
 			}
-			return runDoctor(ctx, o.conn, stdio, asJSON, frameLimit, frameBudget)
+			return runDoctor(c.Context(), o.conn, stdio, asJSON, frameLimit, frameBudget)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")

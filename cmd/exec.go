@@ -32,7 +32,7 @@ var execRetry = session.Backoff{Initial: 250 * time.Millisecond, Max: 30 * time.
 // --concurrency commands run at once; the command's output is passed
 // through, one message's output at a time.
 func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
-	ctx, stop := stopOnSignal(ctx)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if env.Session.Version() == "1.0" {
 		finish(env, startReceiver(env, receiveHooks{}))
@@ -142,7 +142,6 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		exitOnSecondSignal()
 		stoppedByUser = true
 	case <-r.done:
 		err = r.err

@@ -57,8 +57,6 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	if lo.exec != "" {
 		return runExec(ctx, env, lo)
 	}
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	if err := checkBrokerFeatures(env, lo); err != nil {
 		finish(env, startReceiver(env, receiveHooks{}))
 		return err
@@ -231,8 +229,6 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			return err
 		case <-ctx.Done():
-			stop()
-			exitOnSecondSignal()
 			finishStopped(env, r)
 			return nil
 		case <-r.done:

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
-	"sync"
-	"syscall"
 
 	"github.com/go-stomp/stomp/v3/frame"
 	"golang.org/x/term"
@@ -83,13 +80,11 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	case modeScript:
 		return script(ctx, o, env, stdio)
 	default:
-		return interactiveShell(ctx, env, term)
+		return interactiveShell(ctx, o, env, term)
 	}
 }
 
 func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error {
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	r := startReceiver(env, receiveHooks{})
 	path := o.file
 	if path == "" {
@@ -98,12 +93,6 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	err := shell.RunFile(ctx, path, stdio.In, env, shell.Options{Script: true, ContinueOnError: o.continueOnError})
 	if errors.Is(err, shell.ErrQuit) {
 		err = nil
-	}
-	if ctx.Err() != nil {
-		exitOnSecondSignal()
-		if stopped := stoppedBy(ctx); err != nil && stopped != nil {
-			err = stopped
-		}
 	}
 	// Only a confirmed DISCONNECT proves the broker has every message.
 	ferr := finish(env, r)
@@ -136,7 +125,7 @@ func shellPrompt(host string, sess *session.Session) string {
 	return p + "> "
 }
 
-func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal) error {
+func interactiveShell(ctx context.Context, o *options, env *commands.Env, t *shell.Terminal) error {
 	r := startReceiver(env, receiveHooks{
 		interactive: true,
 		changed:     t.UpdatePrompt,
@@ -158,56 +147,28 @@ func interactiveShell(ctx context.Context, env *commands.Env, t *shell.Terminal)
 	}()
 	// While a command runs the terminal is not in raw mode, so Ctrl-C
 	// arrives as SIGINT: it stops that command and the shell goes on.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	defer signal.Stop(sigs)
-	var mu sync.Mutex
-	var cancelCmd context.CancelFunc
-	go func() {
-		for range sigs {
-			mu.Lock()
-			if cancelCmd != nil {
-				cancelCmd()
-			}
-			mu.Unlock()
-		}
-	}()
 	// SIGTERM or SIGHUP (the terminal went away) leave like quit does:
 	// unsubscribe and disconnect with a receipt.
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(term)
+	sig := o.signals
+	sig.forShell()
+	left := make(chan struct{})
+	defer close(left)
 	go func() {
 		select {
-		case <-term:
-			stopRun()
+		case <-ctx.Done():
 			t.Interrupt() // unblocks the line being read
-			exitOnSecondSignal()
-		case <-runCtx.Done():
+		case <-left:
 		}
 	}()
-	err := shell.Run(runCtx, t, env, shell.Options{
-		CommandContext: func(ctx context.Context) (context.Context, context.CancelFunc) {
-			c, cancel := context.WithCancel(ctx)
-			mu.Lock()
-			cancelCmd = cancel
-			mu.Unlock()
-			return c, func() {
-				mu.Lock()
-				cancelCmd = nil
-				mu.Unlock()
-				cancel()
-			}
-		},
+	err := shell.Run(ctx, t, env, shell.Options{
+		CommandContext: sig.commandContext,
 		OnInterrupt: func() {
-			if runCtx.Err() == nil {
+			if ctx.Err() == nil {
 				env.Out.Print("(type quit or press Ctrl-D to leave)\n")
 			}
 		},
 	})
-	if errors.Is(err, shell.ErrQuit) || runCtx.Err() != nil {
+	if errors.Is(err, shell.ErrQuit) || ctx.Err() != nil {
 		err = nil
 	}
 	ferr := finish(env, r)

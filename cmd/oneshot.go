@@ -132,8 +132,6 @@ sent and {{.ID}} a random id.`,
 			}
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-				ctx, stop := stopOnSignal(ctx)
-				defer stop()
 				r := startReceiver(env, receiveHooks{})
 				if isTerminal(stdio.In) {
 					// A person at a terminal, not a pipe: say what we wait for.
@@ -164,9 +162,6 @@ sent and {{.ID}} a random id.`,
 				}
 				if err == nil {
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
-				}
-				if stopped := stoppedBy(ctx); stopped != nil && err != nil {
-					err = stopped
 				}
 				ferr := finish(env, r)
 				if err != nil {

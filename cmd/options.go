@@ -22,6 +22,8 @@ type options struct {
 	timeout         time.Duration
 	noHistory       bool
 	continueOnError bool
+
+	signals *signals // the run's signal handler (nil when the tree is only inspected)
 }
 
 func (o *options) register(fs *pflag.FlagSet) {

@@ -42,8 +42,6 @@ is not a valid frame.`,
 				return usageErrorf("--wait must be positive")
 			}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-				ctx, stop := stopOnSignal(ctx)
-				defer stop()
 				return rawstream.Run(ctx, env, stdio.In, wait)
 			})
 		},

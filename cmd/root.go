@@ -66,12 +66,25 @@ func Main() int {
 	return Run(context.Background(), os.Args[1:], IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
 }
 
-// Run runs stomp with args and returns the exit code.
+// Run runs stomp with args and returns the exit code. SIGINT and SIGTERM
+// are handled here, once for every command (see signals): a second one
+// returns at once, with the signal's exit code.
 func Run(ctx context.Context, args []string, stdio IO) int {
-	root := newRoot(&options{}, stdio)
+	ctx, sig, release := handleSignals(ctx)
+	defer release()
+	root := newRoot(&options{signals: sig}, stdio)
 	root.SetArgs(expandPrefixes(root, args))
-	err := root.ExecuteContext(ctx)
-	return report(err, stdio.Err)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	select {
+	case err := <-done:
+		if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil {
+			err = stopped // it failed because it was stopped before it was done
+		}
+		return report(err, stdio.Err)
+	case err := <-sig.again:
+		return report(err, stdio.Err)
+	}
 }
 
 func newRoot(o *options, stdio IO) *cobra.Command {

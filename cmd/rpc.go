@@ -87,8 +87,6 @@ Exit status 3 when fewer replies than asked for came within --timeout (with
 // request sends one request and shows its replies as they come: want of
 // them (want 0: all that come within timeout).
 func request(ctx context.Context, env *commands.Env, dest string, body []byte, headers [][2]string, timeout time.Duration, want int) error {
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	replyTo := "/temp-queue/stomp-" + sender.NewID()
 	corr := sender.NewID()
 	var (
@@ -149,7 +147,7 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 		if err := finish(env, r); err != nil {
 			env.Out.Error(err.Error())
 		}
-		return stoppedBy(ctx)
+		return exitcode.StoppedBy(ctx)
 	case <-r.done:
 		if r.err != nil {
 			return r.err
@@ -247,8 +245,6 @@ func headerEnv(f *frame.Frame) []string {
 }
 
 func serveReplies(ctx context.Context, env *commands.Env, dest string, answer func(context.Context, *frame.Frame) ([]byte, error), count int) error {
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	done := make(chan struct{})
 	var once sync.Once
 	answered := 0

@@ -101,8 +101,6 @@ func openTarget(ctx context.Context, o *options, to shovelTarget, printer *comma
 }
 
 func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra [][2]string, count int, idle time.Duration) error {
-	ctx, stop := stopOnSignal(ctx)
-	defer stop()
 	type item struct {
 		f *frame.Frame
 		p *session.Pending
@@ -171,7 +169,6 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 		case <-timeout:
 			count = moved // done: nothing more came
 		case <-ctx.Done():
-			exitOnSecondSignal()
 			count = moved
 		case <-r.done:
 			stopFeeding()

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-stomp/stomp/v3/frame"
+
 	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
 // A script stopped by a signal before it was done exits 128+signal: 130
@@ -51,6 +54,67 @@ func TestScriptStoppedBySignal(t *testing.T) {
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != c.want {
 				t.Errorf("exit %v after %v, want %d\n%s", err, c.sig, c.want, out)
+			}
+		})
+	}
+}
+
+// A second signal, while the first one's clean stop waits on a broker that
+// never confirms the DISCONNECT, ends the run at once with that signal's
+// exit code (the first alone would have exited 0: a listener stopped by the
+// user).
+func TestSecondSignalEndsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	disconnecting := make(chan struct{}, 1)
+	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+		switch f.Command {
+		case frame.CONNECT, frame.STOMP:
+			return "CONNECTED\nversion:1.2\nserver:fake/1\n\n\x00", false
+		case frame.DISCONNECT:
+			disconnecting <- struct{}{}
+			return "", false // the receipt never comes
+		}
+		return testbroker.Receipt(f), false
+	})
+	bin, err := testbin.Build(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "-H", b.Host, "-P", b.Port, "--receipt-timeout", "1m", "-L", "/queue/a")
+			out := &testbin.Buffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(out.String(), "Subscribing to") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the listener did not start:\n%s", out)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = cmd.Process.Signal(c.sig)
+			select {
+			case <-disconnecting:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("no DISCONNECT after %v:\n%s", c.sig, out)
+			}
+			_ = cmd.Process.Signal(c.sig)
+			start := time.Now()
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != c.want {
+				t.Errorf("exit %v after a second %v, want %d\n%s", err, c.sig, c.want, out)
+			}
+			if waited := time.Since(start); waited > 30*time.Second {
+				t.Errorf("the second %v took %v to end the run: it waited for the receipt", c.sig, waited)
 			}
 		})
 	}

@@ -2,68 +2,107 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
-// signalStop is the cause of a context ended by SIGINT or SIGTERM: it
-// carries the exit code that signal gets (130 or 143).
-type signalStop struct{ sig os.Signal }
+// signals is a run's one handler of SIGINT and SIGTERM (and SIGHUP while
+// the shell is open). The first signal ends the run's context, with an
+// exitcode.Stopped cause that says which signal came: every command winds
+// down from there (unsubscribes, waits for the DISCONNECT receipt). A
+// second signal ends the run at once: Run returns its exit code without
+// waiting for the command.
+//
+// In the shell (see forShell), Ctrl-C stops the command running instead of
+// the run: the shell goes on.
+type signals struct {
+	ch    chan os.Signal
+	stop  context.CancelCauseFunc
+	again chan error // the signal that came after the run was stopped
+	quit  chan struct{}
 
-func (e *signalStop) Error() string {
-	if e.sig == syscall.SIGTERM {
-		return "terminated"
-	}
-	return "interrupted"
+	mu       sync.Mutex
+	stopped  bool
+	shell    bool                         // SIGINT stops commands only (see forShell)
+	commands map[*context.CancelFunc]bool // the shell commands running (a `run` nests them)
 }
 
-func (e *signalStop) Kind() exitcode.Kind {
-	if e.sig == syscall.SIGTERM {
-		return exitcode.Terminated
+// handleSignals starts handling SIGINT and SIGTERM for a run; release
+// stops it.
+func handleSignals(parent context.Context) (ctx context.Context, s *signals, release func()) {
+	ctx, stop := context.WithCancelCause(parent)
+	s = &signals{ch: make(chan os.Signal, 1), stop: stop, again: make(chan error, 1), quit: make(chan struct{})}
+	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+	go s.loop()
+	var once sync.Once
+	return ctx, s, func() {
+		once.Do(func() {
+			signal.Stop(s.ch)
+			close(s.quit)
+			stop(context.Canceled)
+		})
 	}
-	return exitcode.Interrupted
 }
 
-// stopOnSignal is signal.NotifyContext for SIGINT and SIGTERM, with a
-// cause (see stoppedBy) that says which one came.
-func stopOnSignal(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
+func (s *signals) loop() {
+	for {
 		select {
-		case s := <-sigs:
-			cancel(&signalStop{sig: s})
-		case <-ctx.Done():
+		case sig := <-s.ch:
+			s.handle(sig)
+		case <-s.quit:
+			return
 		}
-	}()
+	}
+}
+
+func (s *signals) handle(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+		select {
+		case s.again <- &exitcode.Stopped{Signal: sig}:
+		default:
+		}
+	case sig == os.Interrupt && s.shell:
+		for cancel := range s.commands {
+			(*cancel)()
+		}
+	default:
+		s.stopped = true
+		s.stop(&exitcode.Stopped{Signal: sig})
+	}
+}
+
+// forShell sets the signals up for the interactive shell: Ctrl-C stops
+// the command running (see commandContext), if any, never the shell; SIGHUP
+// (the terminal went away) stops the run as SIGTERM does, and the shell
+// then leaves as `quit` does.
+func (s *signals) forShell() {
+	s.mu.Lock()
+	s.shell = true
+	s.mu.Unlock()
+	signal.Notify(s.ch, syscall.SIGHUP)
+}
+
+// commandContext is the context of one shell command: until cancel is
+// called, Ctrl-C ends this command, not the run.
+func (s *signals) commandContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	s.mu.Lock()
+	if s.commands == nil {
+		s.commands = map[*context.CancelFunc]bool{}
+	}
+	s.commands[&cancel] = true
+	s.mu.Unlock()
 	return ctx, func() {
-		signal.Stop(sigs)
-		cancel(context.Canceled)
+		s.mu.Lock()
+		delete(s.commands, &cancel)
+		s.mu.Unlock()
+		cancel()
 	}
-}
-
-// stoppedBy is the signal that ended ctx, as an error with its exit code,
-// or nil when no signal did.
-func stoppedBy(ctx context.Context) error {
-	var s *signalStop
-	if errors.As(context.Cause(ctx), &s) {
-		return s
-	}
-	return nil
-}
-
-// exitOnSecondSignal makes a second Ctrl-C or SIGTERM, while we wait for
-// the broker to confirm the disconnect, exit at once.
-func exitOnSecondSignal() {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-sig
-		os.Exit(exitcode.Code(&signalStop{sig: s}))
-	}()
 }

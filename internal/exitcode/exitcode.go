@@ -8,8 +8,10 @@
 package exitcode
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -123,4 +125,34 @@ func Code(err error) int {
 		return int(k.Kind())
 	}
 	return int(Failure)
+}
+
+// Stopped is the cause of a run's context ended by a signal: it carries
+// the exit code that signal gets (130 for SIGINT, 143 for SIGTERM; a hang-up
+// counts as SIGTERM, the table has no code of its own for it).
+type Stopped struct{ Signal os.Signal }
+
+func (e *Stopped) Error() string {
+	if e.Signal == os.Interrupt {
+		return "interrupted"
+	}
+	return "terminated"
+}
+
+// Kind says which code the signal gets.
+func (e *Stopped) Kind() Kind {
+	if e.Signal == os.Interrupt {
+		return Interrupted
+	}
+	return Terminated
+}
+
+// StoppedBy is the signal that ended ctx, as an error with its exit code,
+// or nil when no signal did.
+func StoppedBy(ctx context.Context) error {
+	var s *Stopped
+	if errors.As(context.Cause(ctx), &s) {
+		return s
+	}
+	return nil
 }

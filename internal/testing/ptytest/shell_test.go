@@ -296,6 +296,32 @@ func TestCtrlCAndCtrlD(t *testing.T) {
 	}
 }
 
+// TestCtrlCStopsTheCommand: Ctrl-C while a command runs (the terminal is
+// not raw then, so it arrives as SIGINT) stops that command, not the shell;
+// a second one, at the next command, does the same.
+func TestCtrlCStopsTheCommand(t *testing.T) {
+	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	for i := 0; i < 2; i++ {
+		sh.Line("sleep 60s")
+		sh.Wait("the command running (the cursor below the prompt)", func(s []string) bool {
+			_, y := sh.Cursor()
+			return y > lastNonBlankRow(s)
+		})
+		time.Sleep(200 * time.Millisecond) // readline leaves raw mode once the line is read
+		sh.Keys("C-c")
+		sh.WaitPrompt("")
+		if !sh.Running() {
+			t.Fatalf("Ctrl-C during a command ended the shell:\n%s", sh.Dump())
+		}
+	}
+	sh.Line("echo still here")
+	sh.WaitLine("still here")
+	sh.Keys("C-d")
+	if code := sh.Exited(); code != 0 {
+		t.Fatalf("Ctrl-D: exit status %d, want 0:\n%s", code, sh.Dump())
+	}
+}
+
 // TestUnknownCommand: a typo gets a suggestion and the shell goes on.
 func TestUnknownCommand(t *testing.T) {
 	for _, tg := range targets() {

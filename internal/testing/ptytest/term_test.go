@@ -98,7 +98,11 @@ func Start(t *testing.T, env Env, args ...string) *Term {
 	// The exit status comes through a file: the tmux server does not
 	// always reap its pane's process at once, leaving pane_dead unset for
 	// seconds, so #{pane_dead_status} cannot be relied on.
-	argv = append(argv, "/bin/sh", "-c", `"$0" "$@"; echo $? >"$STOMP_PTYTEST_STATUS.tmp"; mv "$STOMP_PTYTEST_STATUS.tmp" "$STOMP_PTYTEST_STATUS"`,
+	// The wrapper traps SIGINT so that a Ctrl-C that reaches the whole
+	// foreground group (while a shell command runs) leaves it alive to
+	// record stomp's status; a trap, unlike an ignored signal, is not
+	// inherited by stomp.
+	argv = append(argv, "/bin/sh", "-c", `trap : INT; "$0" "$@"; echo $? >"$STOMP_PTYTEST_STATUS.tmp"; mv "$STOMP_PTYTEST_STATUS.tmp" "$STOMP_PTYTEST_STATUS"`,
 		stompBin)
 	argv = append(argv, args...)
 	tm.tmux(append([]string{"-f", conf, "new-session", "-d",
