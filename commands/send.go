@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -37,5 +38,5 @@ func sendLine(ctx context.Context, c *Call, opts session.SendOptions) error {
 		return c.Expecting()
 	}
 	opts.Headers = headers
-	return c.Env.Session.Send(ctx, args[0], []byte(joinWords(args[1:])), opts)
+	return sender.Send(ctx, c.Env.Session, sender.One(args[0], []byte(joinWords(args[1:]))), opts, 0)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -75,7 +76,7 @@ func sendfile(ctx context.Context, c *Call) error {
 	// The file's own name wins over a filename in the JSON, as in stomp.py.
 	headers = slices.DeleteFunc(headers, func(h [2]string) bool { return h[0] == "filename" })
 	headers = append(headers, [2]string{"filename", args[1]})
-	return c.Env.Session.Send(ctx, args[0], body, session.SendOptions{Headers: headers, Transaction: true})
+	return sender.Send(ctx, c.Env.Session, sender.One(args[0], body), session.SendOptions{Headers: headers, Transaction: true}, 0)
 }
 
 // encodeFile reads a file as base64, encoding as it reads into a buffer of

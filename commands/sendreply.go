@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -32,6 +33,6 @@ func sendreply(ctx context.Context, c *Call) error {
 		return c.Expecting()
 	}
 	headers = append(headers, [2]string{"correlation-id", args[1]})
-	return c.Env.Session.Send(ctx, args[0], []byte(joinWords(args[2:])+"\n"),
-		session.SendOptions{Headers: headers, Transaction: true})
+	return sender.Send(ctx, c.Env.Session, sender.One(args[0], []byte(joinWords(args[2:])+"\n")),
+		session.SendOptions{Headers: headers, Transaction: true}, 0)
 }

@@ -1,0 +1,134 @@
+package sender
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
+)
+
+// drain reads every message of src.
+func drain(t *testing.T, src Source) ([]Message, error) {
+	t.Helper()
+	var out []Message
+	for src.Scan() {
+		m, err := src.Message()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, m)
+	}
+	return out, src.Err()
+}
+
+func describe(ms []Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%s %s %q %v|", m.Name, m.Dest, m.Body, m.Headers)
+	}
+	return b.String()
+}
+
+func TestLines(t *testing.T) {
+	cases := []struct {
+		in    string
+		delim byte
+		want  string
+	}{
+		{"a\r\nb\n\nc", '\n', `line 1 /q "a" []|line 2 /q "b" []|line 3 /q "" []|line 4 /q "c" []|`},
+		{"x\x00y\r\x00", 0, `line 1 /q "x" []|line 2 /q "y\r" []|`},
+	}
+	for _, c := range cases {
+		got, err := drain(t, Lines("/q", strings.NewReader(c.in), c.delim))
+		if err != nil || describe(got) != c.want {
+			t.Errorf("Lines(%q, %q) = %s, %v; want %s", c.in, c.delim, describe(got), err, c.want)
+		}
+	}
+}
+
+func TestLinesTooLong(t *testing.T) {
+	in := "ok\n" + strings.Repeat("x", 64<<20+1)
+	_, err := drain(t, Lines("/q", strings.NewReader(in), '\n'))
+	if err == nil || err.Error() != "line 2 is longer than 64 MiB" {
+		t.Fatalf("got %v, want line 2 is longer than 64 MiB", err)
+	}
+}
+
+func TestJSONL(t *testing.T) {
+	in := `{"headers":{"destination":"/queue/a","message-id":"m1","subscription":"0","type":"t","ack":"x"},"body":"hi"}
+
+{"headers":{"destination":"/queue/b"},"body":"aGk=","body_base64":true}
+`
+	got, err := drain(t, JSONL(strings.NewReader(in), ""))
+	want := `line 1 /queue/a "hi" [[type t]]|line 3 /queue/b "hi" []|`
+	if err != nil || describe(got) != want {
+		t.Errorf("got %s, %v; want %s", describe(got), err, want)
+	}
+	got, err = drain(t, JSONL(strings.NewReader(in), "/queue/to"))
+	if err != nil || len(got) != 2 || got[0].Dest != "/queue/to" || got[1].Dest != "/queue/to" {
+		t.Errorf("--to: got %s, %v", describe(got), err)
+	}
+	for in, want := range map[string]string{
+		"{}\n":                                 "line 1 has no destination header: give --to",
+		"\nnope\n":                             "line 2 is not a JSON message",
+		`{"body":"!","body_base64":true}` + "": "line 1: body_base64 is set but the body is not base64",
+	} {
+		_, err := drain(t, JSONL(strings.NewReader(in), ""))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestRepeatAndBody(t *testing.T) {
+	body, err := Body("n={{.Count}}", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := drain(t, Repeat("/q", body, 3))
+	if want := `message 1 /q "n=1" []|message 2 /q "n=2" []|message 3 /q "n=3" []|`; err != nil || describe(got) != want {
+		t.Errorf("got %s, %v; want %s", describe(got), err, want)
+	}
+	got, err = drain(t, One("/q", []byte("b")))
+	if want := ` /q "b" []|`; err != nil || describe(got) != want {
+		t.Errorf("One: got %s, %v; want %s", describe(got), err, want)
+	}
+	body, err = Body("-", "", strings.NewReader("from stdin"))
+	if b, _ := body(1); err != nil || string(b) != "from stdin" {
+		t.Errorf("stdin body: got %q, %v", b, err)
+	}
+	if _, err := Body("{{.Nope", "", nil); exitcode.Code(err) != int(exitcode.Usage) {
+		t.Errorf("bad template: got %v, want a usage error", err)
+	}
+	body, _ = Body("{{.Nope}}", "", nil)
+	if _, err := body(1); exitcode.Code(err) != int(exitcode.Usage) {
+		t.Errorf("unknown field: got %v, want a usage error", err)
+	}
+	if _, err := Body("", "/nonexistent/file", nil); exitcode.Code(err) != int(exitcode.Usage) {
+		t.Errorf("missing --file: got %v, want a usage error", err)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for s, want := range map[string]byte{`\0`: 0, `\t`: '\t', `\x2c`: ',', `;`: ';', `\\`: '\\'} {
+		if got, err := ParseDelimiter(s); err != nil || got != want {
+			t.Errorf("ParseDelimiter(%q) = %q, %v; want %q", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "ab", `\xzz`} {
+		if _, err := ParseDelimiter(s); exitcode.Code(err) != int(exitcode.Usage) {
+			t.Errorf("ParseDelimiter(%q): got %v, want a usage error", s, err)
+		}
+	}
+	for s, want := range map[string]float64{"": 0, "100": 100, "2.5/s": 2.5} {
+		if got, err := ParseRate(s); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"0", "-1", "fast", "10/m"} {
+		if _, err := ParseRate(s); exitcode.Code(err) != int(exitcode.Usage) {
+			t.Errorf("ParseRate(%q): got %v, want a usage error", s, err)
+		}
+	}
+}
