@@ -94,15 +94,7 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	if errors.Is(err, shell.ErrQuit) {
 		err = nil
 	}
-	// Only a confirmed DISCONNECT proves the broker has every message.
-	ferr := finish(env, r)
-	if err != nil {
-		return err
-	}
-	if r.err != nil {
-		return r.err
-	}
-	return ferr
+	return finishRun(env, r, err)
 }
 
 // shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open

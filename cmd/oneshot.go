@@ -163,14 +163,7 @@ sent and {{.ID}} a random id.`,
 				if err == nil {
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
-				ferr := finish(env, r)
-				if err != nil {
-					return err
-				}
-				if r.err != nil {
-					return r.err
-				}
-				return ferr // only a confirmed DISCONNECT proves the broker has them all
+				return finishRun(env, r, err)
 			})
 		},
 	}

@@ -227,6 +227,22 @@ func finishStopped(env *commands.Env, r *receiver) {
 	}
 }
 
+// finishRun ends a run that did its work (err is how that went) with the
+// receiver r running: it disconnects (finish) and returns the run's
+// verdict: the work's error first, then what ended the receiving, then an
+// unconfirmed disconnect. Only a confirmed DISCONNECT proves the broker
+// has every message.
+func finishRun(env *commands.Env, r *receiver, err error) error {
+	ferr := finish(env, r)
+	if err != nil {
+		return err
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return ferr
+}
+
 // finish waits for the broker to confirm every message sent, disconnects
 // cleanly and waits for everything received to be shown. Each wait is
 // bounded by --receipt-timeout. Messages left unconfirmed are the run's

@@ -145,6 +145,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	root.AddCommand(newServeCommand(stdio), newDoctorCommand(o, stdio), newRawCommand(o, stdio), newSendCommand(o, stdio), newListenCommand(o, stdio),
 		newRequestCommand(o, stdio), newReplyCommand(o, stdio), newShovelCommand(o, stdio),
 		newBenchCommand(o, stdio), newContextCommand(stdio))
+	root.AddCommand(tableSubcommands(o, stdio)...)
 	// Our own --version: cobra's would add -v, too close to -V (verbose).
 	root.Flags().Bool("version", false, "print the version and exit")
 	markInapplicable(root)

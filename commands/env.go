@@ -161,6 +161,7 @@ type Env struct {
 	WholeErrors bool
 	Now         func() time.Time
 
+	takers  takers // messages a command consumes itself (Take)
 	shownMu sync.Mutex
 	shown   uint64        // messages written out so far
 	shownCh chan struct{} // closed and replaced each time one is
@@ -210,11 +211,15 @@ func (e *Env) Counts() stats.Counts {
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Show renders one frame that arrived from the broker, saving a sendfile
-// attachment first. It returns after the output is written, so a caller may
+// attachment first, unless a command takes the messages of its
+// subscription (Take): then the command gets it. It returns after the output is written, so a caller may
 // ack the message safely afterwards; an error says the message did not
 // reach its sink (not rendered, not saved, or not written) and must not be
 // acked.
 func (e *Env) Show(f *frame.Frame, num uint64) error {
+	if e.takers.give(f) {
+		return nil // a command consumes it (Take)
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)

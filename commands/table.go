@@ -44,6 +44,12 @@ type Spec struct {
 	// Broker: the command talks to the broker, so while the connection is
 	// down it gets one line saying so (and when the next try is) instead.
 	Broker bool
+	// OneShot makes the command a subcommand of stomp too: `stomp NAME
+	// ARGS` runs it once on a fresh connection made with stomp's flags,
+	// with the arguments as the shell that ran stomp split them (stomp's
+	// flags are read there, so not for a HeaderOpts command). cmd builds
+	// these subcommands from the table.
+	OneShot bool
 	// Run executes one call of the command.
 	Run func(ctx context.Context, c *Call) error
 	// Complete, when set, offers the candidates for the arg-th argument

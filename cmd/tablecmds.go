@@ -1,0 +1,53 @@
+package cmd
+
+import (
+	"context"
+	"math"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stomp-cli/stomp/commands"
+)
+
+// tableSubcommands are the shell commands marked OneShot in the command
+// table, as subcommands: `stomp purge /queue/a` runs purge once on a fresh
+// connection, as a one-line script would, and exits with its exit code.
+// Their help, completion and man page come from the table too, so a
+// command marked there needs nothing here.
+func tableSubcommands(o *options, stdio IO) []*cobra.Command {
+	var subs []*cobra.Command
+	for _, s := range commands.Commands().Specs() {
+		if !s.OneShot {
+			continue
+		}
+		required, most := 0, len(s.Args)
+		for _, a := range s.Args {
+			if !a.Optional {
+				required++
+			}
+		}
+		if s.MessageArg > 0 || s.Own {
+			most = math.MaxInt // the message, or text, is any number of words
+		}
+		var example []string
+		for _, l := range strings.Split(s.Example, "\n") {
+			example = append(example, "  stomp "+l)
+		}
+		subs = append(subs, &cobra.Command{
+			Use:     s.UsageLine(),
+			Short:   strings.ToUpper(s.Summary[:1]) + s.Summary[1:],
+			Long:    s.Description,
+			Example: strings.Join(example, "\n"),
+			Args:    rangeArgs(required, most),
+			RunE: func(c *cobra.Command, args []string) error {
+				return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+					r := startReceiver(env, receiveHooks{})
+					err := s.Run(ctx, &commands.Call{Spec: s, Env: env, Args: args})
+					return finishRun(env, r, err)
+				})
+			},
+		})
+	}
+	return subs
+}
