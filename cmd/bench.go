@@ -54,9 +54,6 @@ failover and --embedded.`,
   stomp bench --pub 0 --sub 1 --msgs 100000 --ack client-individual`,
 		Args: o.conn.args,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := rejectForeignFlags(c); err != nil {
-				return err
-			}
 			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
 				return err
 			}
@@ -94,7 +91,6 @@ failover and --embedded.`,
 	fs.StringVar(&b.CSV, "csv", "", "write the per-second series as CSV to `FILE` (- for standard output)")
 	fs.StringVar(&b.Report, "report", "", "write a self-contained HTML report with charts to `FILE`")
 	c.AddCommand(newBenchReportCommand(stdio))
-	c.SetHelpFunc(connectionFlagsHelp)
 	return c
 }
 
@@ -106,36 +102,17 @@ func connectionFlagSet() *pflag.FlagSet {
 	return conn
 }
 
-// connectionFlagsHelp shows, of the inherited flags, only the connection
-// flags in the help.
-func connectionFlagsHelp(c *cobra.Command, args []string) {
+// notConnectionFlags are the root's persistent flags that are not
+// connection flags: bench makes its own connections and has no use for them.
+func notConnectionFlags(root *cobra.Command) []string {
 	conn := connectionFlagSet()
-	var hidden []*pflag.Flag
-	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && f.Name != "help" && conn.Lookup(f.Name) == nil {
-			f.Hidden = true
-			hidden = append(hidden, f)
+	var names []string
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if conn.Lookup(f.Name) == nil {
+			names = append(names, f.Name)
 		}
 	})
-	defer func() {
-		for _, f := range hidden {
-			f.Hidden = false
-		}
-	}()
-	c.Root().HelpFunc()(c, args)
-}
-
-// rejectForeignFlags refuses the root's output and reconnect flags, which
-// mean nothing to bench: saying so beats ignoring them.
-func rejectForeignFlags(c *cobra.Command) error {
-	conn := connectionFlagSet()
-	var err error
-	c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-		if err == nil && f.Changed && conn.Lookup(f.Name) == nil {
-			err = usageErrorf("--%s does not apply to stomp %s (see stomp %s --help)", f.Name, c.Name(), c.Name())
-		}
-	})
-	return err
+	return names
 }
 
 // runBench supplies the connection and the embedded broker to the bench
@@ -199,9 +176,6 @@ skips messages from another machine's run as left over.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := rejectForeignFlags(c); err != nil {
-				return err
-			}
 			return bench.ReportCommand(args, out, title, stdio.Out)
 		},
 	}

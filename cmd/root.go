@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -161,6 +162,8 @@ var inapplicable = map[string][]string{
 	"context": {"*"}, // context add has its own -H, -P, ...
 	"send":    {"format", "no-newline", "save-dir", "no-save", "quiet"},
 	"doctor":  {"format", "no-newline", "save-dir", "no-save", "quiet", "reconnect", "reconnect-delay", "reconnect-max-delay", "reconnect-attempts"},
+	// bench: all but the connection flags, listed by markInapplicable.
+	"bench report": {"*"}, // reads result files, connects nowhere
 }
 
 // inapplicableFlags is the annotation that carries a command's list.
@@ -196,9 +199,12 @@ func refuseInheritedFlags(c *cobra.Command) error {
 	return nil
 }
 
-// markInapplicable annotates the subcommands of inapplicable (and theirs)
-// and gives them a help that leaves those flags out.
+// markInapplicable annotates the subcommands of inapplicable (and theirs,
+// unless they have their own entry) and gives them a help that leaves
+// those flags out.
 func markInapplicable(root *cobra.Command) {
+	lists := maps.Clone(inapplicable)
+	lists["bench"] = notConnectionFlags(root)
 	defaultHelp := root.HelpFunc()
 	var mark func(c *cobra.Command, list string)
 	mark = func(c *cobra.Command, list string) {
@@ -227,11 +233,17 @@ func markInapplicable(root *cobra.Command) {
 			defaultHelp(c, args)
 		})
 	}
-	for _, c := range root.Commands() {
-		if list, ok := inapplicable[c.Name()]; ok {
-			mark(c, strings.Join(list, ","))
+	// Parents first, so that a subcommand's own entry wins.
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if list, ok := lists[strings.TrimPrefix(sub.CommandPath(), root.Name()+" ")]; ok {
+				mark(sub, strings.Join(list, ","))
+			}
+			walk(sub)
 		}
 	}
+	walk(root)
 }
 
 func noArgs(c *cobra.Command, args []string) error {

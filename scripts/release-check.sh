@@ -64,7 +64,7 @@ fi
 
 # 2. man pages.
 step "man pages current (make man)"
-"$GO" test -count=1 -run 'TestManPagesUpToDate|TestGroffWarnings' ./internal/manpage
+"$GO" test -count=1 -run 'TestManPagesUpToDate|TestGroffWarnings' ./scripts/manpage
 
 # 3-4. goreleaser.
 gr=${GORELEASER:-$(command -v goreleaser || true)}

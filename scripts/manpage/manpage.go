@@ -45,13 +45,33 @@ func Pages(root *cobra.Command, table *commands.Table, date string) ([]Page, err
 		return nil, fmt.Errorf("the command tree has no completion command")
 	}
 	pages := []Page{{"stomp.1", g.stompPage(table)}}
-	for _, c := range g.subs {
+	var add func(c *cobra.Command)
+	add = func(c *cobra.Command) {
+		c.InitDefaultHelpFlag()
 		pages = append(pages, Page{pageName(c) + ".1", g.subPage(c)})
+		for _, s := range documented(c) {
+			add(s)
+		}
+	}
+	for _, c := range g.subs {
+		add(c)
 	}
 	if len(g.errs) > 0 {
 		return nil, fmt.Errorf("man page text out of date with the command tree:\n  %s", strings.Join(g.errs, "\n  "))
 	}
 	return pages, nil
+}
+
+// documented are c's subcommands that get a page of their own (stomp
+// bench report, stomp context add, ...): all but help and the hidden ones.
+func documented(c *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	for _, s := range c.Commands() {
+		if !s.Hidden && s.Name() != "help" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 type gen struct {
@@ -513,6 +533,14 @@ func (g *gen) subPage(c *cobra.Command) []byte {
 		g.prose(r, g.root, "Any STOMP 1.0, 1.1 or 1.2 client can connect, for example `stomp -P` <port>. "+
 			"`stomp --embedded` starts the same broker inside the client instead.")
 	}
+	if subs := documented(c); len(subs) > 0 {
+		r.macro("SH", "COMMANDS")
+		for _, s := range subs {
+			r.macro("TP")
+			r.line(synopsis(s))
+			r.line(md(sentence(s.Short) + " See `" + pageName(s) + "`(1)."))
+		}
+	}
 	r.macro("SH", "OPTIONS")
 	g.flags(r, c, flagList(c.LocalFlags(), c.InheritedFlags(), false))
 	var names []string
@@ -539,7 +567,14 @@ func (g *gen) subPage(c *cobra.Command) []byte {
 		r.macro("SH", "EXAMPLES")
 		r.verbatim(dedent(c.Example))
 	}
-	g.seeAlso(r, "stomp")
+	also := []string{"stomp"}
+	if p := c.Parent(); p != g.root {
+		also = append(also, pageName(p))
+	}
+	for _, s := range documented(c) {
+		also = append(also, pageName(s))
+	}
+	g.seeAlso(r, also...)
 	return []byte(r.b.String())
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/cmd"
@@ -159,6 +160,41 @@ func TestServePage(t *testing.T) {
 		if !strings.Contains(src, want) {
 			t.Errorf("stomp-serve.1 lacks %q", want)
 		}
+	}
+}
+
+// TestEverySubcommandHasAPage: nested subcommands (stomp bench report,
+// stomp context add) get a page as their parents do, the parent lists them,
+// and no page offers a root flag the command refuses.
+func TestEverySubcommandHasAPage(t *testing.T) {
+	root := cmd.CommandTree()
+	names := map[string]string{}
+	for _, p := range pages(t) {
+		names[p.Name] = string(p.Content)
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			if s.Hidden || s.Name() == "help" || s.Name() == "completion" {
+				continue
+			}
+			name := pageName(s)
+			if _, ok := names[name+".1"]; !ok {
+				t.Errorf("%s has no page %s.1", s.CommandPath(), name)
+			}
+			if c != root && !strings.Contains(names[pageName(c)+".1"], `\fB`+esc(name)+`\fR(1)`) {
+				t.Errorf("%s.1 does not point to %s(1)", pageName(c), name)
+			}
+			walk(s)
+		}
+	}
+	walk(root)
+	report := page(t, "stomp-bench-report.1")
+	if strings.Contains(report, "It also accepts") {
+		t.Errorf("stomp-bench-report.1 offers root flags stomp bench report refuses")
+	}
+	if bench := page(t, "stomp-bench.1"); strings.Contains(bench, `\fB\-\-format\fR`) || !strings.Contains(bench, `\fB\-\-ssl\-ca\-file\fR`) {
+		t.Errorf("stomp-bench.1 should offer the connection flags and not --format")
 	}
 }
 
