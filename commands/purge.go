@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/stomp/session"
+)
+
+func init() {
+	Register(&Spec{
+		Name: "purge", Broker: true, Group: "Receiving", MaxArgs: 2, OneShot: true,
+		Usage:   "<destination> [quiet]",
+		Summary: "remove the messages waiting on a queue, and say how many",
+		Args: []Arg{
+			{Name: "destination", Desc: "the queue to empty"},
+			{Name: "quiet", Desc: "how long no message must come for the queue to count as empty, in seconds or\n    with a unit: 1, 500ms, 5s (default 1s)", Optional: true},
+		},
+		Description: "Takes every message waiting on a queue, acknowledges it, and says how many it\n" +
+			"removed: \"purged 12 message(s) from /queue/x\" (0 when the queue was empty). The queue\n" +
+			"counts as empty once no message has come for the quiet time, so messages that keep\n" +
+			"coming (a producer, or a broker that redelivers) keep purge going: Ctrl-C stops it\n" +
+			"and reports what was removed. Only messages whose ack the broker confirmed are\n" +
+			"counted; any other goes back to the queue. A topic keeps no messages: purge refuses\n" +
+			"/topic/ destinations. Not inside a transaction (its acks would wait for the commit).\n" +
+			"As with subscribe, RabbitMQ creates a queue that did not exist.",
+		Example:  "purge /queue/test\npurge /queue/big 5s",
+		Run:      purge,
+		Complete: destinationFirst,
+	})
+}
+
+func purge(ctx context.Context, c *Call) error {
+	if len(c.Args) < 1 {
+		return c.Expecting()
+	}
+	dest, quiet := c.Args[0], time.Second
+	if strings.HasPrefix(dest, "/topic/") {
+		return &UsageError{Msg: "purge: " + dest + " is a topic, which keeps no messages: purge empties queues"}
+	}
+	if len(c.Args) == 2 {
+		d, err := parseDuration(c.Args[1])
+		if err != nil || d <= 0 {
+			return &UsageError{Msg: fmt.Sprintf("purge: %q is not a duration such as 1, 500ms or 5s", c.Args[1])}
+		}
+		quiet = d
+	}
+	sess := c.Env.Session
+	if tx := sess.Transaction(); tx != "" {
+		return &UsageError{Msg: "purge: transaction " + tx + " is open, and its acks would wait for the commit: commit or abort first"}
+	}
+	var (
+		msgs    <-chan *frame.Frame
+		release func()
+	)
+	// Client ack mode (cumulative, and in every STOMP version): what is
+	// not acked goes back to the queue when purge unsubscribes.
+	sub, err := sess.SubscribeAnnounced(ctx, dest, session.AckClient, nil, func(s *session.Subscription) {
+		msgs, release = c.Env.Take(s.ID)
+	})
+	if err != nil {
+		if release != nil { // refused by the broker, not before it was sent
+			release()
+		}
+		return err
+	}
+	// Past a Ctrl-C, the last ack and the UNSUBSCRIBE still go out, each
+	// bounded by the receipt timeout.
+	settle := context.WithoutCancel(ctx)
+	n, err := drainQueue(ctx, settle, sess, sub, msgs, quiet)
+	if uerr := unsubscribeDraining(settle, sess, sub, msgs); err == nil {
+		err = uerr
+	}
+	release()
+	if err != nil {
+		return fmt.Errorf("purge: %w (%d message(s) from %s removed before)", err, n, dest)
+	}
+	c.Env.Out.Print(fmt.Sprintf("purged %d message(s) from %s\n", n, dest))
+	return context.Cause(ctx) // stopped (Ctrl-C) or nil
+}
+
+// drainQueue acks the messages of sub as they come until none has come for
+// quiet (or ctx ends), and returns how many acks the broker confirmed.
+// Each ack goes out when the next message comes, without a receipt; the
+// last one waits for its receipt, which confirms the earlier ones too (the
+// broker handles a connection's frames in order, and client acks are
+// cumulative).
+func drainQueue(ctx, settle context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame, quiet time.Duration) (int, error) {
+	var last *frame.Frame // received, not acked yet
+	acked := 0            // sent, not confirmed yet
+	idle := time.NewTimer(quiet)
+	defer idle.Stop()
+	for {
+		select {
+		case f := <-msgs:
+			if last != nil {
+				if err := sess.Ack(ctx, last.Header.Get(frame.MessageId), sub.ID, false); err != nil {
+					return 0, err
+				}
+				acked++
+			}
+			last = f
+			idle.Reset(quiet)
+			continue
+		case <-idle.C:
+		case <-ctx.Done():
+		}
+		if last == nil {
+			return 0, nil
+		}
+		if err := sess.Ack(settle, last.Header.Get(frame.MessageId), sub.ID, true); err != nil {
+			return 0, err
+		}
+		return acked + 1, nil
+	}
+}
+
+// unsubscribeDraining ends sub, reading what still comes for it meanwhile (frames
+// are received one at a time: one not read would hold up the receipt).
+// Those messages are not acked: the broker keeps them.
+func unsubscribeDraining(ctx context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame) error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := sess.Unsubscribe(ctx, sub.ID)
+		done <- err
+	}()
+	for {
+		select {
+		case <-msgs:
+		case err := <-done:
+			return err
+		}
+	}
+}
