@@ -22,6 +22,7 @@ var layers = map[string]int{
 	"internal/exitcode":       0,
 	"internal/render":         0,
 	"internal/secret":         0,
+	"internal/iostreams":      0,
 	"internal/contexts":       0,
 	"internal/bench/svgchart": 0,
 	"stats":                   0,

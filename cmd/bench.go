@@ -131,7 +131,7 @@ func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config,
 		return conn, err
 	}
 	var live io.Writer
-	if isTerminal(stdio.Err) {
+	if stdio.IsStderrTTY() {
 		live = stdio.Err
 	}
 	if err := bench.Command(ctx, cfg, rates, b, stdio.Out, live); err != nil {

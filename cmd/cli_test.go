@@ -11,7 +11,7 @@ import (
 
 	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/internal/broker"
-	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
@@ -21,7 +21,7 @@ type session struct {
 	t      *testing.T
 	in     *io.PipeWriter
 	lines  chan string // standard output, drained as it comes so the CLI never blocks on it
-	errBuf *testbin.Buffer
+	errBuf *iostreams.Buffer
 	exit   chan int
 	seen   strings.Builder
 }
@@ -30,7 +30,7 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &session{t: t, in: inW, lines: make(chan string, 100000), errBuf: &testbin.Buffer{}, exit: make(chan int, 1)}
+	s := &session{t: t, in: inW, lines: make(chan string, 100000), exit: make(chan int, 1)}
 	go func() {
 		defer close(s.lines)
 		sc := bufio.NewScanner(outR)
@@ -38,13 +38,15 @@ func start(t *testing.T, target testbroker.Target, args ...string) *session {
 			s.lines <- sc.Text()
 		}
 	}()
-	env := map[string]string{
-		"STOMP_HOST": target.Host, "STOMP_PORT": target.Port,
-		"STOMP_USER": target.Login, "STOMP_PASSWORD": target.Passcode,
-	}
+	stdio, _, errBuf := iostreams.Test()
+	s.errBuf = errBuf
+	stdio.In, stdio.Out = inR, outW
+	stdio.SetEnv("STOMP_HOST", target.Host)
+	stdio.SetEnv("STOMP_PORT", target.Port)
+	stdio.SetEnv("STOMP_USER", target.Login)
+	stdio.SetEnv("STOMP_PASSWORD", target.Passcode)
 	go func() {
-		code := cmd.Run(context.Background(), args, cmd.IO{In: inR, Out: outW, Err: s.errBuf,
-			Getenv: func(k string) string { return env[k] }})
+		code := cmd.Run(context.Background(), args, stdio)
 		outW.Close()
 		s.exit <- code
 	}()

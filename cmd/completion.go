@@ -5,18 +5,17 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // CommandTree is stomp's cobra command tree, flags and subcommands as a run
 // sees them, for tools that document it (scripts/manpage). Nothing it is
 // given can read or write: it must only be inspected, never executed.
 func CommandTree() *cobra.Command {
-	return newRoot(&options{}, IO{
-		In:     strings.NewReader(""),
-		Out:    io.Discard,
-		Err:    io.Discard,
-		Getenv: func(string) string { return "" },
-	})
+	stdio, _, _ := iostreams.Test()
+	stdio.Out, stdio.Err = io.Discard, io.Discard
+	return newRoot(&options{}, stdio)
 }
 
 // flagCompletions are what the shells offer after each flag: the listed

@@ -7,17 +7,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // runCaptured runs the CLI in-process with args and returns its exit code,
 // standard output and standard error.
 func runCaptured(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut strings.Builder
-	code := Run(context.Background(), args, IO{
-		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		Getenv: func(string) string { return "" },
-	})
+	stdio, out, errOut := iostreams.Test()
+	code := Run(context.Background(), args, stdio)
 	return code, out.String(), errOut.String()
 }
 

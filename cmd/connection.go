@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -62,10 +61,8 @@ type connFlags struct {
 	trace           bool
 	noColor         bool
 
-	// set by args (the root command) before resolve
-	url    string    // the positional broker URL
-	in     io.Reader // standard input, to know whether it is a terminal
-	errOut io.Writer // where warnings go
+	stdio IO     // the run's streams: the password prompt, warnings, the environment
+	url   string // the positional broker URL, set by args (the root command) before resolve
 
 	// derived by resolve
 	alternates     []string // failover brokers after the first, host or host:port
@@ -74,7 +71,6 @@ type connFlags struct {
 	hbSend, hbRecv time.Duration
 	tlsConfig      *tls.Config
 	wsPath         string // non-empty: STOMP over WebSocket
-	colorOK        bool
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
@@ -104,10 +100,8 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 }
 
 // args checks the root command's positional arguments: at most one, a
-// broker URL. It also notes the command's standard streams, for the
-// password prompt and warnings.
+// broker URL.
 func (c *connFlags) args(cmd *cobra.Command, args []string) error {
-	c.in, c.errOut = cmd.InOrStdin(), cmd.ErrOrStderr()
 	if len(args) == 0 {
 		return nil
 	}
@@ -124,11 +118,7 @@ func (c *connFlags) args(cmd *cobra.Command, args []string) error {
 
 // warnf prints a one-line warning on standard error.
 func (c *connFlags) warnf(format string, args ...any) {
-	w := c.errOut
-	if w == nil {
-		w = os.Stderr
-	}
-	fmt.Fprintf(w, "stomp: warning: "+format+"\n", args...)
+	fmt.Fprintf(c.stdio.Err, "stomp: warning: "+format+"\n", args...)
 }
 
 // target is where to connect, built up layer by layer.
@@ -288,8 +278,7 @@ func (c *connFlags) namesBroker(fs *pflag.FlagSet, getenv func(string) string) b
 // defaultContext is the context `stomp context use` chose, if any. A file
 // that cannot be read is reported and passed over: it was not asked for.
 func (c *connFlags) defaultContext(getenv func(string) string) string {
-	path := contexts.Path(getenv)
-	f, err := contexts.Load(path)
+	f, err := contexts.Load(c.stdio.ContextsFile())
 	if err != nil {
 		if !errors.Is(err, contexts.ErrNoFile) {
 			c.warnf("no default context: cannot read the contexts: %v", err)
@@ -304,7 +293,7 @@ func (c *connFlags) defaultContext(getenv func(string) string) string {
 // user's, so a tool such as pass can ask for its own passphrase.
 func (c *connFlags) runPasswordCommand(command string) (string, error) {
 	cmd := exec.Command("/bin/sh", "-c", command)
-	cmd.Stdin, cmd.Stderr = c.in, c.errOut
+	cmd.Stdin, cmd.Stderr = c.stdio.In, c.stdio.Err
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("the context's password_command %q failed: %v", command, err)
@@ -315,7 +304,7 @@ func (c *connFlags) runPasswordCommand(command string) (string, error) {
 
 // applyContext lays the profile called name over t.
 func (c *connFlags) applyContext(t *target, name string, getenv func(string) string) error {
-	path := contexts.Path(getenv)
+	path := c.stdio.ContextsFile()
 	f, err := contexts.Load(path)
 	if errors.Is(err, contexts.ErrNoFile) {
 		return usageErrorf("unknown context %q: there is no %s (see stomp --help)", name, path)
@@ -465,7 +454,6 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 			c.warnf("--ssl-insecure: the broker's certificate is not verified, so anyone on the network path can pose as the broker and read the password")
 		}
 	}
-	c.colorOK = !c.noColor && getenv("NO_COLOR") == ""
 	return nil
 }
 
@@ -506,18 +494,14 @@ func (c *connFlags) buildTLS() (*tls.Config, error) {
 // login given without a password while standard input is a terminal.
 func (c *connFlags) askPassword(given bool) error {
 	asked := given && c.password == "-"
-	in := c.in
-	if in == nil {
-		in = os.Stdin
-	}
-	if !asked && (given || c.user == "" || !isTerminal(in)) {
+	if !asked && (given || c.user == "" || !c.stdio.IsStdinTTY()) {
 		return nil
 	}
 	prompt := "Password: "
 	if c.user != "" {
 		prompt = fmt.Sprintf("Password for %s: ", c.user)
 	}
-	pw, err := secret.Prompt(prompt)
+	pw, err := c.stdio.AskPassword(prompt)
 	if err != nil {
 		if asked {
 			return usageErrorf("-W -: cannot ask for the password: %v (set STOMP_PASSWORD instead)", err)

@@ -68,7 +68,7 @@ first, or edit it.`,
 			if len(args) == 2 {
 				url = args[1]
 			}
-			return contexts.Add(contexts.Path(stdio.Getenv), args[0], url, p, port, stdio.Out)
+			return contexts.Add(stdio.ContextsFile(), args[0], url, p, port, stdio.Out)
 		},
 	}
 	fs := c.Flags()
@@ -93,7 +93,7 @@ func newContextListCommand(stdio IO) *cobra.Command {
 		Short:   "List the named connections; * marks the default",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.List(contexts.Path(stdio.Getenv), stdio.Out, stdio.Err)
+			return contexts.List(stdio.ContextsFile(), stdio.Out, stdio.Err)
 		},
 	}
 }
@@ -106,7 +106,7 @@ func newContextUseCommand(stdio IO) *cobra.Command {
 connect (no URL, -H, -P, --embedded, STOMP_URL, STOMP_HOST or STOMP_PORT).`,
 		Args: oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.Use(contexts.Path(stdio.Getenv), args[0], stdio.Out)
+			return contexts.Use(stdio.ContextsFile(), args[0], stdio.Out)
 		},
 	}
 }
@@ -126,7 +126,7 @@ func newContextShowCommand(stdio IO) *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return contexts.Show(contexts.Path(stdio.Getenv), name, stdio.Out)
+			return contexts.Show(stdio.ContextsFile(), name, stdio.Out)
 		},
 	}
 }
@@ -138,7 +138,7 @@ func newContextRemoveCommand(stdio IO) *cobra.Command {
 		Short:   "Remove a named connection",
 		Args:    oneName,
 		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.Remove(contexts.Path(stdio.Getenv), args[0], stdio.Out)
+			return contexts.Remove(stdio.ContextsFile(), args[0], stdio.Out)
 		},
 	}
 }
@@ -156,7 +156,7 @@ line, and the file is kept at mode 0600.`,
 			if editor == "" {
 				editor = stdio.Getenv("EDITOR")
 			}
-			return contexts.Edit(contexts.Path(stdio.Getenv), args[0], editor, stdio.In, stdio.Out, stdio.Err)
+			return contexts.Edit(stdio.ContextsFile(), args[0], editor, stdio.In, stdio.Out, stdio.Err)
 		},
 	}
 }

@@ -81,7 +81,7 @@ func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameL
 		cfg.Skip = []string{"max-frame"}
 	}
 	if cf.verbose {
-		theme := render.NewTheme(cf.colorOK && isTerminal(stdio.Err))
+		theme := render.NewTheme(stdio.ErrColorEnabled())
 		var mu sync.Mutex
 		cfg.Trace = func(d client.Direction, f *frame.Frame) {
 			var buf bytes.Buffer

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
-	"github.com/stomp-cli/stomp/internal/testing/testbin"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
 )
 
@@ -21,13 +21,12 @@ type doctorReport struct {
 
 func runDoctor(t *testing.T, tg testbroker.Target, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	env := map[string]string{
-		"STOMP_HOST": tg.Host, "STOMP_PORT": tg.Port,
-		"STOMP_USER": tg.Login, "STOMP_PASSWORD": tg.Passcode,
-	}
-	var out, errOut testbin.Buffer
-	code = cmd.Run(context.Background(), append([]string{"doctor"}, args...), cmd.IO{
-		In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }})
+	stdio, out, errOut := iostreams.Test()
+	stdio.SetEnv("STOMP_HOST", tg.Host)
+	stdio.SetEnv("STOMP_PORT", tg.Port)
+	stdio.SetEnv("STOMP_USER", tg.Login)
+	stdio.SetEnv("STOMP_PASSWORD", tg.Passcode)
+	code = cmd.Run(context.Background(), append([]string{"doctor"}, args...), stdio)
 	return code, out.String(), errOut.String()
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // fuzzArgs turns one fuzzed string into arguments: words separated by NUL.
@@ -63,18 +64,12 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, joined string, script []byte, withScript bool) {
 		args := fuzzArgs(joined)
 		dir := t.TempDir()
-		stdio := IO{In: bytes.NewReader(script), Out: &bytes.Buffer{}, Err: &bytes.Buffer{},
-			Getenv: func(k string) string {
-				switch k {
-				case "HOME":
-					return dir
-				case "XDG_CONFIG_HOME", "XDG_STATE_HOME":
-					return filepath.Join(dir, k)
-				case "NO_COLOR":
-					return "1"
-				}
-				return ""
-			}}
+		stdio, _, errOut := iostreams.Test()
+		stdio.In = bytes.NewReader(script)
+		stdio.SetEnv("HOME", dir)
+		stdio.SetEnv("XDG_CONFIG_HOME", filepath.Join(dir, "XDG_CONFIG_HOME"))
+		stdio.SetEnv("XDG_STATE_HOME", filepath.Join(dir, "XDG_STATE_HOME"))
+		stdio.SetEnv("NO_COLOR", "1")
 		if refuse(expandPrefixes(newRoot(&options{}, stdio), args)) {
 			t.Skip("would reach another broker or serve")
 		}
@@ -100,13 +95,13 @@ func FuzzRun(f *testing.F) {
 		defer watchdog.Stop()
 		code := Run(ctx, args, stdio)
 		if d := time.Since(start); d > 5*time.Second {
-			t.Fatalf("%q took %v (exit %d)\nstderr: %s", args, d, code, stdio.Err)
+			t.Fatalf("%q took %v (exit %d)\nstderr: %s", args, d, code, errOut)
 		}
 		if !slices.ContainsFunc(exitcode.Table, func(e exitcode.Entry) bool { return int(e.Code) == code }) {
-			t.Fatalf("%q: exit %d, not in the table of exit codes\nstderr: %s", args, code, stdio.Err)
+			t.Fatalf("%q: exit %d, not in the table of exit codes\nstderr: %s", args, code, errOut)
 		}
 		if code != int(exitcode.OK) {
-			errText := stdio.Err.(*bytes.Buffer).String()
+			errText := errOut.String()
 			if strings.Contains(errText, "goroutine ") || strings.Contains(errText, "panic") {
 				t.Fatalf("%q: a stack trace on stderr:\n%s", args, errText)
 			}
@@ -126,7 +121,8 @@ func FuzzExpandPrefixes(f *testing.F) {
 	}
 	f.Add("--prot=1.2\x00--\x00--prot")
 	f.Add("--=\x00--\xff\x00--a=b=c")
-	root := newRoot(&options{}, IO{Getenv: func(string) string { return "" }})
+	stdio, _, _ := iostreams.Test()
+	root := newRoot(&options{}, stdio)
 	f.Fuzz(func(t *testing.T, joined string) {
 		args := fuzzArgs(joined)
 		out := expandPrefixes(root, args)

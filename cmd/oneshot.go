@@ -133,7 +133,7 @@ sent and {{.ID}} a random id.`,
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
 				r := startReceiver(env, receiveHooks{})
-				if isTerminal(stdio.In) {
+				if stdio.IsStdinTTY() {
 					// A person at a terminal, not a pipe: say what we wait for.
 					switch {
 					case jsonl:
@@ -152,7 +152,7 @@ sent and {{.ID}} a random id.`,
 				case jsonl:
 					src = sender.JSONL(stdio.In, to)
 				case lines:
-					collectSooner() // a stream may run as long as a listener (tail -f | stomp send --lines)
+					collectSooner(stdio.Getenv) // a stream may run as long as a listener (tail -f | stomp send --lines)
 					src = sender.Lines(args[0], stdio.In, delim)
 				default:
 					var body func(n int) ([]byte, error)
@@ -236,6 +236,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 				// Several destinations share the output: say which each
 				// message came from, from the first message on.
 				env.Style.Destination = len(lo.dests) > 1
+				collectSooner(stdio.Getenv)
 				return runListen(ctx, env, lo)
 			})
 		},

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -18,9 +16,8 @@ import (
 
 // newPrinter decides colour and output format once, for the whole run.
 func newPrinter(c *connFlags, out *outputFlags, stdio IO) *commands.Printer {
-	onTerminal := isTerminal(stdio.Out)
-	theme := render.NewTheme(c.colorOK && onTerminal)
-	if !onTerminal {
+	theme := render.NewTheme(stdio.ColorEnabled())
+	if !stdio.IsStdoutTTY() {
 		// Bytes from the network are made visible only where they could
 		// drive a screen; a file or a pipe gets them as stomp.py writes them.
 		theme.KeepBytes()
@@ -91,9 +88,6 @@ type receiveHooks struct {
 }
 
 func startReceiver(env *commands.Env, h receiveHooks) *receiver {
-	if h.listening {
-		collectSooner()
-	}
 	r := &receiver{done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
@@ -153,19 +147,6 @@ func connectWhenAsked(env *commands.Env, lost error, h receiveHooks) bool {
 		}
 	}
 	return false
-}
-
-// collectSooner has the garbage collector run when the heap has grown by
-// half instead of doubled, unless GOGC is set. A listener or a line
-// stream keeps almost nothing alive (the frame in hand, a few pending
-// acks), so its heap is the collector's minimum goal: 4 MB at the default,
-// 2 MB at 50. These are the modes that run overnight, so memory counts
-// more than the extra collections (about 15% more CPU on a flood of small
-// messages).
-func collectSooner() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 }
 
 // recoverConnection reconnects after err with policy b, reporting on

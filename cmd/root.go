@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
 )
 
@@ -54,17 +55,14 @@ func versionLine() string {
 	return s
 }
 
-// IO is where a run reads and writes; tests pass buffers.
-type IO struct {
-	In     io.Reader
-	Out    io.Writer
-	Err    io.Writer
-	Getenv func(string) string
-}
+// IO is where a run reads and writes and what it knows of its
+// surroundings; tests pass iostreams.Test(). (A name kept while the other
+// lanes of issue 17 land: it goes.)
+type IO = *iostreams.IOStreams
 
 // Main runs stomp with the process's arguments and returns the exit code.
 func Main() int {
-	return Run(context.Background(), os.Args[1:], IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
+	return Run(context.Background(), os.Args[1:], iostreams.System())
 }
 
 // Run runs stomp with args and returns the exit code. SIGINT and SIGTERM
@@ -131,7 +129,10 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 			return runMain(c.Context(), o, stdio)
 		},
 	}
-	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return refuseInheritedFlags(c) }
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		stdio.SetColorDisabled(o.conn.noColor)
+		return refuseInheritedFlags(c)
+	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
@@ -139,6 +140,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see stomp --help)", err)
 	})
+	o.conn.stdio = stdio
 	o.conn.register(root.PersistentFlags())
 	o.out.register(root.PersistentFlags())
 	o.reconnect.register(root.PersistentFlags())

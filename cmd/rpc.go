@@ -187,6 +187,7 @@ fails) is nacked, so the broker keeps it, and the run stops with exit 1.`,
 				return usageErrorf("--count cannot be negative")
 			}
 			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+				collectSooner(stdio.Getenv)
 				return serveReplies(ctx, env, args[0], answer, count)
 			})
 		},

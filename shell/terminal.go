@@ -15,6 +15,8 @@ import (
 
 	"github.com/chzyer/readline"
 	"github.com/chzyer/readline/runes"
+
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // Terminal reads lines with line editing and history (chzyer/readline).
@@ -29,6 +31,7 @@ type Terminal struct {
 	stdin       *interruptibleStdin
 	secrets     []string
 	promptWidth atomic.Int64 // of the prompt shown, for the hint painter
+	width       func() int   // the terminal's, in columns
 }
 
 // TerminalConfig configures the interactive reader.
@@ -43,10 +46,11 @@ type TerminalConfig struct {
 	Completer readline.AutoCompleter
 	// Hint, when set, gives the dimmed text shown after the line being
 	// typed (a command's arguments not typed yet).
-	Hint   func(line string) string
-	Stdin  io.Reader // nil = os.Stdin
-	Stdout io.Writer // nil = os.Stdout
-	Stderr io.Writer // nil = os.Stderr
+	Hint func(line string) string
+	// Streams is the terminal: its input, output, errors, whether it is
+	// one and its width. A test's (iostreams.Test, with SetStdinTTY and
+	// SetStdoutTTY) stands in for a terminal that needs no raw mode.
+	Streams *iostreams.IOStreams
 }
 
 // historyLimit bounds the history file.
@@ -54,10 +58,8 @@ const historyLimit = 1000
 
 // NewTerminal starts line editing on the terminal.
 func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
-	if cfg.Stdin == nil {
-		cfg.Stdin = os.Stdin
-	}
-	stdin := newInterruptibleStdin(cfg.Stdin)
+	ios := cfg.Streams
+	stdin := newInterruptibleStdin(ios.In)
 	rc := &readline.Config{
 		Prompt:                 cfg.Prompt(),
 		HistoryLimit:           historyLimit,
@@ -67,15 +69,23 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 		InterruptPrompt:        "^C",
 		EOFPrompt:              "quit",
 		Stdin:                  stdin,
-		Stdout:                 cfg.Stdout,
-		Stderr:                 cfg.Stderr,
+		Stdout:                 ios.Out,
+		Stderr:                 ios.Err,
+		FuncIsTerminal:         func() bool { return ios.IsStdinTTY() && ios.IsStdoutTTY() },
+		FuncGetWidth:           ios.TerminalWidth,
+	}
+	if !ios.RealTerminal() {
+		// Nothing to put in raw mode, no window to watch.
+		rc.FuncMakeRaw = func() error { return nil }
+		rc.FuncExitRaw = func() error { return nil }
+		rc.FuncOnWidthChanged = func(func()) {}
 	}
 	if cfg.HistoryPath != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.HistoryPath), 0o700); err == nil {
 			rc.HistoryFile = cfg.HistoryPath
 		}
 	}
-	t := &Terminal{historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets}
+	t := &Terminal{historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets, width: ios.TerminalWidth}
 	if cfg.Hint != nil {
 		rc.Painter = &hintPainter{t: t, hint: cfg.Hint}
 	}
@@ -109,7 +119,7 @@ func (p *hintPainter) Paint(line []rune, pos int) []rune {
 		return line
 	}
 	n := utf8.RuneCountInString(h)
-	width := readline.GetScreenWidth()
+	width := p.t.width()
 	if width <= 0 || int(p.t.promptWidth.Load())+runes.WidthAll(line)+n >= width {
 		return line
 	}
@@ -249,18 +259,4 @@ func (t *Terminal) Close() error {
 	var err error
 	t.closeOnce.Do(func() { err = t.rl.Close() })
 	return err
-}
-
-// HistoryPath is where history is kept: $XDG_STATE_HOME/stomp/history,
-// else ~/.local/state/stomp/history; "" when no home is known.
-func HistoryPath() string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(dir, "stomp", "history")
 }

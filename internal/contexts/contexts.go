@@ -88,19 +88,6 @@ type File struct {
 	Exposed bool `toml:"-"`
 }
 
-// Path is where the configuration lives, given the environment.
-func Path(getenv func(string) string) string {
-	dir := getenv("XDG_CONFIG_HOME")
-	if dir == "" || !filepath.IsAbs(dir) { // the XDG spec says to ignore relative paths
-		home := getenv("HOME")
-		if home == "" {
-			home, _ = os.UserHomeDir()
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "stomp", "config.toml")
-}
-
 // ErrNoFile is returned by Load when the file does not exist.
 var ErrNoFile = errors.New("no configuration file")
 

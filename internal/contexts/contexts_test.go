@@ -91,18 +91,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestPath(t *testing.T) {
-	env := map[string]string{"HOME": "/home/u"}
-	getenv := func(k string) string { return env[k] }
-	if got := Path(getenv); got != "/home/u/.config/stomp/config.toml" {
-		t.Error(got)
-	}
-	env["XDG_CONFIG_HOME"] = "/xdg"
-	if got := Path(getenv); got != "/xdg/stomp/config.toml" {
-		t.Error(got)
-	}
-}
-
 // Save writes what Load reads back, at mode 0600 whatever the umask, and
 // keeps the default.
 func TestSaveRoundTrip(t *testing.T) {

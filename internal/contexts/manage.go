@@ -16,7 +16,7 @@ import (
 )
 
 // What `stomp context add|ls|use|show|rm|edit` do, each on the config file
-// at path (see Path); cmd/context.go registers the commands and their flags.
+// at path (iostreams.IOStreams.ContextsFile); cmd/context.go registers the commands and their flags.
 // Mistakes are usage errors (exit 2) that say what to do.
 
 func usagef(format string, args ...any) error {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/cmd"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 func main() {
@@ -64,7 +65,9 @@ func main() {
 		defer stopPeak()
 	}
 	t := time.Now()
-	code := cmd.Run(context.Background(), flag.Args(), cmd.IO{In: os.Stdin, Out: out, Err: os.Stderr, Getenv: os.Getenv})
+	stdio := iostreams.System()
+	stdio.Out = out
+	code := cmd.Run(context.Background(), flag.Args(), stdio)
 	fmt.Fprintf(os.Stderr, "profile: stomp exited %d after %v\n", code, time.Since(t).Round(time.Millisecond))
 	for name, path := range map[string]string{"block": *block, "mutex": *mutex, "allocs": *mem} {
 		if path != "" {
