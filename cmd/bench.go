@@ -118,37 +118,34 @@ func notConnectionFlags(root *cobra.Command) []string {
 // runBench supplies the connection and the embedded broker to the bench
 // front-end.
 func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config, rates []int, stdio IO) error {
-	stopBroker, err := o.conn.startEmbedded()
+	printer := newPrinter(o.conn, o.out, stdio)
+	conn, stopBroker, err := o.conn.config(printer, nil).Start()
 	if err != nil {
 		return err
 	}
 	defer stopBroker()
-	printer := newPrinter(o.conn, o.out, stdio)
-	cfg.Endpoint = o.conn.endpoint()
-	cfg.ConnectTimeout = o.conn.connectTimeout
-	cfg.Dial = func(ctx context.Context) (*client.Conn, error) {
-		conn, _, err := o.conn.connect(ctx, printer, false)
-		return conn, err
-	}
+	cfg.Endpoint = conn.Brokers[0]
+	cfg.ConnectTimeout = conn.ConnectTimeout
+	cfg.Dial = func(ctx context.Context) (*client.Conn, error) { return session.Dial(ctx, conn) }
 	var live io.Writer
 	if stdio.IsStderrTTY() {
 		live = stdio.Err
 	}
 	if err := bench.Command(ctx, cfg, rates, b, stdio.Out, live); err != nil {
-		return benchError(ctx, o.conn, err)
+		return benchError(ctx, conn, err)
 	}
 	return nil
 }
 
-func benchError(ctx context.Context, conn *connFlags, err error) error {
+func benchError(ctx context.Context, conn session.Config, err error) error {
 	if stopped := exitcode.StoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
 		return stopped
 	}
 	var be *client.BrokerError
 	if errors.As(err, &be) {
-		return fmt.Errorf("broker %s: %v", conn.describe(), be)
+		return fmt.Errorf("broker %s: %v", conn.Describe(), be)
 	}
-	return conn.connectError(err)
+	return conn.Redact(err)
 }
 
 func newBenchReportCommand(stdio IO) *cobra.Command {

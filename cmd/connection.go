@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -21,13 +20,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/connect"
 	"github.com/stomp-cli/stomp/internal/contexts"
-	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/secret"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/endpoint"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // connFlags say where the broker is and how to talk to it. They are
@@ -528,73 +527,29 @@ func (c *connFlags) clientOptions() client.Options {
 	}
 }
 
-func (c *connFlags) describe() string {
-	if c.wsPath != "" {
-		return c.endpoint().WebSocketURL()
-	}
-	return net.JoinHostPort(c.host, strconv.Itoa(c.portNum))
-}
-
-// startEmbedded starts the embedded broker for --embedded and points the
-// flags at it, so that every later connection goes there; stop closes it.
-// Without --embedded it does nothing.
-func (c *connFlags) startEmbedded() (stop func(), err error) {
-	if !c.embedded {
-		return func() {}, nil
-	}
-	// Quiet: its log lines would land in the middle of the output.
-	b, err := broker.Start(broker.Config{HeartBeat: broker.DefaultHeartBeat})
-	if err != nil {
-		return func() {}, fmt.Errorf("cannot start the embedded broker: %w", err)
-	}
-	host, port, _ := net.SplitHostPort(b.Addr())
-	c.host, c.port = host, port
-	c.portNum, _ = strconv.Atoi(port)
-	c.tlsConfig, c.wsPath = nil, ""
-	c.embedded = false
-	return func() { b.Close() }, nil
-}
-
-// connect opens the connection the flags describe, starting the embedded
-// broker first with --embedded. With -V every frame is shown through
-// printer. The returned stop closes the embedded broker, if any.
-func (c *connFlags) connect(ctx context.Context, printer *commands.Printer, announce bool) (*client.Conn, func(), error) {
-	embedded := c.embedded
-	stop, err := c.startEmbedded()
-	if err != nil {
-		return nil, stop, err
-	}
-	if embedded && announce {
-		printer.Info("Connected to the embedded broker on " + net.JoinHostPort(c.host, c.port) + " (in memory, gone when you quit)\n")
-	}
+// config is the connection the resolved flags describe, with the
+// reconnect policy b (nil: none). With printer, -V and --trace show every
+// frame through it.
+func (c *connFlags) config(printer *commands.Printer, b *session.Backoff) connect.Config {
 	opts := c.clientOptions()
-	opts.Trace = c.tracer(printer)
-	conn, err := client.Dial(ctx, c.endpoint(), c.connectTimeout, opts)
-	kind := connectKind(err)
+	if printer != nil {
+		opts.Trace = c.tracer(printer)
+	}
 	// Failover: the other brokers, in order, with the same settings.
+	brokers := []client.Endpoint{c.endpoint()}
 	for _, alt := range c.alternates {
-		if err == nil || ctx.Err() != nil {
-			break
-		}
 		e := c.endpoint()
-		if h, p, splitErr := net.SplitHostPort(alt); splitErr == nil {
+		if h, p, err := net.SplitHostPort(alt); err == nil {
 			e.Host, e.Port = h, p
 		} else {
 			e.Host = alt
 		}
-		var altErr error
-		if conn, altErr = client.Dial(ctx, e, c.connectTimeout, opts); altErr == nil {
-			err = nil
-		} else {
-			err = fmt.Errorf("%v; %s: %v", err, e.Addr(), altErr)
-			kind = max(kind, connectKind(altErr)) // any refused login wins: retrying will not help
-		}
+		brokers = append(brokers, e)
 	}
-	if err != nil {
-		stop()
-		return nil, func() {}, exitcode.Wrap(kind, c.connectError(err))
-	}
-	return conn, stop, nil
+	return connect.Config{Embedded: c.embedded, Config: session.Config{
+		Brokers: brokers, ConnectTimeout: c.connectTimeout, ReceiptTimeout: c.receiptTimeout,
+		Client: opts, Reconnect: b,
+	}}
 }
 
 // tracer shows frames for -V (on standard output, stomp.py's place) and
@@ -650,37 +605,4 @@ func failoverList(values []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// connectKind says what a failed connection means to a script: a broker
-// that could not be reached (retry later), one that refused the login
-// (retrying will not help), or anything else (a TLS certificate that does
-// not verify, a broker that is not a STOMP broker).
-func connectKind(err error) exitcode.Kind {
-	switch {
-	case err == nil:
-		return exitcode.OK
-	case errors.As(err, new(*client.BrokerError)):
-		return exitcode.LoginRefused
-	case client.Unreachable(err):
-		return exitcode.Unreachable
-	}
-	return exitcode.Failure
-}
-
-// connectError words a failed connection as one line with a hint. The
-// password never appears in it, whatever the broker echoed.
-func (c *connFlags) connectError(err error) error {
-	var be *client.BrokerError
-	if errors.As(err, &be) {
-		hint := ""
-		if c.user == "" {
-			hint = " (no login given: try -U and -W)"
-		}
-		err = fmt.Errorf("broker %s refused the connection: %v%s", c.describe(), be, hint)
-	}
-	if len(c.password) >= 3 && strings.Contains(err.Error(), c.password) {
-		return errors.New(strings.ReplaceAll(err.Error(), c.password, "********"))
-	}
-	return err
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/doctor"
-	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
@@ -62,18 +61,18 @@ not.`,
 }
 
 func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int, frameBudget time.Duration) error {
-	stop, err := cf.startEmbedded()
+	cc, stop, err := cf.config(nil, nil).Start()
 	if err != nil {
 		return err
 	}
 	defer stop()
 	cfg := doctor.Config{
 		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
-			return client.Dial(ctx, cf.endpoint(), cf.connectTimeout, opts)
+			return client.Dial(ctx, cc.Brokers[0], cc.ConnectTimeout, opts)
 		},
-		Options:     cf.clientOptions(),
-		Address:     cf.describe(),
-		Host:        cf.host,
+		Options:     cc.Client,
+		Address:     cc.Describe(),
+		Host:        cc.Brokers[0].Host,
 		MaxFrame:    frameLimit,
 		FrameBudget: frameBudget,
 	}
@@ -95,7 +94,7 @@ func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameL
 	if err != nil {
 		var ce *doctor.ConnectError
 		if errors.As(err, &ce) {
-			return exitcode.Wrap(connectKind(ce.Err), cf.connectError(ce.Err))
+			return cc.DialError(ce.Err)
 		}
 		return err
 	}

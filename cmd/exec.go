@@ -35,11 +35,11 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if env.Session.Version() == "1.0" {
-		finish(env, startReceiver(env, receiveHooks{}))
+		env.Finish(env.Receive(commands.Hooks{}))
 		return usageErrorf("--exec needs STOMP 1.1 or later (it nacks messages whose command fails): this broker speaks 1.0")
 	}
 	if err := checkBrokerFeatures(env, lo); err != nil {
-		finish(env, startReceiver(env, receiveHooks{}))
+		env.Finish(env.Receive(commands.Hooks{}))
 		return err
 	}
 	type job struct {
@@ -59,10 +59,10 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		workers    sync.WaitGroup
 	)
 	end := func() { doneOnce.Do(func() { close(done) }) }
-	r := startReceiver(env, receiveHooks{
-		listening: true,
-		skip:      func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
-		after: func(f *frame.Frame, p *session.Pending, _ error) {
+	r := env.Receive(commands.Hooks{
+		Listening: true,
+		Skip:      func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
+		After: func(f *frame.Frame, p *session.Pending, _ error) {
 			if f.Command != frame.MESSAGE || p == nil {
 				return
 			}
@@ -132,7 +132,7 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		if err != nil {
 			close(quit)
 			workers.Wait()
-			finish(env, r)
+			env.Finish(r)
 			return err
 		}
 		env.Out.Info(fmt.Sprintf("Running %q for each message from '%s' (subscription %s)\n", lo.exec, sub.Destination, sub.ID))
@@ -143,15 +143,15 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	case <-done:
 	case <-ctx.Done():
 		stoppedByUser = true
-	case <-r.done:
-		err = r.err
+	case <-r.Done():
+		err = r.Err()
 	}
 	close(quit)
 	stop() // a command still running for a message is stopped; the message is nacked
 	workers.Wait()
 	if stoppedByUser {
-		finishStopped(env, r)
-	} else if ferr := finish(env, r); err == nil {
+		env.FinishStopped(r)
+	} else if ferr := env.Finish(r); err == nil {
 		err = ferr
 	}
 	mu.Lock()

@@ -58,7 +58,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		return runExec(ctx, env, lo)
 	}
 	if err := checkBrokerFeatures(env, lo); err != nil {
-		finish(env, startReceiver(env, receiveHooks{}))
+		env.Finish(env.Receive(commands.Hooks{}))
 		return err
 	}
 	if lo.browse {
@@ -136,16 +136,16 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		return true
 	}
 	browseEnd := func(f *frame.Frame) bool { return lo.browse && f.Header.Get("browser") == "end" }
-	r := startReceiver(env, receiveHooks{
-		listening: true,
+	r := env.Receive(commands.Hooks{
+		Listening: true,
 		// The hooks run one after the other on the receiver's goroutine.
-		skip: func(f *frame.Frame) bool {
+		Skip: func(f *frame.Frame) bool {
 			mu.Lock()
 			defer mu.Unlock()
 			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (lo.count > 0 && seen >= lo.count || failure != nil)
 			return skipped
 		},
-		after: func(f *frame.Frame, p *session.Pending, sinkErr error) {
+		After: func(f *frame.Frame, p *session.Pending, sinkErr error) {
 			if f.Command != frame.MESSAGE {
 				return
 			}
@@ -192,7 +192,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			if ctx.Err() != nil {
 				break // Ctrl-C while subscribing: stopped by the user, below
 			}
-			finish(env, r)
+			env.Finish(r)
 			return err
 		}
 	}
@@ -212,7 +212,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			continue
 		case <-done:
-			err := finish(env, r)
+			err := env.Finish(r)
 			mu.Lock()
 			defer mu.Unlock()
 			if failure != nil {
@@ -220,7 +220,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			return err
 		case <-idle:
-			err := finish(env, r)
+			err := env.Finish(r)
 			mu.Lock()
 			got := seen
 			mu.Unlock()
@@ -229,11 +229,11 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 			return err
 		case <-ctx.Done():
-			finishStopped(env, r)
+			env.FinishStopped(r)
 			return nil
-		case <-r.done:
-			if r.err != nil {
-				return r.err
+		case <-r.Done():
+			if r.Err() != nil {
+				return r.Err()
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -93,7 +93,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 }
 
 func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error {
-	r := startReceiver(env, receiveHooks{})
+	r := env.Receive(commands.Hooks{})
 	path := o.file
 	if path == "" {
 		path = "-"
@@ -102,17 +102,18 @@ func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error 
 	if errors.Is(err, shell.ErrQuit) {
 		err = nil
 	}
-	return finishRun(env, r, err)
+	return env.FinishRun(r, err)
 }
 
 // shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open
 // transaction ("127.0.0.1 1.2 tx:d6ba08cc> ") or a lost connection
 // ("127.0.0.1 disconnected> ").
 func shellPrompt(host string, sess *session.Session) string {
-	switch {
-	case sess == nil:
+	if sess == nil {
 		return host + "> "
-	case sess.Conn().Err() != nil:
+	}
+	host = sess.Config().Brokers[0].Host // the embedded broker's, once started
+	if sess.Conn().Err() != nil {
 		return host + " disconnected> "
 	}
 	p := host + " " + sess.Version()
@@ -126,10 +127,10 @@ func shellPrompt(host string, sess *session.Session) string {
 }
 
 func interactiveShell(ctx context.Context, o *options, env *commands.Env, t *shell.Terminal) error {
-	r := startReceiver(env, receiveHooks{
-		interactive: true,
-		changed:     t.UpdatePrompt,
-		after: func(f *frame.Frame, p *session.Pending, sinkErr error) {
+	r := env.Receive(commands.Hooks{
+		Interactive: true,
+		Changed:     t.UpdatePrompt,
+		After: func(f *frame.Frame, p *session.Pending, sinkErr error) {
 			if sinkErr != nil {
 				env.Out.Error(sinkErr.Error()) // not acked: the user decides
 			}
@@ -139,9 +140,9 @@ func interactiveShell(ctx context.Context, o *options, env *commands.Env, t *she
 		},
 	})
 	go func() {
-		<-r.done
-		if r.err != nil {
-			env.Out.Error(r.err.Error())
+		<-r.Done()
+		if r.Err() != nil {
+			env.Out.Error(r.Err().Error())
 			t.UpdatePrompt()
 		}
 	}()
@@ -171,11 +172,11 @@ func interactiveShell(ctx context.Context, o *options, env *commands.Env, t *she
 	if errors.Is(err, shell.ErrQuit) || ctx.Err() != nil {
 		err = nil
 	}
-	ferr := finish(env, r)
+	ferr := env.Finish(r)
 	if err != nil {
 		return err
 	}
-	if r.err != nil {
+	if r.Err() != nil {
 		return nil // already shown; leaving a shell is not a failure
 	}
 	return ferr

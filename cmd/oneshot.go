@@ -132,7 +132,7 @@ sent and {{.ID}} a random id.`,
 			}
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-				r := startReceiver(env, receiveHooks{})
+				r := env.Receive(commands.Hooks{})
 				if stdio.IsStdinTTY() {
 					// A person at a terminal, not a pipe: say what we wait for.
 					switch {
@@ -163,7 +163,7 @@ sent and {{.ID}} a random id.`,
 				if err == nil {
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
-				return finishRun(env, r, err)
+				return env.FinishRun(r, err)
 			})
 		},
 	}

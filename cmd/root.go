@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
@@ -318,7 +319,7 @@ func usageErrorf(format string, args ...any) error {
 func report(err error, stderr io.Writer) int {
 	code := exitcode.Code(err)
 	switch {
-	case err == nil, errors.As(err, new(*shownError)): // already shown, once
+	case err == nil, errors.As(err, new(*commands.ShownError)): // already shown, once
 	case code == int(exitcode.Usage):
 		fmt.Fprintln(stderr, "stomp: "+err.Error())
 	default:

@@ -97,10 +97,10 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 	isReply := func(f *frame.Frame) bool {
 		return f.Command == frame.MESSAGE && f.Header.Get("correlation-id") == corr
 	}
-	r := startReceiver(env, receiveHooks{
-		unsubscribed: isReply, // RabbitMQ delivers it to the connection, with no subscription of ours
+	r := env.Receive(commands.Hooks{
+		Unsubscribed: isReply, // RabbitMQ delivers it to the connection, with no subscription of ours
 		// A reply past the want-th (a replier answering twice) is not shown.
-		skip: func(f *frame.Frame) bool {
+		Skip: func(f *frame.Frame) bool {
 			if !isReply(f) {
 				return false
 			}
@@ -123,34 +123,34 @@ func request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 	}
 	if tempQueueNeedsSubscribe(env.Session.Conn().Server()) {
 		if _, err := env.Session.Subscribe(ctx, replyTo, session.AckAuto, nil); err != nil {
-			finish(env, r)
+			env.Finish(r)
 			return err
 		}
 	}
 	headers = append(headers, [2]string{"reply-to", replyTo}, [2]string{"correlation-id", corr})
 	if err := env.Session.Send(ctx, dest, body, session.SendOptions{Headers: headers, Receipt: true}); err != nil {
-		finish(env, r)
+		env.Finish(r)
 		return err
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case <-done:
-		return finish(env, r)
+		return env.Finish(r)
 	case <-timer.C:
-		err := finish(env, r)
+		err := env.Finish(r)
 		if n := count(); want == 0 && n > 0 || want > 0 && n >= want {
 			return err
 		}
 		return &noReplyError{dest: dest, timeout: timeout, got: count(), want: want}
 	case <-ctx.Done():
-		if err := finish(env, r); err != nil {
+		if err := env.Finish(r); err != nil {
 			env.Out.Error(err.Error())
 		}
 		return exitcode.StoppedBy(ctx)
-	case <-r.done:
-		if r.err != nil {
-			return r.err
+	case <-r.Done():
+		if r.Err() != nil {
+			return r.Err()
 		}
 		return fmt.Errorf("the connection ended before the reply came")
 	}
@@ -250,7 +250,7 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 	var once sync.Once
 	answered := 0
 	var failure error // a request that could not be answered: it ends the run
-	r := startReceiver(env, receiveHooks{listening: true, after: func(f *frame.Frame, p *session.Pending, _ error) {
+	r := env.Receive(commands.Hooks{Listening: true, After: func(f *frame.Frame, p *session.Pending, _ error) {
 		if f.Command != frame.MESSAGE || failure != nil {
 			return // after a failure, what still comes is not acked: the broker gives it back
 		}
@@ -282,22 +282,22 @@ func serveReplies(ctx context.Context, env *commands.Env, dest string, answer fu
 	}
 	sub, err := env.Session.Subscribe(ctx, dest, mode, nil)
 	if err != nil {
-		finish(env, r)
+		env.Finish(r)
 		return err
 	}
 	env.Out.Info(fmt.Sprintf("Answering requests on '%s' (subscription %s)\n", sub.Destination, sub.ID))
 	select {
 	case <-done:
-		err := finish(env, r)
+		err := env.Finish(r)
 		if failure != nil { // written before done was closed
 			return failure
 		}
 		return err
 	case <-ctx.Done():
-		finishStopped(env, r)
+		env.FinishStopped(r)
 		return nil
-	case <-r.done:
-		return r.err
+	case <-r.Done():
+		return r.Err()
 	}
 }
 

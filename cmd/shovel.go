@@ -56,12 +56,11 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 				return err
 			}
 			return oneShot(c, o, stdio, false, func(ctx context.Context, src *commands.Env) error {
-				dst, stop, err := openTarget(ctx, o, to, src.Out)
+				dst, err := openTarget(ctx, o, to, src)
 				if err != nil {
-					finish(src, startReceiver(src, receiveHooks{}))
+					src.Finish(src.Receive(commands.Hooks{}))
 					return fmt.Errorf("destination broker: %w", err)
 				}
-				defer stop()
 				return shovel(ctx, src, dst, args[0], args[1], hs, count, idle)
 			})
 		},
@@ -78,26 +77,31 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 	return c
 }
 
-// openTarget connects to the destination broker: the source's settings
-// with --to-* overrides.
-func openTarget(ctx context.Context, o *options, to shovelTarget, printer *commands.Printer) (*commands.Env, func(), error) {
-	t := *o.conn
-	t.embedded = false // the source's embedded broker is already running
+// openTarget connects to the destination broker: the source session's
+// config (its embedded broker, if it started one) with --to-* overrides.
+func openTarget(ctx context.Context, o *options, to shovelTarget, src *commands.Env) (*commands.Env, error) {
+	cfg := src.Session.Config()
+	cfg.Brokers = slices.Clone(cfg.Brokers)
 	if to.host != "" {
-		t.host = to.host
+		cfg.Brokers[0].Host = to.host
 	}
 	if to.port != "" {
-		t.portNum, _ = strconv.Atoi(to.port)
-		t.port = to.port
+		cfg.Brokers[0].Port = to.port
 	}
 	if to.user != "" || to.password != "" {
-		t.user, t.password = to.user, to.password
+		cfg.Client.Login, cfg.Client.Passcode = to.user, to.password
 	}
 	if to.vhost != "" {
-		t.vhost = to.vhost
+		cfg.Client.Vhost = to.vhost
 	}
-	t.verbose = false // one -V trace (the source's) is enough
-	return openEnv(ctx, &t, o.out, o.reconnect, printer, false, false)
+	cfg.Client.Trace = nil // one -V trace (the source's) is enough
+	sess, err := session.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	dst := newEnv(sess, o.conn, o.out, src.Out, false)
+	dst.Style.Verbose = false
+	return dst, nil
 }
 
 func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra [][2]string, count int, idle time.Duration) error {
@@ -110,17 +114,17 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 	// The receiver may be blocked handing us a message: release it before
 	// waiting for it to finish, or the two wait for each other.
 	stopFeeding := sync.OnceFunc(func() { close(quit) })
-	var r *receiver
+	var r *commands.Receiver
 	done := func(err error) error {
 		stopFeeding()
-		if ferr := finish(src, r); err == nil {
+		if ferr := src.Finish(r); err == nil {
 			err = ferr
 		}
 		return err
 	}
-	r = startReceiver(src, receiveHooks{
-		skip: func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
-		after: func(f *frame.Frame, p *session.Pending, _ error) {
+	r = src.Receive(commands.Hooks{
+		Skip: func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
+		After: func(f *frame.Frame, p *session.Pending, _ error) {
 			if f.Command != frame.MESSAGE || p == nil {
 				return
 			}
@@ -130,8 +134,8 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 			}
 		},
 	})
-	dr := startReceiver(dst, receiveHooks{})
-	defer finish(dst, dr)
+	dr := dst.Receive(commands.Hooks{})
+	defer dst.Finish(dr)
 	mode := session.AckClientIndividual
 	if src.Session.Version() == "1.0" {
 		mode = session.AckClient // acked one by one, in order: the same
@@ -170,9 +174,9 @@ func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra 
 			count = moved // done: nothing more came
 		case <-ctx.Done():
 			count = moved
-		case <-r.done:
+		case <-r.Done():
 			stopFeeding()
-			return r.err
+			return r.Err()
 		}
 	}
 	src.Out.Info(fmt.Sprintf("Moved %d message(s)\n", moved))

@@ -42,9 +42,9 @@ func tableSubcommands(o *options, stdio IO) []*cobra.Command {
 			Args:    rangeArgs(required, most),
 			RunE: func(c *cobra.Command, args []string) error {
 				return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
-					r := startReceiver(env, receiveHooks{})
+					r := env.Receive(commands.Hooks{})
 					err := s.Run(ctx, &commands.Call{Spec: s, Env: env, Args: args})
-					return finishRun(env, r, err)
+					return env.FinishRun(r, err)
 				})
 			},
 		})

@@ -146,8 +146,6 @@ type Env struct {
 	Style         render.Style
 	Format        render.Format
 	ClientVersion string
-	// Reconnect is the policy for a lost connection; nil = do not reconnect.
-	Reconnect *session.Backoff
 	// SaveDir is where received files go; NoSave shows them instead.
 	SaveDir string
 	NoSave  bool

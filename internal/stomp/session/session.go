@@ -62,6 +62,7 @@ type Session struct {
 	conn           *client.Conn
 	gen            uint64 // bumped at each reconnect
 	redial         func(context.Context) (*client.Conn, error)
+	cfg            Config // what Open was given; zero after New
 	closing        chan struct{}
 	closeOnce      sync.Once
 	connects       uint64        // connections opened after the first
