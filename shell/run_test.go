@@ -1,0 +1,50 @@
+package shell
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunNestsThroughTheLoop: `run` runs a file through the loop that ran
+// it (the ScriptRunner the loop gives each call): nested files run, a
+// failure is located in the file and line where it happened, quit ends
+// only its own file, and a script that runs itself is stopped.
+func TestRunNestsThroughTheLoop(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	inner := write("inner.txt", "echo inner\nquit\necho not reached\n")
+	outer := write("outer.txt", "echo outer\nrun "+inner+"\necho after\n")
+	var out bytes.Buffer
+	env := newEnv(t, &out)
+	if err := RunFile(context.Background(), outer, nil, env, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "outer\ninner\nafter\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+
+	bad := write("bad.txt", "echo fine\nwait x\n")
+	caller := write("caller.txt", "run "+bad+"\n")
+	err := RunFile(context.Background(), caller, nil, env, Options{})
+	var se *ScriptError
+	if !errors.As(err, &se) || se.File != bad || se.Line != 2 {
+		t.Errorf("a failure in a nested file: %v, want it located at %s, line 2", err, bad)
+	}
+
+	self := filepath.Join(dir, "self.txt")
+	write("self.txt", "run "+self+"\n")
+	if err := RunFile(context.Background(), self, nil, env, Options{}); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("a script that runs itself: %v", err)
+	}
+}
