@@ -117,7 +117,7 @@ func dialServe(t *testing.T, addr string) *stompConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	return &stompConn{t: t, nc: nc, r: wire.NewReader(nc, 64<<20)}
+	return &stompConn{t: t, nc: nc, r: wire.NewReader(nc, wire.Options{MaxFrameSize: 64 << 20, Version: wire.V12})}
 }
 
 func (c *stompConn) write(s string) error {

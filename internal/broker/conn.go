@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/stomp/wire"
 	"github.com/stomp-cli/stomp/internal/stomp/wsstream"
 )
 
@@ -34,9 +35,9 @@ type conn struct {
 	nc      net.Conn
 	session string
 	out     *outbox
-	dec     *decoder
+	dec     *wire.Reader
 	rd      *deadlineReader
-	ver     version // set once by CONNECT, before CONNECTED is queued
+	ver     wire.Version // set once by CONNECT, before CONNECTED is queued
 
 	writerDone chan struct{}
 
@@ -100,7 +101,12 @@ func newConn(b *Broker, nc net.Conn, session string, acceptedAt time.Time) *conn
 		pending:    map[uint64]*delivery{},
 		temps:      map[string]*queue{},
 	}
-	c.dec = newDecoder(c.rd, preLoginBufSize, preLoginMaxFrame, b.cfg.MaxHeaders)
+	c.dec = wire.NewReader(c.rd, wire.Options{
+		MaxFrameSize:     preLoginMaxFrame,
+		MaxHeaders:       b.cfg.MaxHeaders,
+		ClientFramesOnly: true,
+		BufferSize:       preLoginBufSize,
+	})
 	return c
 }
 
@@ -135,7 +141,7 @@ func (c *conn) safeReadLoop() (graceful bool) {
 // connection broke.
 func (c *conn) readLoop() bool {
 	for {
-		f, err := c.dec.read()
+		f, err := readFrame(c.dec)
 		if err == nil {
 			err = c.handle(f)
 		}

@@ -102,6 +102,7 @@
 // Why not go-stomp's server package: it panics on client-mode ACK and on
 // SEND without destination, ignores client-individual ACKs and NACKs,
 // rejects 1.2 ACK with id, refuses STOMP 1.0 and sends no receipts for
-// SUBSCRIBE. This package uses go-stomp's frame types but its own bounded
-// decoder and per-version encoder (see codec.go for why).
+// SUBSCRIBE. This package uses go-stomp's frame types, the bounded decoder
+// of internal/stomp/wire (the client's too) and its own per-version
+// encoder (see codec.go for why).
 package broker

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/stomp/wire"
 )
 
 // ServerName goes into CONNECTED's server header.
@@ -76,22 +78,22 @@ func (c *conn) apply(f *frame.Frame) error {
 
 // negotiate picks the highest version both sides support. No
 // accept-version header means STOMP 1.0.
-func negotiate(accept string, present bool) (version, bool) {
+func negotiate(accept string, present bool) (wire.Version, bool) {
 	if !present {
-		return v10, true
+		return wire.V10, true
 	}
-	best := verNone
+	best := wire.Unnegotiated
 	for _, v := range strings.Split(accept, ",") {
 		switch strings.TrimSpace(v) {
 		case "1.0":
-			best = max(best, v10)
+			best = max(best, wire.V10)
 		case "1.1":
-			best = max(best, v11)
+			best = max(best, wire.V11)
 		case "1.2":
-			best = max(best, v12)
+			best = max(best, wire.V12)
 		}
 	}
-	return best, best != verNone
+	return best, best != wire.Unnegotiated
 }
 
 func (c *conn) onConnect(f *frame.Frame) error {
@@ -118,7 +120,7 @@ func (c *conn) onConnect(f *frame.Frame) error {
 	}
 	var send, recv time.Duration
 	hb := c.b.cfg.HeartBeat
-	if ver >= v11 && hb > 0 {
+	if ver >= wire.V11 && hb > 0 {
 		cx, cy, ok := parseHeartBeat(f.Header.Get(frame.HeartBeat))
 		if !ok {
 			return protoErr("invalid heart-beat", "heart-beat must be two comma-separated millisecond counts, got %q", f.Header.Get(frame.HeartBeat))
@@ -131,16 +133,16 @@ func (c *conn) onConnect(f *frame.Frame) error {
 		}
 	}
 	c.ver = ver
-	c.dec.ver = ver
-	c.dec.maxFrame = c.b.cfg.MaxFrameSize
-	c.dec.grow(readBufSize, c.rd)
+	c.dec.SetVersion(ver)
+	c.dec.SetMaxFrameSize(c.b.cfg.MaxFrameSize)
+	c.dec.Grow(readBufSize)
 	c.connected = true
 	// Grace of twice the negotiated interval before a silent client is
 	// dropped (0 disables the read deadline).
 	c.rd.until = time.Time{}
 	c.rd.timeout = 2 * recv
 	hbHeader := "0,0"
-	if ver >= v11 && hb > 0 {
+	if ver >= wire.V11 && hb > 0 {
 		ms := strconv.FormatInt(int64(hb/time.Millisecond), 10)
 		hbHeader = ms + "," + ms
 	}
@@ -172,7 +174,7 @@ func (c *conn) onSubscribe(f *frame.Frame) error {
 	}
 	id, ok := f.Header.Contains(frame.Id)
 	if !ok || id == "" {
-		if c.ver != v10 {
+		if c.ver != wire.V10 {
 			return protoErr("missing id", "SUBSCRIBE needs an id header")
 		}
 		id = dest // STOMP 1.0: the id is optional
@@ -186,7 +188,7 @@ func (c *conn) onSubscribe(f *frame.Frame) error {
 
 func (c *conn) onUnsubscribe(f *frame.Frame) error {
 	id := f.Header.Get(frame.Id)
-	if id == "" && c.ver == v10 {
+	if id == "" && c.ver == wire.V10 {
 		id = f.Header.Get(frame.Destination)
 	}
 	if id == "" {

@@ -126,7 +126,9 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 		confirms: make(map[string]confirmWait),
 		done:     make(chan struct{}),
 	}
-	reader := wire.NewReader(nc, opts.MaxFrameSize)
+	// Every frame after CONNECTED is read as escaped, whatever the version:
+	// go-stomp's writer, which sends ours, escapes in every version too.
+	reader := wire.NewReader(nc, wire.Options{MaxFrameSize: opts.MaxFrameSize, Version: wire.V12})
 	bw := bufio.NewWriterSize(nc, 64*1024)
 	// go-stomp's frame.Writer flushes its buffer after every frame, and
 	// handed a *bufio.Writer it uses that one as its buffer: every frame

@@ -87,7 +87,7 @@ func (h *hostile) endpoint() Endpoint {
 
 // readFrames calls fn for every frame the client sends until it hangs up.
 func readFrames(br *bufio.Reader, fn func(f *frame.Frame)) {
-	r := wire.NewReader(br, 1<<20)
+	r := wire.NewReader(br, wire.Options{MaxFrameSize: 1 << 20, Version: wire.V12})
 	for {
 		f, err := r.Read()
 		if err != nil {

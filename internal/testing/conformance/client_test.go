@@ -82,7 +82,7 @@ func dialRaw(t testing.TB, tg testbroker.Target, role string) *client {
 }
 
 func (c *client) read() {
-	r := wire.NewReader(c.conn, maxFrame)
+	r := wire.NewReader(c.conn, wire.Options{MaxFrameSize: maxFrame, Version: wire.V12})
 	for {
 		f, err := r.Read()
 		if err == nil && f == nil {

@@ -70,7 +70,7 @@ func StartHostile(t testing.TB, script func(c *HostileConn)) *Hostile {
 				defer h.wg.Done()
 				defer nc.Close()
 				bw := bufio.NewWriter(nc)
-				c := &HostileConn{N: n, h: h, nc: nc, r: wire.NewReader(nc, 64<<20), w: frame.NewWriter(bw), bw: bw}
+				c := &HostileConn{N: n, h: h, nc: nc, r: wire.NewReader(nc, wire.Options{MaxFrameSize: 64 << 20, Version: wire.V12}), w: frame.NewWriter(bw), bw: bw}
 				f, err := c.Read()
 				if err != nil {
 					return

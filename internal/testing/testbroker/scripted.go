@@ -23,7 +23,7 @@ func Scripted(t *testing.T, handle func(f *frame.Frame) (reply string, hangUp bo
 
 func serveScripted(nc net.Conn, handle func(f *frame.Frame) (string, bool)) {
 	defer nc.Close()
-	r := wire.NewReader(nc, 1<<20)
+	r := wire.NewReader(nc, wire.Options{MaxFrameSize: 1 << 20, Version: wire.V12})
 	for {
 		f, err := r.Read()
 		if err != nil {
