@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -39,5 +40,19 @@ func TestTakeRoutesASubscriptionsMessages(t *testing.T) {
 	s := out.String()
 	if strings.Contains(s, "taken") || !strings.Contains(s, "shown-other") || !strings.Contains(s, "shown-after") {
 		t.Errorf("shown:\n%s", s)
+	}
+}
+
+// BenchmarkShow is the listener's path for one message: what Take adds to
+// it (one atomic load while no command takes messages) must not show.
+func BenchmarkShow(b *testing.B) {
+	env := &Env{Out: NewPrinter(io.Discard, io.Discard, render.NewTheme(false))}
+	f := frame.New(frame.MESSAGE, frame.Subscription, "1", frame.MessageId, "m-1", frame.Destination, "/queue/a")
+	f.Body = []byte("hello world")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := env.Show(f, 1); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
