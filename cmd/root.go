@@ -208,6 +208,9 @@ func refuseInheritedFlags(c *cobra.Command) error {
 func markInapplicable(root *cobra.Command) {
 	lists := maps.Clone(inapplicable)
 	lists["bench"] = notConnectionFlags(root)
+	for _, name := range tableSubcommandNames() {
+		lists[name] = tableInapplicable
+	}
 	defaultHelp := root.HelpFunc()
 	var mark func(c *cobra.Command, list string)
 	mark = func(c *cobra.Command, list string) {

@@ -10,6 +10,23 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 )
 
+// tableInapplicable are the root's flags a subcommand made from the table
+// has no use for: they say how messages are shown and saved, and these
+// commands write lines of their own (purge's count). Giving one is a usage
+// error, not ignored.
+var tableInapplicable = []string{"format", "no-newline", "save-dir", "no-save"}
+
+// tableSubcommandNames are the names of the table's one-shot commands.
+func tableSubcommandNames() []string {
+	var names []string
+	for _, s := range commands.Commands().Specs() {
+		if s.OneShot {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // tableSubcommands are the shell commands marked OneShot in the command
 // table, as subcommands: `stomp purge /queue/a` runs purge once on a fresh
 // connection, as a one-line script would, and exits with its exit code.
