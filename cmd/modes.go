@@ -10,6 +10,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/listen"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/shell"
 )
@@ -84,7 +85,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	switch m {
 	case modeListen:
 		collectSooner(stdio.Getenv)
-		return runListen(ctx, env, listenOpts{dests: []string{o.listen}, ack: o.ack, ackGiven: o.ackGiven, count: o.count, idle: o.timeout})
+		return listen.Run(ctx, env, listen.Options{Dests: []string{o.listen}, Ack: o.ack, AckGiven: o.ackGiven, Count: o.count, Idle: o.timeout})
 	case modeScript:
 		return script(ctx, o, env, stdio)
 	default:

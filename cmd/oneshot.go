@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/listen"
 	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -194,7 +195,7 @@ func rangeArgs(lo, hi int) cobra.PositionalArgs {
 
 func newListenCommand(o *options, stdio IO) *cobra.Command {
 	var (
-		lo         listenOpts
+		lo         listen.Options
 		headers    []string
 		selector   string
 		allHeaders bool
@@ -220,60 +221,41 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			var err error
-			if lo.headers, err = parseHeaders(headers); err != nil {
+			if lo.Headers, err = parseHeaders(headers); err != nil {
 				return err
 			}
 			if selector != "" {
-				lo.headers = append(lo.headers, [2]string{"selector", selector})
+				lo.Headers = append(lo.Headers, [2]string{"selector", selector})
 			}
-			if err := validateListen(lo); err != nil {
+			if err := checkAckFlag(lo.Ack); err != nil {
 				return err
 			}
-			lo.ackGiven = c.Flags().Changed("ack")
-			lo.dests = args
+			if err := lo.Validate(); err != nil {
+				return err
+			}
+			lo.AckGiven = c.Flags().Changed("ack")
+			lo.Dests = args
 			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
 				env.Style.AllHeaders = allHeaders
 				// Several destinations share the output: say which each
 				// message came from, from the first message on.
-				env.Style.Destination = len(lo.dests) > 1
+				env.Style.Destination = len(lo.Dests) > 1
 				collectSooner(stdio.Getenv)
-				return runListen(ctx, env, lo)
+				return listen.Run(ctx, env, lo)
 			})
 		},
 	}
 	fs := c.Flags()
-	fs.IntVar(&lo.count, "count", 0, "exit after `N` messages; any the broker sent past N go back to the queue, unless --ack auto is given")
-	fs.DurationVar(&lo.idle, "timeout", 0, "exit when no message came for this long (exit 3 if --count was not reached)")
-	fs.StringVar(&lo.ack, "ack", session.AckAuto, "ack mode: auto, client or client-individual")
+	fs.IntVar(&lo.Count, "count", 0, "exit after `N` messages; any the broker sent past N go back to the queue, unless --ack auto is given")
+	fs.DurationVar(&lo.Idle, "timeout", 0, "exit when no message came for this long (exit 3 if --count was not reached)")
+	fs.StringVar(&lo.Ack, "ack", session.AckAuto, "ack mode: auto, client or client-individual")
 	fs.StringVar(&selector, "selector", "", "a JMS selector, e.g. \"type = 'order'\" (ActiveMQ)")
 	fs.StringArrayVar(&headers, "header", nil, "add a SUBSCRIBE header `key=value` (repeatable)")
 	fs.BoolVarP(&allHeaders, "all-headers", "v", false, "show every header of each message, not only message-id and subscription (as mosquitto_sub -v)")
-	fs.BoolVar(&lo.browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
-	fs.StringVar(&lo.exec, "exec", "", "run shell `command` for each message (body on stdin, headers in STOMP_HEADER_*); ack if it exits 0, nack otherwise")
-	fs.IntVar(&lo.concurrency, "concurrency", 1, "with --exec: run up to `N` commands at once")
-	fs.IntVar(&lo.maxRedeliveries, "max-redeliveries", 5, "with --exec: run the command again at most `N` times for a message it failed, waiting longer each time; then --dead-letter it, or stop (exit 1)")
-	fs.StringVar(&lo.deadLetter, "dead-letter", "", "with --exec: move a message the command still failed after --max-redeliveries to `DEST`, with its headers, and go on")
+	fs.BoolVar(&lo.Browse, "browse", false, "show the messages without consuming them (ActiveMQ only)")
+	fs.StringVar(&lo.Exec, "exec", "", "run shell `command` for each message (body on stdin, headers in STOMP_HEADER_*); ack if it exits 0, nack otherwise")
+	fs.IntVar(&lo.Concurrency, "concurrency", 1, "with --exec: run up to `N` commands at once")
+	fs.IntVar(&lo.MaxRedeliveries, "max-redeliveries", 5, "with --exec: run the command again at most `N` times for a message it failed, waiting longer each time; then --dead-letter it, or stop (exit 1)")
+	fs.StringVar(&lo.DeadLetter, "dead-letter", "", "with --exec: move a message the command still failed after --max-redeliveries to `DEST`, with its headers, and go on")
 	return c
-}
-
-func validateListen(lo listenOpts) error {
-	if err := checkAckFlag(lo.ack); err != nil {
-		return err
-	}
-	if lo.count < 0 || lo.idle < 0 {
-		return usageErrorf("--count and --timeout cannot be negative")
-	}
-	if lo.concurrency < 1 {
-		return usageErrorf("--concurrency must be at least 1")
-	}
-	if lo.maxRedeliveries < 0 {
-		return usageErrorf("--max-redeliveries cannot be negative")
-	}
-	if lo.exec == "" && lo.deadLetter != "" {
-		return usageErrorf("--dead-letter goes with --exec: it is where messages the command keeps failing go")
-	}
-	if lo.exec != "" && (lo.browse || lo.ack != session.AckAuto || lo.idle > 0) {
-		return usageErrorf("--exec acks each message itself: it cannot be combined with --ack, --browse or --timeout")
-	}
-	return nil
 }

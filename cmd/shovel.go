@@ -2,19 +2,15 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
-	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/sender"
+	"github.com/stomp-cli/stomp/internal/shovel"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -61,7 +57,7 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 					src.Finish(src.Receive(commands.Hooks{}))
 					return fmt.Errorf("destination broker: %w", err)
 				}
-				return shovel(ctx, src, dst, args[0], args[1], hs, count, idle)
+				return shovel.Run(ctx, src, dst, shovel.Options{From: args[0], To: args[1], Headers: hs, Count: count, Idle: idle})
 			})
 		},
 	}
@@ -102,83 +98,4 @@ func openTarget(ctx context.Context, o *options, to shovelTarget, src *commands.
 	dst := newEnv(sess, o.conn, o.out, src.Out, false)
 	dst.Style.Verbose = false
 	return dst, nil
-}
-
-func shovel(ctx context.Context, src, dst *commands.Env, from, to string, extra [][2]string, count int, idle time.Duration) error {
-	type item struct {
-		f *frame.Frame
-		p *session.Pending
-	}
-	items := make(chan item)
-	quit := make(chan struct{})
-	// The receiver may be blocked handing us a message: release it before
-	// waiting for it to finish, or the two wait for each other.
-	stopFeeding := sync.OnceFunc(func() { close(quit) })
-	var r *commands.Receiver
-	done := func(err error) error {
-		stopFeeding()
-		if ferr := src.Finish(r); err == nil {
-			err = ferr
-		}
-		return err
-	}
-	r = src.Receive(commands.Hooks{
-		Skip: func(f *frame.Frame) bool { return f.Command == frame.MESSAGE },
-		After: func(f *frame.Frame, p *session.Pending, _ error) {
-			if f.Command != frame.MESSAGE || p == nil {
-				return
-			}
-			select {
-			case items <- item{f, p}:
-			case <-quit:
-			}
-		},
-	})
-	dr := dst.Receive(commands.Hooks{})
-	defer dst.Finish(dr)
-	mode := session.AckClientIndividual
-	if src.Session.Version() == "1.0" {
-		mode = session.AckClient // acked one by one, in order: the same
-	}
-	// Subscribe on the side: the broker may send messages before its
-	// receipt, and the receiver would wait for this loop to take them.
-	subscribed := make(chan error, 1)
-	go func() {
-		_, err := src.Session.Subscribe(ctx, from, mode, nil)
-		subscribed <- err
-	}()
-	var timeout <-chan time.Time
-	moved := 0
-	for count == 0 || moved < count {
-		if idle > 0 {
-			timeout = time.After(idle)
-		}
-		select {
-		case err := <-subscribed:
-			if err != nil {
-				return done(err)
-			}
-			src.Out.Info(fmt.Sprintf("Moving messages from '%s' to '%s'\n", from, to))
-		case it := <-items:
-			// Extra headers first: in STOMP the first of repeated headers wins.
-			headers := append(slices.Clone(extra), sender.SenderHeaders(render.Data(it.f, time.Time{}).Headers)...)
-			err := dst.Session.Send(ctx, to, it.f.Body, session.SendOptions{Headers: headers, Receipt: true})
-			if err != nil {
-				return done(fmt.Errorf("sending message %d to %s: %w (it stays unacked at %s)", moved+1, to, err, from))
-			}
-			if err := src.Session.Ack(ctx, it.p.MessageID, it.p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
-				return done(fmt.Errorf("acking message %d at %s: %w", moved+1, from, err))
-			}
-			moved++
-		case <-timeout:
-			count = moved // done: nothing more came
-		case <-ctx.Done():
-			count = moved
-		case <-r.Done():
-			stopFeeding()
-			return r.Err()
-		}
-	}
-	src.Out.Info(fmt.Sprintf("Moved %d message(s)\n", moved))
-	return done(nil)
 }

@@ -1,4 +1,10 @@
-package cmd
+// Package listen runs a listener, -L and `stomp listen`: it subscribes to
+// destinations and hands each message to its sink until Ctrl-C, --count
+// messages or --timeout of silence. The sink is the printer, with each
+// message acked only once it is written out, or a shell command per
+// message (--exec), acked when it succeeds, retried with a growing wait
+// and moved to a dead-letter destination when it keeps failing.
+package listen
 
 import (
 	"context"
@@ -16,23 +22,23 @@ import (
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-// listenOpts are what -L and `stomp listen` share.
-type listenOpts struct {
-	dests []string
-	ack   string
-	// ackGiven: --ack was on the command line. Only then does --count keep
-	// auto mode (see runListen).
-	ackGiven    bool
-	count       int           // stop after this many messages (0 = never)
-	idle        time.Duration // stop when no message came for this long (0 = never)
-	headers     [][2]string   // extra SUBSCRIBE headers (selector, ...)
-	browse      bool
-	exec        string // run this for each message instead of printing it
-	concurrency int
-	// maxRedeliveries bounds the runs of exec for one message after the
-	// first; then it goes to deadLetter, or the run stops.
-	maxRedeliveries int
-	deadLetter      string
+// Options say what to listen to and how (-L and `stomp listen`).
+type Options struct {
+	Dests []string
+	Ack   string
+	// AckGiven: --ack was on the command line. Only then does Count keep
+	// auto mode (see Run).
+	AckGiven    bool
+	Count       int           // stop after this many messages (0 = never)
+	Idle        time.Duration // stop when no message came for this long (0 = never)
+	Headers     [][2]string   // extra SUBSCRIBE headers (selector, ...)
+	Browse      bool
+	Exec        string // run this shell command for each message instead of printing it
+	Concurrency int
+	// MaxRedeliveries bounds the runs of Exec for one message after the
+	// first; then it goes to DeadLetter, or the run stops.
+	MaxRedeliveries int
+	DeadLetter      string
 }
 
 // countTimeoutError ends a listen whose --timeout passed before --count
@@ -48,21 +54,21 @@ func (e *countTimeoutError) Error() string {
 	return fmt.Sprintf("timed out: %d of %d messages arrived (no message for %v)", e.got, e.want, e.idle)
 }
 
-// runListen subscribes to every destination and shows messages until
+// Run subscribes to every destination and shows messages until
 // Ctrl-C or SIGTERM (exit 0), --count messages (exit 0), --timeout of
 // silence (exit 0, or 3 when --count was not reached), the end of a browse,
 // or the end of the connection (exit 1). In client ack modes each message
 // is acked only after it has been written out, so nothing acked is lost.
-func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
-	if lo.exec != "" {
+func Run(ctx context.Context, env *commands.Env, lo Options) error {
+	if lo.Exec != "" {
 		return runExec(ctx, env, lo)
 	}
 	if err := checkBrokerFeatures(env, lo); err != nil {
 		env.Finish(env.Receive(commands.Hooks{}))
 		return err
 	}
-	if lo.browse {
-		lo.headers = append(lo.headers, [2]string{"browser", "true"})
+	if lo.Browse {
+		lo.Headers = append(lo.Headers, [2]string{"browser", "true"})
 	}
 	// With --count, exactly count messages are shown: we take them in client
 	// mode and ack (cumulatively) only those shown, so any extra the broker
@@ -75,10 +81,10 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	// cumulative ack covers the whole connection, so acking one
 	// subscription's newest would ack another's extras too, and a later ack
 	// of those is refused ("unknown delivery tag").
-	mode, batchAck := lo.ack, false
-	if lo.count > 0 && lo.ack == session.AckAuto && !lo.ackGiven {
+	mode, batchAck := lo.Ack, false
+	if lo.Count > 0 && lo.Ack == session.AckAuto && !lo.AckGiven {
 		mode, batchAck = session.AckClient, true
-		if len(lo.dests) > 1 && env.Session.Version() != "1.0" {
+		if len(lo.Dests) > 1 && env.Session.Version() != "1.0" {
 			mode = session.AckClientIndividual
 		}
 	}
@@ -135,14 +141,14 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		unacked = unacked[:0]
 		return true
 	}
-	browseEnd := func(f *frame.Frame) bool { return lo.browse && f.Header.Get("browser") == "end" }
+	browseEnd := func(f *frame.Frame) bool { return lo.Browse && f.Header.Get("browser") == "end" }
 	r := env.Receive(commands.Hooks{
 		Listening: true,
 		// The hooks run one after the other on the receiver's goroutine.
 		Skip: func(f *frame.Frame) bool {
 			mu.Lock()
 			defer mu.Unlock()
-			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (lo.count > 0 && seen >= lo.count || failure != nil)
+			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (lo.Count > 0 && seen >= lo.Count || failure != nil)
 			return skipped
 		},
 		After: func(f *frame.Frame, p *session.Pending, sinkErr error) {
@@ -172,13 +178,13 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			n := seen
 			mu.Unlock()
 			idle := len(env.Session.Conn().Incoming()) == 0
-			ackNow := p != nil && (!batchAck || n%100 == 0 || n == lo.count)
+			ackNow := p != nil && (!batchAck || n%100 == 0 || n == lo.Count)
 			if idle || ackNow {
 				if !flushAcks() {
 					return
 				}
 			}
-			if n == lo.count {
+			if n == lo.Count {
 				end()
 			}
 			select {
@@ -187,8 +193,8 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 		},
 	})
-	for _, dest := range lo.dests {
-		if _, err := commands.Subscribe(ctx, env, dest, mode, lo.headers); err != nil {
+	for _, dest := range lo.Dests {
+		if _, err := commands.Subscribe(ctx, env, dest, mode, lo.Headers); err != nil {
 			if ctx.Err() != nil {
 				break // Ctrl-C while subscribing: stopped by the user, below
 			}
@@ -199,8 +205,8 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	_ = env.Out.Flush()
 	var idle <-chan time.Time
 	var timer *time.Timer
-	if lo.idle > 0 {
-		timer = time.NewTimer(lo.idle)
+	if lo.Idle > 0 {
+		timer = time.NewTimer(lo.Idle)
 		defer timer.Stop()
 		idle = timer.C
 	}
@@ -208,7 +214,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 		select {
 		case <-arrived:
 			if timer != nil {
-				timer.Reset(lo.idle)
+				timer.Reset(lo.Idle)
 			}
 			continue
 		case <-done:
@@ -224,8 +230,8 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			mu.Lock()
 			got := seen
 			mu.Unlock()
-			if lo.count > 0 && got < lo.count {
-				return &countTimeoutError{got: got, want: lo.count, idle: lo.idle}
+			if lo.Count > 0 && got < lo.Count {
+				return &countTimeoutError{got: got, want: lo.Count, idle: lo.Idle}
 			}
 			return err
 		case <-ctx.Done():
@@ -246,7 +252,7 @@ func runListen(ctx context.Context, env *commands.Env, lo listenOpts) error {
 // would ignore them and consume the messages instead: only ActiveMQ
 // honours `browser:true` and JMS selectors (RabbitMQ and the embedded
 // broker ignore both).
-func checkBrokerFeatures(env *commands.Env, lo listenOpts) error {
+func checkBrokerFeatures(env *commands.Env, lo Options) error {
 	server := env.Session.Conn().Server()
 	if strings.HasPrefix(server, "ActiveMQ") {
 		return nil
@@ -254,13 +260,35 @@ func checkBrokerFeatures(env *commands.Env, lo listenOpts) error {
 	if server == "" {
 		server = "this broker"
 	}
-	if lo.browse {
-		return usageErrorf("--browse is not supported by %s: it would consume the messages instead of showing them (ActiveMQ supports browsing)", server)
+	if lo.Browse {
+		return exitcode.New(exitcode.Usage, "--browse is not supported by %s: it would consume the messages instead of showing them (ActiveMQ supports browsing)", server)
 	}
-	for _, h := range lo.headers {
+	for _, h := range lo.Headers {
 		if h[0] == "selector" {
-			return usageErrorf("--selector is not supported by %s: it would ignore the selector and consume the messages it excludes (ActiveMQ supports selectors)", server)
+			return exitcode.New(exitcode.Usage, "--selector is not supported by %s: it would ignore the selector and consume the messages it excludes (ActiveMQ supports selectors)", server)
 		}
+	}
+	return nil
+}
+
+// Validate checks the options before anything connects (a usage error,
+// exit 2). The ack mode is the front-end's to check, with its other --ack
+// flags.
+func (lo Options) Validate() error {
+	if lo.Count < 0 || lo.Idle < 0 {
+		return exitcode.New(exitcode.Usage, "--count and --timeout cannot be negative")
+	}
+	if lo.Concurrency < 1 {
+		return exitcode.New(exitcode.Usage, "--concurrency must be at least 1")
+	}
+	if lo.MaxRedeliveries < 0 {
+		return exitcode.New(exitcode.Usage, "--max-redeliveries cannot be negative")
+	}
+	if lo.Exec == "" && lo.DeadLetter != "" {
+		return exitcode.New(exitcode.Usage, "--dead-letter goes with --exec: it is where messages the command keeps failing go")
+	}
+	if lo.Exec != "" && (lo.Browse || lo.Ack != session.AckAuto || lo.Idle > 0) {
+		return exitcode.New(exitcode.Usage, "--exec acks each message itself: it cannot be combined with --ack, --browse or --timeout")
 	}
 	return nil
 }

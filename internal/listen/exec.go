@@ -1,18 +1,18 @@
-package cmd
+package listen
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"sync"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/msgexec"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -31,12 +31,12 @@ var execRetry = session.Backoff{Initial: 250 * time.Millisecond, Max: 30 * time.
 // by the broker, then acked), or nacked and the run stops with exit 1.
 // --concurrency commands run at once; the command's output is passed
 // through, one message's output at a time.
-func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
+func runExec(ctx context.Context, env *commands.Env, lo Options) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if env.Session.Version() == "1.0" {
 		env.Finish(env.Receive(commands.Hooks{}))
-		return usageErrorf("--exec needs STOMP 1.1 or later (it nacks messages whose command fails): this broker speaks 1.0")
+		return exitcode.New(exitcode.Usage, "--exec needs STOMP 1.1 or later (it nacks messages whose command fails): this broker speaks 1.0")
 	}
 	if err := checkBrokerFeatures(env, lo); err != nil {
 		env.Finish(env.Receive(commands.Hooks{}))
@@ -67,7 +67,7 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 				return
 			}
 			mu.Lock()
-			over := lo.count > 0 && dispatched >= lo.count || failure != nil
+			over := lo.Count > 0 && dispatched >= lo.Count || failure != nil
 			if !over {
 				dispatched++
 			}
@@ -92,7 +92,7 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			env.Out.Error("ack: " + err.Error())
 		}
 	}
-	for range max(1, lo.concurrency) {
+	for range max(1, lo.Concurrency) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -101,8 +101,8 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 				case j := <-jobs:
 					err := execWithRetries(ctx, env, lo, j.f)
 					deadLettered := false
-					if err != nil && lo.deadLetter != "" && ctx.Err() == nil {
-						if err = moveToDeadLetter(ctx, env, lo.deadLetter, j.f, err); err == nil {
+					if err != nil && lo.DeadLetter != "" && ctx.Err() == nil {
+						if err = moveToDeadLetter(ctx, env, lo.DeadLetter, j.f, err); err == nil {
 							deadLettered = true
 						}
 					}
@@ -117,7 +117,7 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 					case ctx.Err() == nil && failure == nil:
 						failure = err
 					}
-					if failure != nil || lo.count > 0 && processed >= lo.count {
+					if failure != nil || lo.Count > 0 && processed >= lo.Count {
 						end()
 					}
 					mu.Unlock()
@@ -127,15 +127,15 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 			}
 		}()
 	}
-	for _, dest := range lo.dests {
-		sub, err := env.Session.Subscribe(ctx, dest, session.AckClientIndividual, lo.headers)
+	for _, dest := range lo.Dests {
+		sub, err := env.Session.Subscribe(ctx, dest, session.AckClientIndividual, lo.Headers)
 		if err != nil {
 			close(quit)
 			workers.Wait()
 			env.Finish(r)
 			return err
 		}
-		env.Out.Info(fmt.Sprintf("Running %q for each message from '%s' (subscription %s)\n", lo.exec, sub.Destination, sub.ID))
+		env.Out.Info(fmt.Sprintf("Running %q for each message from '%s' (subscription %s)\n", lo.Exec, sub.Destination, sub.ID))
 	}
 	var err error
 	stoppedByUser := false
@@ -157,7 +157,7 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 	mu.Lock()
 	defer mu.Unlock()
 	if moved > 0 {
-		env.Out.Error(fmt.Sprintf("%d message(s) the command kept failing were moved to %s", moved, lo.deadLetter))
+		env.Out.Error(fmt.Sprintf("%d message(s) the command kept failing were moved to %s", moved, lo.DeadLetter))
 	}
 	if failure != nil {
 		return failure
@@ -167,22 +167,22 @@ func runExec(ctx context.Context, env *commands.Env, lo listenOpts) error {
 
 // execWithRetries runs the command for one message until it succeeds or
 // has failed 1 + --max-redeliveries times, waiting longer each time.
-func execWithRetries(ctx context.Context, env *commands.Env, lo listenOpts, f *frame.Frame) error {
+func execWithRetries(ctx context.Context, env *commands.Env, lo Options, f *frame.Frame) error {
 	id := render.VisibleLine(f.Header.Get(frame.MessageId))
 	for attempt := 1; ; attempt++ {
-		err := execOne(ctx, env, lo.exec, f)
+		err := execOne(ctx, env, lo.Exec, f)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
-		if attempt > lo.maxRedeliveries {
-			if lo.deadLetter == "" {
+		if attempt > lo.MaxRedeliveries {
+			if lo.DeadLetter == "" {
 				return fmt.Errorf("message %s: --exec command failed %d time(s), the last with %v; the message was nacked and the run stops (--dead-letter DEST moves such messages aside and goes on)", id, attempt, err)
 			}
 			return fmt.Errorf("message %s: --exec command failed %d time(s), the last with %v", id, attempt, err)
 		}
 		wait := execRetry.Delay(attempt)
 		env.Out.Error(fmt.Sprintf("message %s: --exec command failed: %v; running it again in %v (%d of %d)",
-			id, err, wait.Round(time.Millisecond), attempt, lo.maxRedeliveries))
+			id, err, wait.Round(time.Millisecond), attempt, lo.MaxRedeliveries))
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -212,22 +212,9 @@ func moveToDeadLetter(ctx context.Context, env *commands.Env, dest string, f *fr
 	return nil
 }
 
-// runShell runs command with a message: the body on its standard input,
-// the headers in STOMP_HEADER_<NAME> variables (reply --command and listen
-// --exec alike).
-func runShell(ctx context.Context, command string, f *frame.Frame) (stdout, stderr []byte, err error) {
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Stdin = bytes.NewReader(f.Body)
-	cmd.Env = append(os.Environ(), headerEnv(f)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	return out.Bytes(), errOut.Bytes(), err
-}
-
 // execOne runs the command for one message and passes its output on.
 func execOne(ctx context.Context, env *commands.Env, command string, f *frame.Frame) error {
-	stdout, stderr, err := runShell(ctx, command, f)
+	stdout, stderr, err := msgexec.Run(ctx, command, f)
 	if len(stdout) > 0 {
 		_, _ = env.Out.Write(stdout)
 	}
