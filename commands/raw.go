@@ -14,49 +14,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
-// rawReceiptTimeout bounds raw's wait for the answer to its receipt
-// (--receipt-timeout's default; the session does not export its own).
-const rawReceiptTimeout = 10 * time.Second
-
-// clientCommands are the frames a client sends, by upper-case name.
-var clientCommands = map[string]bool{
-	frame.SEND: true, frame.SUBSCRIBE: true, frame.UNSUBSCRIBE: true, frame.ACK: true, frame.NACK: true,
-	frame.BEGIN: true, frame.COMMIT: true, frame.ABORT: true, frame.DISCONNECT: true,
-	frame.CONNECT: true, frame.STOMP: true,
-}
-
-// RawCommand checks the command of a raw frame and returns it as it goes
-// on the wire: a client command typed in lower case is upper-cased (send
-// is SEND); anything else is sent as typed, so a broker can be tried
-// with an unknown command. CONNECT and STOMP are refused: the connection
-// is already open.
-func RawCommand(name string) (string, error) {
-	if name == "" {
-		return "", &UsageError{Msg: "raw: the frame has no command"}
-	}
-	if strings.ContainsAny(name, " \t\r\n\x00:") {
-		return "", &UsageError{Msg: fmt.Sprintf("raw: %q is not a frame command", name)}
-	}
-	up := strings.ToUpper(name)
-	if up == frame.CONNECT || up == frame.STOMP {
-		return "", &UsageError{Msg: "raw: " + up + " is refused: the connection is already open " +
-			"(stomp connects for you; set the login, version and heart-beats with -U, -W, -S and --heartbeats)"}
-	}
-	if clientCommands[up] {
-		return up, nil
-	}
-	return name, nil
-}
-
-// RawHeader parses one key:value header word.
-func RawHeader(word string) (key, value string, err error) {
-	k, v, ok := strings.Cut(word, ":")
-	if !ok || k == "" {
-		return "", "", &UsageError{Msg: fmt.Sprintf("raw: bad header %q: write it as key:value", word)}
-	}
-	return k, v, nil
-}
-
 func init() {
 	Register(&Spec{
 		Name: "raw", Broker: true, Group: "Sending", Own: true,
@@ -118,6 +75,49 @@ func raw(ctx context.Context, c *Call) error {
 		return fmt.Errorf("the broker answered %s with ERROR (the connection is closed)", f.Command)
 	}
 	return err
+}
+
+// rawReceiptTimeout bounds raw's wait for the answer to its receipt
+// (--receipt-timeout's default; the session does not export its own).
+const rawReceiptTimeout = 10 * time.Second
+
+// clientCommands are the frames a client sends, by upper-case name.
+var clientCommands = map[string]bool{
+	frame.SEND: true, frame.SUBSCRIBE: true, frame.UNSUBSCRIBE: true, frame.ACK: true, frame.NACK: true,
+	frame.BEGIN: true, frame.COMMIT: true, frame.ABORT: true, frame.DISCONNECT: true,
+	frame.CONNECT: true, frame.STOMP: true,
+}
+
+// RawCommand checks the command of a raw frame and returns it as it goes
+// on the wire: a client command typed in lower case is upper-cased (send
+// is SEND); anything else is sent as typed, so a broker can be tried
+// with an unknown command. CONNECT and STOMP are refused: the connection
+// is already open.
+func RawCommand(name string) (string, error) {
+	if name == "" {
+		return "", &UsageError{Msg: "raw: the frame has no command"}
+	}
+	if strings.ContainsAny(name, " \t\r\n\x00:") {
+		return "", &UsageError{Msg: fmt.Sprintf("raw: %q is not a frame command", name)}
+	}
+	up := strings.ToUpper(name)
+	if up == frame.CONNECT || up == frame.STOMP {
+		return "", &UsageError{Msg: "raw: " + up + " is refused: the connection is already open " +
+			"(stomp connects for you; set the login, version and heart-beats with -U, -W, -S and --heartbeats)"}
+	}
+	if clientCommands[up] {
+		return up, nil
+	}
+	return name, nil
+}
+
+// RawHeader parses one key:value header word.
+func RawHeader(word string) (key, value string, err error) {
+	k, v, ok := strings.Cut(word, ":")
+	if !ok || k == "" {
+		return "", "", &UsageError{Msg: fmt.Sprintf("raw: bad header %q: write it as key:value", word)}
+	}
+	return k, v, nil
 }
 
 // parseRawArgs builds a frame from the shell words: COMMAND, key:value
