@@ -1,6 +1,6 @@
-// Command manpage writes stomp's manual pages, man/stomp.1 and
-// man/stomp-serve.1, from the cobra command tree (every flag) and the shell
-// command table (every command): `make man`, or
+// Command manpage writes stomp's manual pages, man/stomp.1 and one per
+// subcommand (man/stomp-serve.1, ...), from the cobra command tree (every
+// flag) and the shell command table (every command): `make man`, or
 //
 //	go run ./scripts/manpage -out man
 //
