@@ -95,72 +95,44 @@ sent and {{.ID}} a random id.`,
 			if err != nil {
 				return err
 			}
-			if count < 1 {
-				return usageErrorf("--count must be at least 1")
-			}
-			bodyArg := ""
-			if len(args) == 2 {
-				bodyArg = args[1]
-			}
-			if jsonl {
-				if len(args) > 0 {
-					return usageErrorf("--jsonl reads whole messages from standard input: give no DEST or BODY (use --to to redirect them)")
-				}
-				args = []string{to}
-			} else if len(args) == 0 {
+			in := sender.Input{File: file, Lines: lines, Delimiter: '\n', JSONL: jsonl, To: to, Count: count}
+			switch {
+			case jsonl && len(args) > 0:
+				return usageErrorf("--jsonl reads whole messages from standard input: give no DEST or BODY (use --to to redirect them)")
+			case !jsonl && len(args) == 0:
 				return usageErrorf("send: expecting send DEST [BODY] (see stomp send --help)")
-			} else if to != "" {
-				return usageErrorf("--to applies to --jsonl only")
+			case len(args) == 2:
+				in.Dest, in.Body = args[0], args[1]
+			case len(args) == 1:
+				in.Dest = args[0]
 			}
-			delim := byte('\n')
 			if c.Flags().Changed("delimiter") {
-				if delim, err = sender.ParseDelimiter(delimiter); err != nil {
+				if in.Delimiter, err = sender.ParseDelimiter(delimiter); err != nil {
 					return err
 				}
-				lines = true // --delimiter says what a line is
+				in.Lines = true // --delimiter says what a line is
 			}
-			sources := 0
-			for _, set := range []bool{bodyArg != "" && bodyArg != "-", file != "", lines, jsonl} {
-				if set {
-					sources++
-				}
-			}
-			if sources > 1 {
-				return usageErrorf("give the body one way: BODY, --file, --lines or --jsonl")
-			}
-			if lines && count != 1 {
-				return usageErrorf("--count does not apply to --lines (each line is one message)")
+			if err := in.Check(); err != nil {
+				return err
 			}
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
 				r := env.Receive(commands.Hooks{})
-				if stdio.IsStdinTTY() {
+				if stdio.IsStdinTTY() && in.ReadsStdin() {
 					// A person at a terminal, not a pipe: say what we wait for.
 					switch {
-					case jsonl:
+					case in.JSONL:
 						fmt.Fprintln(stdio.Err, "stomp: type messages as JSON lines, then Ctrl-D to end")
-					case lines:
+					case in.Lines:
 						fmt.Fprintln(stdio.Err, "stomp: type messages, one per line, then Ctrl-D to end")
-					case file == "" && (bodyArg == "" || bodyArg == "-"):
+					default:
 						fmt.Fprintln(stdio.Err, "stomp: type the message body, then Ctrl-D on a new line to send it (or give it as an argument: stomp send DEST BODY)")
 					}
 				}
-				var (
-					src sender.Source
-					err error
-				)
-				switch {
-				case jsonl:
-					src = sender.JSONL(stdio.In, to)
-				case lines:
+				if in.Lines {
 					collectSooner(stdio.Getenv) // a stream may run as long as a listener (tail -f | stomp send --lines)
-					src = sender.Lines(args[0], stdio.In, delim)
-				default:
-					var body func(n int) ([]byte, error)
-					if body, err = sender.Body(bodyArg, file, stdio.In); err == nil {
-						src = sender.Repeat(args[0], body, count)
-					}
 				}
+				src, err := in.Source(stdio.In)
 				if err == nil {
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}

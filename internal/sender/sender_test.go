@@ -132,3 +132,58 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestInputCheck(t *testing.T) {
+	ok := []Input{
+		{Dest: "/q", Body: "hi", Count: 3},
+		{Dest: "/q", Body: "-", Count: 1},
+		{Dest: "/q", Lines: true, Delimiter: 0, Count: 1},
+		{JSONL: true, To: "/q", Count: 1},
+	}
+	for _, in := range ok {
+		if err := in.Check(); err != nil {
+			t.Errorf("%+v: %v", in, err)
+		}
+	}
+	bad := map[string]Input{
+		"--count must be at least 1":     {Dest: "/q", Body: "hi", Count: 0},
+		"--to applies to --jsonl only":   {Dest: "/q", Body: "hi", To: "/r", Count: 1},
+		"give the body one way":          {Dest: "/q", Body: "hi", File: "f", Count: 1},
+		"give the body one way: BODY, -": {Dest: "/q", Lines: true, JSONL: true, Count: 1},
+		"--count does not apply":         {Dest: "/q", Lines: true, Count: 2},
+	}
+	for want, in := range bad {
+		err := in.Check()
+		if err == nil || !strings.HasPrefix(err.Error(), want) || exitcode.Code(err) != int(exitcode.Usage) {
+			t.Errorf("%+v: got %v, want a usage error starting %q", in, err, want)
+		}
+	}
+}
+
+func TestInputSource(t *testing.T) {
+	stdin := "a\nb\n"
+	cases := []struct {
+		in   Input
+		want string
+	}{
+		{Input{Dest: "/q", Count: 2}, `message 1 /q "a\nb\n" []|message 2 /q "a\nb\n" []|`},
+		{Input{Dest: "/q", Lines: true, Delimiter: '\n', Count: 1}, `line 1 /q "a" []|line 2 /q "b" []|`},
+		{Input{Dest: "/q", Body: "x", Count: 1}, `message 1 /q "x" []|`},
+	}
+	for _, c := range cases {
+		if !c.in.ReadsStdin() && c.in.Body == "" {
+			t.Errorf("%+v reads standard input", c.in)
+		}
+		src, err := c.in.Source(strings.NewReader(stdin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := drain(t, src)
+		if err != nil || describe(got) != c.want {
+			t.Errorf("%+v: got %s, %v; want %s", c.in, describe(got), err, c.want)
+		}
+	}
+	if (Input{Dest: "/q", Body: "x", Count: 1}).ReadsStdin() || (Input{Dest: "/q", File: "f", Count: 1}).ReadsStdin() {
+		t.Error("a BODY or --file does not read standard input")
+	}
+}
