@@ -148,7 +148,7 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 	}
 	if werr != nil {
 		nc.Close()
-		return nil, &ConnectionLostError{Cause: fmt.Errorf("sending CONNECT: %w", werr)}
+		return nil, &ConnectionLostError{Cause: fmt.Errorf("sending CONNECT: %w", inWords(werr))}
 	}
 	resp, err := reader.Read()
 	for err == nil && resp == nil { // heart-beat EOLs before CONNECTED
@@ -162,7 +162,7 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 		if errors.Is(err, wire.ErrFrameTooLarge) {
 			return nil, fmt.Errorf("the broker's answer to CONNECT is too large: %w", err)
 		}
-		return nil, &ConnectionLostError{Cause: fmt.Errorf("during the STOMP handshake: %w", errOrEOF(err))}
+		return nil, &ConnectionLostError{Cause: fmt.Errorf("during the STOMP handshake: %w", inWords(err))}
 	}
 	c.trace(In, resp)
 	switch resp.Command {
@@ -193,13 +193,6 @@ func Connect(ctx context.Context, nc io.ReadWriteCloser, opts Options) (*Conn, e
 	go c.readLoop(reader)
 	go c.writeLoop(writer, bw)
 	return c, nil
-}
-
-func errOrEOF(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("the broker closed the connection")
-	}
-	return err
 }
 
 // negotiateHeartBeats applies the STOMP 1.1 rules: we send every
@@ -425,11 +418,11 @@ func (c *Conn) readLoop(r *wire.Reader) {
 			case c.leaving.Load():
 				c.shutdown(ErrClosed)
 			case errors.As(err, &ne) && ne.Timeout():
-				c.shutdown(&ConnectionLostError{Cause: fmt.Errorf("no heart-beat from the broker for %v", c.readGrace)})
+				c.shutdown(&ConnectionLostError{Cause: fmt.Errorf("timed out: no heart-beat from the broker for %v", c.readGrace)})
 			case errors.Is(err, wire.ErrFrameTooLarge):
 				c.shutdown(&ConnectionLostError{Cause: fmt.Errorf("the broker sent %w; raise --max-frame-size", err)})
 			default:
-				c.shutdown(&ConnectionLostError{Cause: errOrEOF(err)})
+				c.shutdown(&ConnectionLostError{Cause: inWords(err)})
 			}
 			return
 		}
@@ -576,7 +569,7 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 	haveNext := false
 	dirty := false // written but not flushed
 	fail := func(err error) {
-		c.shutdown(&ConnectionLostError{Cause: err})
+		c.shutdown(&ConnectionLostError{Cause: inWords(err)})
 	}
 	flush := func() bool {
 		if !dirty {
