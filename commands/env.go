@@ -195,12 +195,14 @@ func (e *Env) ShownCount() (uint64, <-chan struct{}) {
 
 // Counts gathers the counters `stats` reports.
 func (e *Env) Counts() stats.Counts {
-	_, out, beatsIn, beatsOut := e.Session.Conn().Counts()
+	t := e.Session.Traffic()
 	msgs, errs := e.Session.Received()
 	return stats.Counts{
-		FramesSent:         out + beatsOut,
+		Connections:        t.Connections,
+		Disconnects:        t.Losses,
+		FramesSent:         t.FramesOut + t.BeatsOut,
 		MessagesReceived:   msgs,
-		HeartbeatsReceived: beatsIn,
+		HeartbeatsReceived: t.BeatsIn,
 		Errors:             errs,
 	}
 }

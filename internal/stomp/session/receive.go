@@ -114,6 +114,7 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 		if errors.Is(err, client.ErrClosed) || s.EndedByCrossedUnsubscribe(err) {
 			return nil // we closed it, or the broker did as we left
 		}
+		s.lost()
 		if s.recover(err, o, s.cfg.Reconnect, sink) {
 			continue
 		}

@@ -67,7 +67,6 @@ func (s *Session) Reconnect(ctx context.Context, b Backoff, report func(attempt 
 	}
 	rec := Recovery{PreviousError: s.Conn().Err()}
 	s.mu.Lock()
-	s.losses++
 	if time.Since(s.connectedAt) >= healthyAfter {
 		s.streak = 0
 	}
@@ -137,9 +136,11 @@ func (s *Session) attempt(ctx context.Context) (int, int, error) {
 		return 0, 0, err
 	}
 	s.connMu.Lock()
+	old := s.conn
 	s.conn, s.gen = conn, s.gen+1
 	gen := s.gen
 	s.connMu.Unlock()
+	s.retire(old)
 	select {
 	case <-s.closing: // closed while we dialled: do not leave it open
 		conn.Close()
@@ -231,9 +232,46 @@ func (s *Session) Ready() error {
 	return &NotConnectedError{NextTry: s.NextTry(), Cause: err}
 }
 
-// Reconnects counts connections opened after the first, and losses.
-func (s *Session) Reconnects() (connects, losses uint64) {
+// Traffic is what a session's connections carried, and how many came and
+// went, since it was opened: the counters of `stats`.
+type Traffic struct {
+	FramesIn, FramesOut uint64 // frames, heart-beats aside
+	BeatsIn, BeatsOut   uint64 // heart-beats
+	Connections         uint64 // connections opened: the first and every reconnect
+	Losses              uint64 // connections lost (not closed by us)
+}
+
+// Traffic counts across every connection the session has had.
+func (s *Session) Traffic() Traffic {
+	s.connMu.RLock()
+	in, out, beatsIn, beatsOut := s.conn.Counts()
+	s.connMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.connects, s.losses
+	t := s.past
+	t.FramesIn += in
+	t.FramesOut += out
+	t.BeatsIn += beatsIn
+	t.BeatsOut += beatsOut
+	t.Connections = 1 + s.connects
+	t.Losses = s.losses
+	return t
+}
+
+// retire adds the counts of conn, replaced, to the past traffic.
+func (s *Session) retire(conn *client.Conn) {
+	in, out, beatsIn, beatsOut := conn.Counts()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.past.FramesIn += in
+	s.past.FramesOut += out
+	s.past.BeatsIn += beatsIn
+	s.past.BeatsOut += beatsOut
+}
+
+// lost counts a connection that ended without our asking.
+func (s *Session) lost() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.losses++
 }

@@ -66,7 +66,8 @@ type Session struct {
 	closing        chan struct{}
 	closeOnce      sync.Once
 	connects       uint64        // connections opened after the first
-	losses         uint64        // connections lost
+	losses         uint64        // connections lost (not closed by us)
+	past           Traffic       // what the connections replaced so far carried
 	wake           chan struct{} // TryNow: a waiting Reconnect tries at once
 	receiptTimeout time.Duration
 
