@@ -5,7 +5,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -16,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
@@ -314,21 +312,20 @@ func expandPrefixes(root *cobra.Command, args []string) []string {
 
 // usageErrorf is a mistake on the command line (exit 2).
 func usageErrorf(format string, args ...any) error {
-	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
+	return exitcode.Usagef(format, args...)
 }
 
 // report prints err once, as one line (a usage error whole: it may list
 // the choices), and returns its exit code from the one table.
 func report(err error, stderr io.Writer) int {
-	code := exitcode.Code(err)
 	switch {
-	case err == nil, errors.As(err, new(*commands.ShownError)): // already shown, once
-	case code == int(exitcode.Usage):
+	case err == nil, exitcode.IsShown(err): // already shown, once
+	case exitcode.Is(err, exitcode.Usage):
 		fmt.Fprintln(stderr, "stomp: "+err.Error())
 	default:
 		fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
 	}
-	return code
+	return exitcode.Code(err)
 }
 
 // oneLine is an error's first line, control characters made visible: an

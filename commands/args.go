@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // optionWords counts the leading words of n that are --header options
@@ -37,7 +39,7 @@ func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
 			continue
 		case a == "--header" || a == "-H":
 			if i+1 == n {
-				return nil, nil, &UsageError{Msg: "--header needs key=value"}
+				return nil, nil, exitcode.Usagef("--header needs key=value")
 			}
 			i++
 			kv = args[i]
@@ -46,7 +48,7 @@ func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
 		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, nil, &UsageError{Msg: fmt.Sprintf("bad header %q: write it as key=value", kv)}
+			return nil, nil, exitcode.Usagef("bad header %q: write it as key=value", kv)
 		}
 		headers = append(headers, [2]string{k, v})
 	}

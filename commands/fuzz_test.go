@@ -1,12 +1,13 @@
 package commands
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // FuzzHeaderOpts splits fuzzed words (NUL-separated) with headerOpts: it
@@ -24,9 +25,8 @@ func FuzzHeaderOpts(f *testing.F) {
 		args := strings.Split(joined, "\x00")
 		headers, rest, err := headerOpts(args)
 		if err != nil {
-			var ue *UsageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("%q: want *UsageError, got %T %v", args, err, err)
+			if !exitcode.Is(err, exitcode.Usage) {
+				t.Fatalf("%q: want a usage error, got %T %v", args, err, err)
 			}
 			if headers != nil || rest != nil {
 				t.Fatalf("%q: results alongside an error", args)
@@ -75,9 +75,8 @@ func FuzzReadHeadersJSON(f *testing.F) {
 		}
 		hs, _, err := readHeadersJSON(path)
 		if err != nil {
-			var ue *UsageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("want *UsageError, got %T %v", err, err)
+			if !exitcode.Is(err, exitcode.Usage) {
+				t.Fatalf("want a usage error, got %T %v", err, err)
 			}
 			if strings.ContainsAny(err.Error(), "\n") && !strings.Contains(string(data), "\n") {
 				t.Fatalf("multi-line error %q", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
@@ -52,7 +53,7 @@ func (e *Env) Receive(h Hooks) *Receiver {
 func (r *Receiver) Done() <-chan struct{} { return r.inner.Done() }
 
 // Err is the error that ended receiving, once Done is closed; nil when the
-// session was closed. A broker's ERROR comes as a *ShownError: the
+// session was closed. A broker's ERROR comes marked exitcode.Shown: the
 // receiver showed it already.
 func (r *Receiver) Err() error {
 	r.mu.Lock()
@@ -60,7 +61,7 @@ func (r *Receiver) Err() error {
 	if !r.settled {
 		r.err, r.settled = r.inner.Err(), true
 		if errors.As(r.err, new(*client.BrokerError)) {
-			r.err = &ShownError{r.err}
+			r.err = exitcode.Shown(r.err)
 		}
 	}
 	return r.err
@@ -73,13 +74,6 @@ func (r *Receiver) clear() {
 	defer r.mu.Unlock()
 	r.err = nil
 }
-
-// ShownError is an error the user has already seen (an ERROR frame the
-// receiver displayed): it ends the run with exit 1 without a second line.
-type ShownError struct{ Err error }
-
-func (e *ShownError) Error() string { return e.Err.Error() }
-func (e *ShownError) Unwrap() error { return e.Err }
 
 // sink is the Env as a session.Sink: frames are shown, lifecycle events
 // become the lines on standard error.
@@ -176,7 +170,7 @@ func (e *Env) Finish(r *Receiver) error {
 	}
 	var ue *session.UnconfirmedError
 	if errors.As(err, &ue) {
-		if errors.As(r.Err(), new(*ShownError)) {
+		if exitcode.IsShown(r.Err()) {
 			ue.Cause = errors.New("the broker sent the ERROR above")
 		}
 		r.clear()

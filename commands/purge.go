@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -40,18 +41,18 @@ func purge(ctx context.Context, c *Call) error {
 	}
 	dest, quiet := c.Args[0], time.Second
 	if strings.HasPrefix(dest, "/topic/") {
-		return &UsageError{Msg: "purge: " + dest + " is a topic, which keeps no messages: purge empties queues"}
+		return exitcode.Usagef("purge: %s is a topic, which keeps no messages: purge empties queues", dest)
 	}
 	if len(c.Args) == 2 {
 		d, err := parseDuration(c.Args[1])
 		if err != nil || d <= 0 {
-			return &UsageError{Msg: fmt.Sprintf("purge: %q is not a duration such as 1, 500ms or 5s", c.Args[1])}
+			return exitcode.Usagef("purge: %q is not a duration such as 1, 500ms or 5s", c.Args[1])
 		}
 		quiet = d
 	}
 	sess := c.Env.Session
 	if tx := sess.Transaction(); tx != "" {
-		return &UsageError{Msg: "purge: transaction " + tx + " is open, and its acks would wait for the commit: commit or abort first"}
+		return exitcode.Usagef("purge: transaction %s is open, and its acks would wait for the commit: commit or abort first", tx)
 	}
 	var (
 		msgs    <-chan *frame.Frame

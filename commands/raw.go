@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
@@ -45,7 +46,7 @@ func raw(ctx context.Context, c *Call) error {
 		return err
 	}
 	if f.Command == frame.DISCONNECT {
-		return &UsageError{Msg: "raw: DISCONNECT is refused here: use quit, which waits for the broker's receipt"}
+		return exitcode.Usagef("raw: DISCONNECT is refused here: use quit, which waits for the broker's receipt")
 	}
 	switch f.Command {
 	case frame.SUBSCRIBE: // before sending: its messages may come before its receipt
@@ -95,15 +96,15 @@ var clientCommands = map[string]bool{
 // is already open.
 func RawCommand(name string) (string, error) {
 	if name == "" {
-		return "", &UsageError{Msg: "raw: the frame has no command"}
+		return "", exitcode.Usagef("raw: the frame has no command")
 	}
 	if strings.ContainsAny(name, " \t\r\n\x00:") {
-		return "", &UsageError{Msg: fmt.Sprintf("raw: %q is not a frame command", name)}
+		return "", exitcode.Usagef("raw: %q is not a frame command", name)
 	}
 	up := strings.ToUpper(name)
 	if up == frame.CONNECT || up == frame.STOMP {
-		return "", &UsageError{Msg: "raw: " + up + " is refused: the connection is already open " +
-			"(stomp connects for you; set the login, version and heart-beats with -U, -W, -S and --heartbeats)"}
+		return "", exitcode.Usagef("raw: %s is refused: the connection is already open "+
+			"(stomp connects for you; set the login, version and heart-beats with -U, -W, -S and --heartbeats)", up)
 	}
 	if clientCommands[up] {
 		return up, nil
@@ -115,7 +116,7 @@ func RawCommand(name string) (string, error) {
 func RawHeader(word string) (key, value string, err error) {
 	k, v, ok := strings.Cut(word, ":")
 	if !ok || k == "" {
-		return "", "", &UsageError{Msg: fmt.Sprintf("raw: bad header %q: write it as key:value", word)}
+		return "", "", exitcode.Usagef("raw: bad header %q: write it as key:value", word)
 	}
 	return k, v, nil
 }
@@ -124,7 +125,7 @@ func RawHeader(word string) (key, value string, err error) {
 // headers, then -- and the body words joined by one space.
 func parseRawArgs(args []string) (*frame.Frame, error) {
 	if len(args) == 0 {
-		return nil, &UsageError{Msg: "Expecting: raw <COMMAND> [key:value]... [-- <body>] (see help raw)"}
+		return nil, exitcode.Usagef("Expecting: raw <COMMAND> [key:value]... [-- <body>] (see help raw)")
 	}
 	cmd, err := RawCommand(args[0])
 	if err != nil {

@@ -1,9 +1,10 @@
 package commands
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 func TestParseRawArgs(t *testing.T) {
@@ -69,8 +70,7 @@ func TestParseRawArgsRefuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := parseRawArgs(tc.args)
-		var ue *UsageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+		if !exitcode.Is(err, exitcode.Usage) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want a usage error with %q", tc.args, err, tc.want)
 		}
 	}

@@ -1,6 +1,10 @@
 package commands
 
-import "context"
+import (
+	"context"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
+)
 
 func init() {
 	Register(&Spec{
@@ -24,7 +28,7 @@ func run(ctx context.Context, c *Call) error {
 		return c.Expecting()
 	}
 	if c.Scripts == nil {
-		return &UsageError{Msg: "run works only in the shell or a script"}
+		return exitcode.Usagef("run works only in the shell or a script")
 	}
 	return c.Scripts.RunScript(ctx, c.Args[0])
 }

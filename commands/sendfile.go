@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -108,14 +109,14 @@ func encodeFile(path string) ([]byte, error) {
 func fileError(path string, err error) error {
 	switch {
 	case os.IsNotExist(err):
-		return &UsageError{Msg: fmt.Sprintf("File %s does not exist", path)}
+		return exitcode.Usagef("File %s does not exist", path)
 	case os.IsPermission(err):
-		return &UsageError{Msg: fmt.Sprintf("File %s is not readable (permission denied)", path)}
+		return exitcode.Usagef("File %s is not readable (permission denied)", path)
 	}
 	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-		return &UsageError{Msg: fmt.Sprintf("%s is a directory, not a file", path)}
+		return exitcode.Usagef("%s is a directory, not a file", path)
 	}
-	return &UsageError{Msg: fmt.Sprintf("cannot read %s: %v", path, err)}
+	return exitcode.Usagef("cannot read %s: %v", path, err)
 }
 
 // readHeadersJSON reads sendfile's headers file: a JSON object whose values
@@ -129,7 +130,7 @@ func readHeadersJSON(path string) (headers [][2]string, shown string, err error)
 		return nil, "", fileError(path, err)
 	}
 	bad := func(err error) error {
-		return &UsageError{Msg: fmt.Sprintf("%s is not a JSON object of headers: %v", path, err)}
+		return exitcode.Usagef("%s is not a JSON object of headers: %v", path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -156,7 +157,7 @@ func readHeadersJSON(path string) (headers [][2]string, shown string, err error)
 		}
 		s, ok := pythonStr(v)
 		if !ok {
-			return nil, "", &UsageError{Msg: fmt.Sprintf("%s: header %q must be a string, number, boolean or null", path, k)}
+			return nil, "", exitcode.Usagef("%s: header %q must be a string, number, boolean or null", path, k)
 		}
 		r := pythonRepr(k) + ": " + s
 		if _, isStr := v.(string); isStr {

@@ -2,8 +2,9 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 func init() {
@@ -22,7 +23,7 @@ func sleep(ctx context.Context, c *Call) error {
 	}
 	d, err := parseDuration(c.Args[0])
 	if err != nil || d < 0 {
-		return &UsageError{Msg: fmt.Sprintf("sleep: %q is not a duration such as 1, 0.5 or 500ms", c.Args[0])}
+		return exitcode.Usagef("sleep: %q is not a duration such as 1, 0.5 or 500ms", c.Args[0])
 	}
 	select {
 	case <-time.After(d):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/stats"
 )
 
@@ -30,7 +31,7 @@ func statsCommand(ctx context.Context, c *Call) error {
 	case len(c.Args) == 0:
 		counts, err := env.Stats.Report(env.Counts())
 		if errors.Is(err, stats.ErrOff) {
-			return &UsageError{Msg: "No stats available (turn them on with: stats on)"}
+			return exitcode.Usagef("No stats available (turn them on with: stats on)")
 		}
 		env.Out.Print(counts.Text())
 	case len(c.Args) == 1 && c.Args[0] == "on":

@@ -88,7 +88,7 @@ func (c *Call) Arg(i int) string {
 // <message>"), with the real usage rather than its bound-method repr
 // (reference §11.2).
 func (c *Call) Expecting() error {
-	return &UsageError{Msg: "Expecting: " + c.Spec.UsageLine() + " (see help " + c.Spec.Name + ")"}
+	return exitcode.Usagef("Expecting: %s (see help %s)", c.Spec.UsageLine(), c.Spec.Name)
 }
 
 // NoArgs is MaxArgs for a command that takes no arguments.
@@ -176,14 +176,6 @@ func (s *Spec) UsageLine() string {
 	return s.Name + " " + s.Usage
 }
 
-// UsageError is a command typed wrongly; the shell shows it and goes on, a
-// script stops (exit 2 from a one-shot run).
-type UsageError = exitcode.UsageError
-
-// TimeoutError is a wait that ended before what it waited for came; a
-// one-shot run exits 3 for it.
-type TimeoutError = exitcode.TimeoutError
-
 const quotingHelp = `
 Words are split on whitespace, and a message is its words joined by one
 space, as in stomp.py. Quotes are ordinary characters ({"a": "b"}, it's),
@@ -268,7 +260,7 @@ func (t *Table) UnknownCommand(name string) error {
 	} else {
 		msg += " (type help for the list)"
 	}
-	return &UsageError{Msg: msg}
+	return exitcode.Usagef("%s", msg)
 }
 
 func (t *Table) nearest(name string) string {
@@ -338,7 +330,7 @@ func (t *Table) Help(topic string) (string, error) {
 	}
 	s, ok := t.Lookup(topic)
 	if !ok {
-		return "", &UsageError{Msg: "No help on " + topic + " (type help for the list)"}
+		return "", exitcode.Usagef("No help on %s (type help for the list)", topic)
 	}
 	fmt.Fprintf(&b, "Usage:\n    %s\n", s.UsageLine())
 	if len(s.Aliases) > 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 func init() {
@@ -28,12 +30,12 @@ func wait(ctx context.Context, c *Call) error {
 	}
 	n, err := strconv.ParseUint(args[0], 10, 64)
 	if err != nil {
-		return &UsageError{Msg: fmt.Sprintf("wait: %q is not a count", args[0])}
+		return exitcode.Usagef("wait: %q is not a count", args[0])
 	}
 	timeout := 10 * time.Second
 	if len(args) == 2 {
 		if timeout, err = parseDuration(args[1]); err != nil || timeout <= 0 {
-			return &UsageError{Msg: fmt.Sprintf("wait: %q is not a duration such as 5 or 5s", args[1])}
+			return exitcode.Usagef("wait: %q is not a duration such as 5 or 5s", args[1])
 		}
 	}
 	deadline := time.NewTimer(timeout)
@@ -51,7 +53,7 @@ func wait(ctx context.Context, c *Call) error {
 			}
 			return fmt.Errorf("wait: the connection ended after %d of %d messages: %w", shown, n, env.Session.Conn().Err())
 		case <-deadline.C:
-			return &TimeoutError{Msg: fmt.Sprintf("wait: only %d of %d messages arrived within %v", shown, n, timeout)}
+			return exitcode.Timeoutf("wait: only %d of %d messages arrived within %v", shown, n, timeout)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

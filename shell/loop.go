@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // LineReader yields lines of input; io.EOF ends them.
@@ -66,7 +67,7 @@ var ErrQuit = commands.ErrQuit
 // ctx ends, or, in script mode, a line fails.
 func Run(ctx context.Context, lr LineReader, env *commands.Env, o Options) error {
 	if o.depth > maxDepth {
-		return &commands.UsageError{Msg: fmt.Sprintf("run is nested more than %d deep (does a script run itself?)", maxDepth)}
+		return exitcode.Usagef("run is nested more than %d deep (does a script run itself?)", maxDepth)
 	}
 	failed := 0
 	for n := 1; ; n++ {
@@ -171,9 +172,9 @@ func runFile(ctx context.Context, path string, env *commands.Env, parent Options
 
 func scriptOpenError(path string, err error) error {
 	if os.IsNotExist(err) {
-		return &commands.UsageError{Msg: fmt.Sprintf("File %s was not found", path)}
+		return exitcode.Usagef("File %s was not found", path)
 	}
-	return &commands.UsageError{Msg: fmt.Sprintf("cannot read script %s: %v", path, err)}
+	return exitcode.Usagef("cannot read script %s: %v", path, err)
 }
 
 // RunFile runs a script file (for -F); "-" is standard input.

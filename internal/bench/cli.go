@@ -28,17 +28,13 @@ type Flags struct {
 	JSON, CSV, Report      string // files to write; - is standard output
 }
 
-func usagef(format string, args ...any) error {
-	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
-}
-
 // parseRange reads N or MIN:MAX (and, when step is allowed, FROM:TO:STEP).
 func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
 	example := "100:1000"
 	if withStep {
 		example = "1000:20000:1000"
 	}
-	bad := usagef("invalid --%s %q: give a number or a range such as %s", flag, v, example)
+	bad := exitcode.Usagef("invalid --%s %q: give a number or a range such as %s", flag, v, example)
 	parts := strings.Split(v, ":")
 	nums := make([]int, len(parts))
 	for i, p := range parts {
@@ -56,13 +52,13 @@ func parseRange(flag, v string, withStep bool) (lo, hi, step int, err error) {
 	case len(nums) == 3 && withStep:
 		lo, hi, step = nums[0], nums[1], nums[2]
 		if step <= 0 || lo <= 0 {
-			return 0, 0, 0, usagef("invalid --%s %q: a sweep needs a start and a step above 0", flag, v)
+			return 0, 0, 0, exitcode.Usagef("invalid --%s %q: a sweep needs a start and a step above 0", flag, v)
 		}
 	default:
 		return 0, 0, 0, bad
 	}
 	if hi < lo {
-		return 0, 0, 0, usagef("invalid --%s %q: the range ends below its start", flag, v)
+		return 0, 0, 0, exitcode.Usagef("invalid --%s %q: the range ends below its start", flag, v)
 	}
 	return lo, hi, step, nil
 }
@@ -89,26 +85,26 @@ func (b *Flags) Config() (Config, []int, error) {
 	}
 	switch {
 	case b.Pub < 0 || b.Sub < 0 || b.Msgs < 0 || b.TxSize < 0:
-		return cfg, nil, usagef("--pub, --sub, --msgs and --tx-size must not be negative")
+		return cfg, nil, exitcode.Usagef("--pub, --sub, --msgs and --tx-size must not be negative")
 	case b.Pub == 0 && b.Sub == 0:
-		return cfg, nil, usagef("nothing to do: give --pub or --sub")
+		return cfg, nil, exitcode.Usagef("nothing to do: give --pub or --sub")
 	case b.Msgs > 0 && b.Pub > b.Msgs:
-		return cfg, nil, usagef("--pub %d is more than --msgs %d: every publisher needs a message", b.Pub, b.Msgs)
+		return cfg, nil, exitcode.Usagef("--pub %d is more than --msgs %d: every publisher needs a message", b.Pub, b.Msgs)
 	case b.Duration <= 0 && b.Msgs == 0:
-		return cfg, nil, usagef("--duration must be positive (or give --msgs)")
+		return cfg, nil, exitcode.Usagef("--duration must be positive (or give --msgs)")
 	case b.Idle <= 0 || b.Warmup < 0 || b.SLO <= 0:
-		return cfg, nil, usagef("--idle and --slo must be positive, --warmup not negative")
+		return cfg, nil, exitcode.Usagef("--idle and --slo must be positive, --warmup not negative")
 	case b.Topic && b.Pub == 0:
-		return cfg, nil, usagef("--topic needs publishers: a topic keeps no messages for --sub alone")
+		return cfg, nil, exitcode.Usagef("--topic needs publishers: a topic keeps no messages for --sub alone")
 	case len(rates) > 1 && b.Pub == 0:
-		return cfg, nil, usagef("a rate sweep needs publishers (--pub)")
+		return cfg, nil, exitcode.Usagef("a rate sweep needs publishers (--pub)")
 	case len(rates) > 1 && b.Sub == 0:
-		return cfg, nil, usagef("a rate sweep measures latency: it needs subscribers (--sub)")
+		return cfg, nil, exitcode.Usagef("a rate sweep measures latency: it needs subscribers (--sub)")
 	case b.TxSize > 0 && b.Pub == 0:
-		return cfg, nil, usagef("--tx-size applies to publishers: add --pub")
+		return cfg, nil, exitcode.Usagef("--tx-size applies to publishers: add --pub")
 	}
 	if b.JSON == "-" && b.CSV == "-" {
-		return cfg, nil, usagef("--json - and --csv - both want standard output: give one of them a file")
+		return cfg, nil, exitcode.Usagef("--json - and --csv - both want standard output: give one of them a file")
 	}
 	cfg = Config{
 		Pub: b.Pub, Sub: b.Sub, Msgs: b.Msgs, Duration: b.Duration, Warmup: b.Warmup,
@@ -225,7 +221,7 @@ func ReportCommand(paths []string, out, title string, stdout io.Writer) error {
 	for _, path := range paths {
 		rs, err := ReadResults(path)
 		if err != nil {
-			return usagef("%v", err)
+			return exitcode.Usagef("%v", err)
 		}
 		for _, r := range rs {
 			if r.Label == "" {

@@ -19,18 +19,14 @@ import (
 // at path (iostreams.IOStreams.ContextsFile); cmd/context.go registers the commands and their flags.
 // Mistakes are usage errors (exit 2) that say what to do.
 
-func usagef(format string, args ...any) error {
-	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
-}
-
 // load reads the config file; mustExist refuses one with no contexts.
 func load(path string, mustExist bool) (*File, error) {
 	f, err := LoadOrEmpty(path)
 	if err != nil {
-		return nil, usagef("cannot read the contexts: %v", err)
+		return nil, exitcode.Usagef("cannot read the contexts: %v", err)
 	}
 	if mustExist && len(f.Contexts) == 0 {
-		return nil, usagef("no contexts in %s yet: add one with stomp context add NAME", path)
+		return nil, exitcode.Usagef("no contexts in %s yet: add one with stomp context add NAME", path)
 	}
 	return f, nil
 }
@@ -39,7 +35,7 @@ func load(path string, mustExist bool) (*File, error) {
 func named(f *File, name string) (Context, error) {
 	p, ok := f.Get(name)
 	if !ok {
-		return p, usagef("unknown context %q: %s defines %s", name, f.Path, strings.Join(f.Names(), ", "))
+		return p, exitcode.Usagef("unknown context %q: %s defines %s", name, f.Path, strings.Join(f.Names(), ", "))
 	}
 	return p, nil
 }
@@ -67,39 +63,39 @@ func change(path, name string, fn func(*File), done string, out io.Writer) error
 // on the terminal. It refuses a name that exists.
 func Add(path, name, url string, p Context, port string, out io.Writer) error {
 	if !ValidName(name) {
-		return usagef("bad context name %q: use letters, digits, - and _", name)
+		return exitcode.Usagef("bad context name %q: use letters, digits, - and _", name)
 	}
 	if url != "" {
 		if _, err := endpoint.Parse(url); err != nil {
-			return usagef("context add: %v", err)
+			return exitcode.Usagef("context add: %v", err)
 		}
 		p.URL = url
 	}
 	if p.Password != "" && p.PasswordCommand != "" {
-		return usagef("give -W or --password-command, not both")
+		return exitcode.Usagef("give -W or --password-command, not both")
 	}
 	if p.Password == "-" {
 		pw, err := secret.Prompt("Password for context " + name + ": ")
 		if err != nil {
-			return usagef("-W -: cannot ask for the password: %v", err)
+			return exitcode.Usagef("-W -: cannot ask for the password: %v", err)
 		}
 		p.Password = pw
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return usagef("invalid port %q for -P: give a number from 1 to 65535", port)
+			return exitcode.Usagef("invalid port %q for -P: give a number from 1 to 65535", port)
 		}
 		p.Port = Port(port)
 	}
 	if p == (Context{}) {
-		return usagef("context add: say where %s connects: a URL, -H, -P, ... (see stomp context add --help)", name)
+		return exitcode.Usagef("context add: say where %s connects: a URL, -H, -P, ... (see stomp context add --help)", name)
 	}
 	f, err := load(path, false)
 	if err != nil {
 		return err
 	}
 	if _, exists := f.Get(name); exists {
-		return usagef("context %q exists: remove it first (stomp context rm %s) or change it (stomp context edit %s)", name, name, name)
+		return exitcode.Usagef("context %q exists: remove it first (stomp context rm %s) or change it (stomp context edit %s)", name, name, name)
 	}
 	f.Contexts[name] = p
 	if err := f.Save(); err != nil {
@@ -180,7 +176,7 @@ func Show(path, name string, out io.Writer) error {
 		name = f.Default
 	}
 	if name == "" {
-		return usagef("context show: no default context: give a NAME (see stomp context ls)")
+		return exitcode.Usagef("context show: no default context: give a NAME (see stomp context ls)")
 	}
 	p, err := named(f, name)
 	if err != nil {
@@ -237,7 +233,7 @@ func Edit(path, name, editor string, in io.Reader, out, errw io.Writer) error {
 			return err
 		}
 	} else if errors.Is(err, ErrNoFile) {
-		return usagef("no contexts in %s yet: add one with stomp context add NAME", path)
+		return exitcode.Usagef("no contexts in %s yet: add one with stomp context add NAME", path)
 	}
 	if editor == "" {
 		editor = "vi"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,9 +33,13 @@ func TestCode(t *testing.T) {
 		{nil, 0},
 		{errors.New("plain"), 1},
 		{context.Canceled, 1},
-		{&UsageError{Msg: "bad"}, 2},
-		{fmt.Errorf("script, line 3: %w", &UsageError{Msg: "bad"}), 2},
-		{fmt.Errorf("line 2: %w", &TimeoutError{Msg: "wait"}), 3},
+		{Usagef("bad"), 2},
+		{fmt.Errorf("script, line 3: %w", Usagef("bad")), 2},
+		{fmt.Errorf("line 2: %w", Timeoutf("wait")), 3},
+		{Wrap(NotConnected, errors.New("not connected")), 1},
+		{Wrap(Unconfirmed, Wrap(Timeout, errors.New("no receipt"))), 1},
+		{Shown(Wrap(LoginRefused, errors.New("shown"))), 77},
+		{&Stopped{Signal: os.Interrupt}, 130},
 		{Wrap(Unreachable, errors.New("refused")), 75},
 		{fmt.Errorf("x: %w", Wrap(LoginRefused, errors.New("no"))), 77},
 		// The outermost kind wins: a timeout while reconnecting to a
@@ -49,6 +54,21 @@ func TestCode(t *testing.T) {
 	}
 	if Wrap(Usage, nil) != nil {
 		t.Error("Wrap(nil) is not nil")
+	}
+}
+
+// Every kind has exactly one exit code.
+func TestEveryKindHasOneCode(t *testing.T) {
+	for k := Failure; k <= Terminated; k++ {
+		n := 0
+		for _, e := range Table {
+			if slices.Contains(e.Kinds, k) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("kind %d is in %d entries of Table, want 1", k, n)
+		}
 	}
 }
 

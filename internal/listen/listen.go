@@ -41,19 +41,6 @@ type Options struct {
 	DeadLetter      string
 }
 
-// countTimeoutError ends a listen whose --timeout passed before --count
-// messages came (exit 3).
-type countTimeoutError struct {
-	got, want int
-	idle      time.Duration
-}
-
-func (e *countTimeoutError) Kind() exitcode.Kind { return exitcode.Timeout }
-
-func (e *countTimeoutError) Error() string {
-	return fmt.Sprintf("timed out: %d of %d messages arrived (no message for %v)", e.got, e.want, e.idle)
-}
-
 // Run subscribes to every destination and shows messages until
 // Ctrl-C or SIGTERM (exit 0), --count messages (exit 0), --timeout of
 // silence (exit 0, or 3 when --count was not reached), the end of a browse,
@@ -231,7 +218,7 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 			got := seen
 			mu.Unlock()
 			if lo.Count > 0 && got < lo.Count {
-				return &countTimeoutError{got: got, want: lo.Count, idle: lo.Idle}
+				return exitcode.Timeoutf("timed out: %d of %d messages arrived (no message for %v)", got, lo.Count, lo.Idle)
 			}
 			return err
 		case <-ctx.Done():

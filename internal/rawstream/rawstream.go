@@ -217,7 +217,7 @@ func (rr *rawReader) frameLine() (s string, end bool, err error) {
 }
 
 func (rr *rawReader) errorf(format string, args ...any) error {
-	return &exitcode.UsageError{Msg: fmt.Sprintf("raw: standard input line %d: %s", rr.line, fmt.Sprintf(format, args...))}
+	return exitcode.Usagef("raw: standard input line %d: %s", rr.line, fmt.Sprintf(format, args...))
 }
 
 // next reads one frame; io.EOF when the input holds no more.

@@ -75,8 +75,8 @@ func TestReaderRefuses(t *testing.T) {
 			t.Errorf("%q: got %v, want an error containing %q", in, err, want)
 			continue
 		}
-		if exitcode.Code(err) != int(exitcode.Usage) {
-			t.Errorf("%q: exit code %d, want %d", in, exitcode.Code(err), exitcode.Usage)
+		if !exitcode.Is(err, exitcode.Usage) {
+			t.Errorf("%q: exit code %d, want a usage error (2)", in, exitcode.Code(err))
 		}
 	}
 }

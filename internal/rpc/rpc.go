@@ -23,23 +23,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-// noReplyError is a request that got fewer replies than asked for in time
-// (exit 3).
-type noReplyError struct {
-	dest      string
-	timeout   time.Duration
-	got, want int
-}
-
-func (e *noReplyError) Kind() exitcode.Kind { return exitcode.Timeout }
-
-func (e *noReplyError) Error() string {
-	if e.got > 0 {
-		return fmt.Sprintf("%d of %d replies from %s within %v (raise --timeout, or --replies 0 to take all that come)", e.got, e.want, e.dest, e.timeout)
-	}
-	return fmt.Sprintf("no reply from %s within %v (is a replier running? raise --timeout)", e.dest, e.timeout)
-}
-
 // tempQueueNeedsSubscribe says whether the broker delivers replies to a
 // /temp-queue/ only after we subscribe to it (ActiveMQ), rather than to the
 // connection that named it in reply-to (RabbitMQ, the embedded broker).
@@ -106,7 +89,10 @@ func Request(ctx context.Context, env *commands.Env, dest string, body []byte, h
 		if n := count(); want == 0 && n > 0 || want > 0 && n >= want {
 			return err
 		}
-		return &noReplyError{dest: dest, timeout: timeout, got: count(), want: want}
+		if got := count(); got > 0 {
+			return exitcode.Timeoutf("%d of %d replies from %s within %v (raise --timeout, or --replies 0 to take all that come)", got, want, dest, timeout)
+		}
+		return exitcode.Timeoutf("no reply from %s within %v (is a replier running? raise --timeout)", dest, timeout)
 	case <-ctx.Done():
 		if err := env.Finish(r); err != nil {
 			env.Out.Error(err.Error())

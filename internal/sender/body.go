@@ -30,7 +30,7 @@ func Body(arg, path string, stdin io.Reader) (func(n int) ([]byte, error), error
 	case path != "":
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, usageErrorf("cannot read --file: %v", err)
+			return nil, exitcode.Usagef("cannot read --file: %v", err)
 		}
 		fixed = data
 	case arg == "" || arg == "-":
@@ -42,13 +42,13 @@ func Body(arg, path string, stdin io.Reader) (func(n int) ([]byte, error), error
 	case strings.Contains(arg, "{{"):
 		t, err := template.New("body").Option("missingkey=error").Parse(arg)
 		if err != nil {
-			return nil, usageErrorf("bad body template: %v", err)
+			return nil, exitcode.Usagef("bad body template: %v", err)
 		}
 		return func(n int) ([]byte, error) {
 			var b bytes.Buffer
 			err := t.Execute(&b, bodyTemplate{Count: n, Time: time.Now().Format(time.RFC3339Nano), ID: NewID()})
 			if err != nil {
-				return nil, usageErrorf("body template: %v", err)
+				return nil, exitcode.Usagef("body template: %v", err)
 			}
 			return b.Bytes(), nil
 		}, nil
@@ -56,9 +56,4 @@ func Body(arg, path string, stdin io.Reader) (func(n int) ([]byte, error), error
 		fixed = []byte(arg)
 	}
 	return func(int) ([]byte, error) { return fixed, nil }, nil
-}
-
-// usageErrorf is a mistake in what the user gave (exit 2).
-func usageErrorf(format string, args ...any) error {
-	return &exitcode.UsageError{Msg: fmt.Sprintf(format, args...)}
 }

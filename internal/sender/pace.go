@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // ParseRate reads --rate: messages per second, as 100 or 100/s; "" is no
@@ -15,7 +17,7 @@ func ParseRate(s string) (float64, error) {
 	}
 	r, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
 	if err != nil || r <= 0 {
-		return 0, usageErrorf("bad --rate %q: give messages per second, e.g. 100 or 100/s", s)
+		return 0, exitcode.Usagef("bad --rate %q: give messages per second, e.g. 100 or 100/s", s)
 	}
 	return r, nil
 }

@@ -98,14 +98,14 @@ func TestRepeatAndBody(t *testing.T) {
 	if b, _ := body(1); err != nil || string(b) != "from stdin" {
 		t.Errorf("stdin body: got %q, %v", b, err)
 	}
-	if _, err := Body("{{.Nope", "", nil); exitcode.Code(err) != int(exitcode.Usage) {
+	if _, err := Body("{{.Nope", "", nil); !exitcode.Is(err, exitcode.Usage) {
 		t.Errorf("bad template: got %v, want a usage error", err)
 	}
 	body, _ = Body("{{.Nope}}", "", nil)
-	if _, err := body(1); exitcode.Code(err) != int(exitcode.Usage) {
+	if _, err := body(1); !exitcode.Is(err, exitcode.Usage) {
 		t.Errorf("unknown field: got %v, want a usage error", err)
 	}
-	if _, err := Body("", "/nonexistent/file", nil); exitcode.Code(err) != int(exitcode.Usage) {
+	if _, err := Body("", "/nonexistent/file", nil); !exitcode.Is(err, exitcode.Usage) {
 		t.Errorf("missing --file: got %v, want a usage error", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "ab", `\xzz`} {
-		if _, err := ParseDelimiter(s); exitcode.Code(err) != int(exitcode.Usage) {
+		if _, err := ParseDelimiter(s); !exitcode.Is(err, exitcode.Usage) {
 			t.Errorf("ParseDelimiter(%q): got %v, want a usage error", s, err)
 		}
 	}
@@ -127,7 +127,7 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"0", "-1", "fast", "10/m"} {
-		if _, err := ParseRate(s); exitcode.Code(err) != int(exitcode.Usage) {
+		if _, err := ParseRate(s); !exitcode.Is(err, exitcode.Usage) {
 			t.Errorf("ParseRate(%q): got %v, want a usage error", s, err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
 )
 
 // lineScanner reads a stream one line at a time (lines end at delim), in
@@ -94,7 +96,7 @@ func ParseDelimiter(s string) (byte, error) {
 	if len(s) == 1 {
 		return s[0], nil
 	}
-	return 0, usageErrorf("bad --delimiter %q: give one byte, such as , or ; or \\0 for NUL (also \\t, \\n, \\r, \\\\, \\xHH)", s)
+	return 0, exitcode.Usagef("bad --delimiter %q: give one byte, such as , or ; or \\0 for NUL (also \\t, \\n, \\r, \\\\, \\xHH)", s)
 }
 
 // Lines is the source of one message to dest per line of in (lines end at

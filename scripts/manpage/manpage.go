@@ -231,7 +231,7 @@ func (g *gen) stompPage(table *commands.Table) []byte {
 	r.macro("SH", "EXIT STATUS")
 	for _, e := range exitcode.Table {
 		r.macro("TP")
-		r.line(bold(strconv.Itoa(int(e.Code))))
+		r.line(bold(strconv.Itoa(e.Code)))
 		r.prose(upperFirst(e.Meaning) + ".")
 	}
 	r.macro("PP")

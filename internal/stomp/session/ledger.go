@@ -55,9 +55,9 @@ func (e *UnconfirmedError) Error() string {
 
 func (e *UnconfirmedError) Unwrap() error { return e.Cause }
 
-// Kind makes the run exit 1 whatever the cause (an unreachable broker, a
-// timeout): messages were sent, and their fate is unknown.
-func (e *UnconfirmedError) Kind() exitcode.Kind { return exitcode.Failure }
+// Kind says messages were sent and their fate is unknown, whatever the
+// cause (an unreachable broker, a timeout): exit 1.
+func (e *UnconfirmedError) Kind() exitcode.Kind { return exitcode.Unconfirmed }
 
 // ledger is the Session's record of unconfirmed messages.
 type ledger struct {

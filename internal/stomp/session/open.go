@@ -74,7 +74,11 @@ func Dial(ctx context.Context, cfg Config) (*client.Conn, error) {
 			err = nil
 		} else {
 			err = fmt.Errorf("%v; %s: %v", err, e.Addr(), altErr)
-			kind = max(kind, connectKind(altErr)) // any refused login wins: retrying will not help
+			// Any refused login wins (retrying will not help), then any
+			// unreachable broker (retrying might).
+			if k := connectKind(altErr); k == exitcode.LoginRefused || kind == exitcode.Failure {
+				kind = k
+			}
 		}
 	}
 	if err != nil {
@@ -115,8 +119,6 @@ func (c Config) Redact(err error) error {
 // broker).
 func connectKind(err error) exitcode.Kind {
 	switch {
-	case err == nil:
-		return exitcode.OK
 	case errors.As(err, new(*client.BrokerError)):
 		return exitcode.LoginRefused
 	case client.Unreachable(err):

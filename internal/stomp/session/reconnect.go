@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
@@ -221,6 +222,9 @@ func (e *NotConnectedError) Error() string {
 }
 
 func (e *NotConnectedError) Unwrap() error { return e.Cause }
+
+// Kind says a command found no connection (exit 1).
+func (e *NotConnectedError) Kind() exitcode.Kind { return exitcode.NotConnected }
 
 // Ready is nil while connected, else a *NotConnectedError saying when the
 // next attempt is.

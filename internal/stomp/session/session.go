@@ -47,14 +47,6 @@ type Pending struct {
 	gen          uint64 // the connection it came on: acks are only valid there
 }
 
-// UsageError is a mistake in what the user asked for, not a failure of the
-// broker or the network.
-type UsageError = exitcode.UsageError
-
-func usage(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
-}
-
 // Session is safe for concurrent use: commands run on one goroutine while
 // incoming messages are observed on another.
 type Session struct {
@@ -199,13 +191,13 @@ func (s *Session) SubscribeAnnounced(ctx context.Context, dest, ack string, head
 	switch ack {
 	case AckAuto, AckClient, AckClientIndividual:
 	default:
-		return nil, usage("unknown ack mode %q: use auto, client or client-individual", ack)
+		return nil, exitcode.Usagef("unknown ack mode %q: use auto, client or client-individual", ack)
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {
 		if sub.Destination == dest {
 			s.mu.Unlock()
-			return nil, usage("Already subscribed to %s", dest)
+			return nil, exitcode.Usagef("Already subscribed to %s", dest)
 		}
 	}
 	sub := &Subscription{ID: strconv.Itoa(s.nextSubID), Destination: dest, Ack: ack, Headers: headers}
@@ -283,7 +275,7 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 	}
 	s.mu.Unlock()
 	if sub == nil {
-		return nil, usage("Subscription %s not found", dest)
+		return nil, exitcode.Usagef("Subscription %s not found", dest)
 	}
 	f := frame.New(frame.UNSUBSCRIBE, frame.Id, sub.ID, frame.Destination, sub.Destination)
 	err := s.request(ctx, f)
@@ -417,7 +409,7 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 			}
 		}
 		if last == nil {
-			return nil, usage("no message is awaiting ack")
+			return nil, exitcode.Usagef("no message is awaiting ack")
 		}
 		return last, nil
 	}
@@ -428,7 +420,7 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 			}
 		}
 		if strings.HasPrefix(id, "#") {
-			return nil, usage("message #%d is not awaiting ack", n)
+			return nil, exitcode.Usagef("message #%d is not awaiting ack", n)
 		}
 	}
 	gen := s.generation()
@@ -437,7 +429,7 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 		return &Pending{MessageID: id, AckID: id, Subscription: subID, gen: gen}, nil
 	case "1.1":
 		if subID == "" {
-			return nil, usage("message %s is not awaiting ack here: give its subscription too (ack <message-id> <subscription-id>)", id)
+			return nil, exitcode.Usagef("message %s is not awaiting ack here: give its subscription too (ack <message-id> <subscription-id>)", id)
 		}
 	}
 	return &Pending{MessageID: id, Subscription: subID, gen: gen}, nil
@@ -508,7 +500,7 @@ func (s *Session) Ack(ctx context.Context, id, subID string, wait bool) error {
 // Nack rejects a message (STOMP 1.1 and later).
 func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
 	if s.Version() == "1.0" {
-		return usage("nack needs STOMP 1.1 or later: this connection uses 1.0 (connect with -S 1.1 or -S 1.2)")
+		return exitcode.Usagef("nack needs STOMP 1.1 or later: this connection uses 1.0 (connect with -S 1.1 or -S 1.2)")
 	}
 	return s.ackOrNack(ctx, frame.NACK, id, subID, wait)
 }
@@ -559,7 +551,7 @@ func (s *Session) settleAll(ctx context.Context, command string, wait bool) erro
 	}
 	s.mu.Unlock()
 	if len(ps) == 0 {
-		return usage("no message is awaiting ack")
+		return exitcode.Usagef("no message is awaiting ack")
 	}
 	slices.SortFunc(ps, func(a, b *Pending) int { return cmp.Compare(a.seq, b.seq) })
 	for _, p := range ps {
@@ -586,7 +578,7 @@ func (s *Session) Begin(ctx context.Context) (string, error) {
 	if s.tx != "" {
 		tx := s.tx
 		s.mu.Unlock()
-		return "", usage("Currently in a transaction (%s)", tx)
+		return "", exitcode.Usagef("Currently in a transaction (%s)", tx)
 	}
 	tx := newUUID()
 	s.mu.Unlock()
@@ -608,7 +600,7 @@ func (s *Session) End(ctx context.Context, commit bool) (string, error) {
 	s.tx = ""
 	s.mu.Unlock()
 	if tx == "" {
-		return "", usage("Not currently in a transaction")
+		return "", exitcode.Usagef("Not currently in a transaction")
 	}
 	cmd := frame.ABORT
 	if commit {

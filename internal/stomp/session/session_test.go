@@ -2,13 +2,13 @@ package session_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
@@ -95,9 +95,8 @@ func TestClientAckAcrossSubscriptions(t *testing.T) {
 				t.Fatalf("%d message(s) awaiting ack after acking b1, want %d", got, want)
 			}
 			err := s.Ack(ctx, "all", "", true)
-			var usage *session.UsageError
 			switch {
-			case wholeConnection && !errors.As(err, &usage):
+			case wholeConnection && !exitcode.Is(err, exitcode.Usage):
 				t.Fatalf("ack all with nothing pending: %v, want a usage error", err)
 			case !wholeConnection && err != nil:
 				t.Fatalf("ack all: %v", err)
