@@ -1,6 +1,10 @@
 package sender
 
-import "io"
+import (
+	"io"
+
+	"github.com/stomp-cli/stomp/internal/exitcode"
+)
 
 // Input is where `stomp send` takes its messages from: BODY (a Go
 // template, or standard input when empty or "-"), --file, the lines of
@@ -20,10 +24,10 @@ type Input struct {
 // Check refuses what cannot be meant (a usage error, exit 2).
 func (in Input) Check() error {
 	if in.Count < 1 {
-		return usageErrorf("--count must be at least 1")
+		return exitcode.Usagef("--count must be at least 1")
 	}
 	if in.To != "" && !in.JSONL {
-		return usageErrorf("--to applies to --jsonl only")
+		return exitcode.Usagef("--to applies to --jsonl only")
 	}
 	sources := 0
 	for _, set := range []bool{in.Body != "" && in.Body != "-", in.File != "", in.Lines, in.JSONL} {
@@ -32,10 +36,10 @@ func (in Input) Check() error {
 		}
 	}
 	if sources > 1 {
-		return usageErrorf("give the body one way: BODY, --file, --lines or --jsonl")
+		return exitcode.Usagef("give the body one way: BODY, --file, --lines or --jsonl")
 	}
 	if in.Lines && in.Count != 1 {
-		return usageErrorf("--count does not apply to --lines (each line is one message)")
+		return exitcode.Usagef("--count does not apply to --lines (each line is one message)")
 	}
 	return nil
 }
