@@ -154,7 +154,7 @@ func TestInputCheck(t *testing.T) {
 	}
 	for want, in := range bad {
 		err := in.Check()
-		if err == nil || !strings.HasPrefix(err.Error(), want) || exitcode.Code(err) != int(exitcode.Usage) {
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !exitcode.Is(err, exitcode.Usage) {
 			t.Errorf("%+v: got %v, want a usage error starting %q", in, err, want)
 		}
 	}
