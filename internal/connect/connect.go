@@ -1,8 +1,9 @@
-// Package connect opens what a connection config asks for: the embedded
-// broker when --embedded is given (the one place it is started), then the
-// session on it or on the brokers named. It sits above the session layer so
-// that the protocol packages know nothing of a broker: the session dials,
-// fails over and redials; this package only decides where to.
+// Package connect decides where a connection goes: to the brokers named,
+// or to the embedded broker it starts for --embedded (the one place it is
+// started, for the shell and the modes, doctor and bench alike). It sits
+// above the session layer so that the protocol packages know nothing of a
+// broker: the session dials, fails over and redials wherever the Config
+// that Start returns points.
 package connect
 
 import (

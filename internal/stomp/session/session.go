@@ -1,7 +1,11 @@
-// Package session is the state a user builds on one connection: the
-// subscriptions, the open transaction and the messages awaiting ack. Every
-// front end (shell, script, listen) works through it, so the protocol rules
-// that differ between STOMP versions live in one place.
+// Package session is a connection's life and the state a user builds on
+// it: Open dials the brokers of a Config (failover), Receive delivers what
+// arrives to a Sink and reconnects after a loss, reporting each step; the
+// session keeps the subscriptions, the open transaction, the messages
+// awaiting ack and those sent but not yet confirmed, and restores them on
+// the new connection. Every front end (shell, script, listen) works through
+// it, so the protocol rules that differ between STOMP versions live in one
+// place.
 package session
 
 import (
