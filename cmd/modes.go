@@ -2,14 +2,9 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 
-	"github.com/go-stomp/stomp/v3/frame"
-
-	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/listen"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/shell"
@@ -52,7 +47,7 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 	// it reads it through this pointer, set below.
 	completer := &shell.Completer{}
 	var sess *session.Session
-	prompt := func() string { return shellPrompt(o.conn.host, sess) }
+	prompt := func() string { return shell.Prompt(o.conn.host, sess) }
 	var term *shell.Terminal
 	if interactive {
 		hist := stdio.HistoryFile()
@@ -87,98 +82,17 @@ func runMain(ctx context.Context, o *options, stdio IO) error {
 		collectSooner(stdio.Getenv)
 		return listen.Run(ctx, env, listen.Options{Dests: []string{o.listen}, Ack: o.ack, AckGiven: o.ackGiven, Count: o.count, Idle: o.timeout})
 	case modeScript:
-		return script(ctx, o, env, stdio)
+		path := o.file
+		if path == "" {
+			path = "-" // commands piped in
+		}
+		return shell.Script(ctx, env, path, stdio.In, shell.Options{ContinueOnError: o.continueOnError})
 	default:
-		return interactiveShell(ctx, o, env, term)
+		// While a command runs the terminal is not in raw mode, so Ctrl-C
+		// arrives as SIGINT: it stops that command and the shell goes on.
+		// SIGTERM or SIGHUP (the terminal went away) leave like quit does:
+		// unsubscribe and disconnect with a receipt.
+		o.signals.forShell()
+		return shell.Interactive(ctx, env, term, shell.Options{CommandContext: o.signals.commandContext})
 	}
-}
-
-func script(ctx context.Context, o *options, env *commands.Env, stdio IO) error {
-	r := env.Receive(commands.Hooks{})
-	path := o.file
-	if path == "" {
-		path = "-"
-	}
-	err := shell.RunFile(ctx, path, stdio.In, env, shell.Options{Script: true, ContinueOnError: o.continueOnError})
-	if errors.Is(err, shell.ErrQuit) {
-		err = nil
-	}
-	return env.FinishRun(r, err)
-}
-
-// shellPrompt shows where the user is: "127.0.0.1 1.2> ", with the open
-// transaction ("127.0.0.1 1.2 tx:d6ba08cc> ") or a lost connection
-// ("127.0.0.1 disconnected> ").
-func shellPrompt(host string, sess *session.Session) string {
-	if sess == nil {
-		return host + "> "
-	}
-	host = sess.Config().Brokers[0].Host // the embedded broker's, once started
-	if sess.Conn().Err() != nil {
-		return host + " disconnected> "
-	}
-	p := host + " " + sess.Version()
-	if tx := sess.Transaction(); tx != "" {
-		p += " tx:" + tx[:min(8, len(tx))]
-	}
-	if n := sess.PendingCount(); n > 0 {
-		p += " unacked:" + strconv.Itoa(n)
-	}
-	return p + "> "
-}
-
-func interactiveShell(ctx context.Context, o *options, env *commands.Env, t *shell.Terminal) error {
-	r := env.Receive(commands.Hooks{
-		Interactive: true,
-		Changed:     t.UpdatePrompt,
-		After: func(f *frame.Frame, p *session.Pending, sinkErr error) {
-			if sinkErr != nil {
-				env.Out.Error(sinkErr.Error()) // not acked: the user decides
-			}
-			if p != nil {
-				t.UpdatePrompt() // one more message awaits an ack
-			}
-		},
-	})
-	go func() {
-		<-r.Done()
-		if r.Err() != nil {
-			env.Out.Error(r.Err().Error())
-			t.UpdatePrompt()
-		}
-	}()
-	// While a command runs the terminal is not in raw mode, so Ctrl-C
-	// arrives as SIGINT: it stops that command and the shell goes on.
-	// SIGTERM or SIGHUP (the terminal went away) leave like quit does:
-	// unsubscribe and disconnect with a receipt.
-	sig := o.signals
-	sig.forShell()
-	left := make(chan struct{})
-	defer close(left)
-	go func() {
-		select {
-		case <-ctx.Done():
-			t.Interrupt() // unblocks the line being read
-		case <-left:
-		}
-	}()
-	err := shell.Run(ctx, t, env, shell.Options{
-		CommandContext: sig.commandContext,
-		OnInterrupt: func() {
-			if ctx.Err() == nil {
-				env.Out.Print("(type quit or press Ctrl-D to leave)\n")
-			}
-		},
-	})
-	if errors.Is(err, shell.ErrQuit) || ctx.Err() != nil {
-		err = nil
-	}
-	ferr := env.Finish(r)
-	if err != nil {
-		return err
-	}
-	if r.Err() != nil {
-		return nil // already shown; leaving a shell is not a failure
-	}
-	return ferr
 }
