@@ -37,6 +37,8 @@ func (b Backoff) Delay(attempt int) time.Duration {
 }
 
 // SetRedial tells the session how to open a new connection after a loss.
+// Open sets it to dial the session's Config again; a session made with
+// New (the tests' hostile brokers) is given its dialer here.
 func (s *Session) SetRedial(dial func(context.Context) (*client.Conn, error)) { s.redial = dial }
 
 // Recovery is what a successful Reconnect restored and what it could not.
