@@ -23,7 +23,7 @@ func TestShellKeepsGoingAfterBrokerError(t *testing.T) {
 	if rabbit == nil {
 		t.Skip("needs RabbitMQ (STOMP_TEST_RABBITMQ)")
 	}
-	sh := startShell(t, NewEnv(t), *rabbit)
+	sh := inProcessShell(t, NewEnv(t), *rabbit)
 	d := dest(t, *rabbit, "kept")
 	sh.subscribe(t, d)
 	sh.Line("subscribe /bogus/dest")
@@ -48,7 +48,7 @@ func TestShellOutlastsAnOutage(t *testing.T) {
 	}
 	addr := b.Addr()
 	host, port, _ := strings.Cut(addr, ":")
-	tm := Start(t, NewEnv(t), "-H", host, "-P", port, "--reconnect-delay", "500ms", "--reconnect-max-delay", "20s")
+	tm := InProcess(t, NewEnv(t), "-H", host, "-P", port, "--reconnect-delay", "500ms", "--reconnect-max-delay", "20s")
 	tm.WaitPrompt("")
 	tm.Line("subscribe /queue/outage")
 	tm.WaitContains("Subscribing to '/queue/outage'")

@@ -116,7 +116,7 @@ func TestSendSaysWhatItWaitsFor(t *testing.T) {
 // arguments (dimmed), and each disappears as its word is typed; the
 // cursor stays at the end of what was typed.
 func TestHintsWhileTyping(t *testing.T) {
-	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh := inProcessShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
 	steps := []struct{ typed, shown string }{
 		{"send", "send"}, // sendfile, sendrec, ... begin with it too
 		{" ", "send <destination> <message>"},
@@ -146,7 +146,7 @@ func TestHintsWhileTyping(t *testing.T) {
 // TestJSONPrettyInTheShell: a JSON body is indented in the interactive
 // shell (scripts and pipes get it as sent: see habits_output.txtar).
 func TestJSONPrettyInTheShell(t *testing.T) {
-	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh := inProcessShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
 	sh.subscribe(t, "/queue/json")
 	runStomp(t, append(append([]string{}, sh.conn...), "send", "/queue/json", `{"order":17,"items":["tea"]}`)...)
 	sh.WaitScrollback(`  "order": 17,`)

@@ -36,11 +36,23 @@ type shell struct {
 	conn []string // flags that connect another client to the same broker
 }
 
-// startShell opens the shell on tg; extra flags come first.
+// startShell opens the shell on tg in a tmux pane; extra flags come first.
 func startShell(t *testing.T, env Env, tg target, extra ...string) *shell {
 	t.Helper()
+	return openShell(t, Start, env, tg, extra...)
+}
+
+// inProcessShell opens the shell on tg in this process, on a virtual
+// terminal; extra flags come first.
+func inProcessShell(t *testing.T, env Env, tg target, extra ...string) *shell {
+	t.Helper()
+	return openShell(t, InProcess, env, tg, extra...)
+}
+
+func openShell(t *testing.T, start func(*testing.T, Env, ...string) *Term, env Env, tg target, extra ...string) *shell {
+	t.Helper()
 	if tg.real == nil {
-		tm := Start(t, env, append(extra, "--embedded")...)
+		tm := start(t, env, append(extra, "--embedded")...)
 		host, port := tm.EmbeddedAddr()
 		tm.WaitPrompt("")
 		return &shell{Term: tm, conn: []string{"-H", host, "-P", port}}
@@ -52,7 +64,7 @@ func startShell(t *testing.T, env Env, tg target, extra ...string) *shell {
 	if tg.real.Vhost != "" {
 		conn = append(conn, "--vhost", tg.real.Vhost)
 	}
-	tm := Start(t, env, append(extra, conn...)...)
+	tm := start(t, env, append(extra, conn...)...)
 	tm.WaitPrompt("")
 	return &shell{Term: tm, conn: conn}
 }
@@ -160,7 +172,7 @@ func TestPartialLineSurvivesIncomingMessages(t *testing.T) {
 // to and ack modes; an ambiguous word completes to the common prefix and a
 // second Tab lists the choices below the prompt.
 func TestTabCompletion(t *testing.T) {
-	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh := inProcessShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
 	complete := func(typed, want string) {
 		t.Helper()
 		sh.Type(typed)
@@ -208,7 +220,7 @@ func TestHistoryAcrossRuns(t *testing.T) {
 			if !xdg {
 				env.State = ""
 			}
-			sh := startShell(t, env, embedded)
+			sh := inProcessShell(t, env, embedded)
 			sh.Line("send /queue/h remembered")
 			sh.WaitPrompt("")
 			sh.Line("echo my password is hunter2")
@@ -235,7 +247,7 @@ func TestHistoryAcrossRuns(t *testing.T) {
 				t.Errorf("history file mode %v, want no access for others", fi.Mode().Perm())
 			}
 
-			sh2 := startShell(t, env, embedded)
+			sh2 := inProcessShell(t, env, embedded)
 			sh2.Keys("Up")
 			sh2.WaitPrompt("send /queue/h remembered")
 			sh2.Keys("C-u", "C-d")
@@ -246,7 +258,7 @@ func TestHistoryAcrossRuns(t *testing.T) {
 	}
 	t.Run("no-history", func(t *testing.T) {
 		env := NewEnv(t)
-		sh := startShell(t, env, embedded, "--no-history")
+		sh := inProcessShell(t, env, embedded, "--no-history")
 		sh.Line("send /queue/h forgotten")
 		sh.WaitPrompt("")
 		sh.Keys("C-d")
@@ -326,7 +338,7 @@ func TestCtrlCStopsTheCommand(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	for _, tg := range targets() {
 		t.Run(tg.name, func(t *testing.T) {
-			sh := startShell(t, NewEnv(t), tg)
+			sh := inProcessShell(t, NewEnv(t), tg)
 			sh.Line("sned /queue/a x")
 			sh.WaitLine("Unknown command: sned (did you mean send?)")
 			sh.WaitPrompt("")
@@ -469,7 +481,7 @@ func TestPromptShowsWhereYouAre(t *testing.T) {
 	}
 	defer b.Close()
 	host, port, _ := strings.Cut(b.Addr(), ":")
-	tm := Start(t, NewEnv(t), "-H", host, "-P", port)
+	tm := InProcess(t, NewEnv(t), "-H", host, "-P", port)
 	tm.WaitPrompt("")
 	tm.Line("begin")
 	tm.Wait("a prompt with the transaction", func(s []string) bool {
@@ -519,7 +531,7 @@ func TestPasswordNeverInHistory(t *testing.T) {
 	defer b.Close()
 	host, port, _ := strings.Cut(b.Addr(), ":")
 	env := NewEnv(t)
-	tm := Start(t, env, "-H", host, "-P", port, "-U", "alice", "-W", "Zq7-hunter")
+	tm := InProcess(t, env, "-H", host, "-P", port, "-U", "alice", "-W", "Zq7-hunter")
 	tm.WaitPrompt("")
 	tm.Line("echo Zq7-hunter")
 	tm.Line("echo kept")
@@ -541,7 +553,7 @@ func TestPasswordNeverInHistory(t *testing.T) {
 // shows, `ack N`/`ack last` take those numbers, and the prompt counts the
 // messages awaiting an ack.
 func TestNumberedMessagesAndUnackedPrompt(t *testing.T) {
-	tm := Start(t, NewEnv(t), "--embedded")
+	tm := InProcess(t, NewEnv(t), "--embedded")
 	tm.WaitPrompt("")
 	tm.Line("subscribe /queue/n client-individual")
 	tm.Line("send /queue/n first")

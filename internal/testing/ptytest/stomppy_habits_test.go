@@ -18,7 +18,7 @@ func TestShellShowsRedelivery(t *testing.T) {
 			continue
 		}
 		t.Run(tg.name, func(t *testing.T) {
-			sh := startShell(t, NewEnv(t), tg)
+			sh := inProcessShell(t, NewEnv(t), tg)
 			d := dest(t, tg, "redelivered")
 			sh.Line("subscribe " + d + " client-individual")
 			sh.WaitContains("Subscribing to '" + d + "'")
@@ -46,7 +46,7 @@ func TestShellShowsRedelivery(t *testing.T) {
 // with whitespace inside loses its quotes. Words a command does not take are
 // ignored with a warning.
 func TestShellKeepsQuotesAsTyped(t *testing.T) {
-	sh := startShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
+	sh := inProcessShell(t, NewEnv(t), target{name: testbroker.NameEmbedded})
 	sh.Line("subscribe /queue/q auto   # typed by hand")
 	sh.WaitContains(`warning: subscribe: ignored the extra words "# typed by hand", as stomp.py does`)
 	sh.Line(`send /queue/q {"order": 42, "note": "two words"}`)

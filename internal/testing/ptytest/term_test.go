@@ -22,8 +22,26 @@ const (
 // waitTimeout bounds every wait for the screen to show something.
 const waitTimeout = 10 * time.Second
 
-// Term is one stomp process in a tmux pane of its own tmux server.
+// Term is one stomp shell on a terminal: a real one, a tmux pane of its
+// own tmux server (Start), or a virtual one in this process (InProcess).
 type Term struct {
+	t *testing.T
+	display
+}
+
+// display is the terminal a Term runs on.
+type display interface {
+	screen() []string   // the visible rows, trailing blanks trimmed
+	scrollback() string // the scrollback and the screen
+	cursor() (x, y int) // column and row, from 0
+	typeText(text string)
+	keys(keys ...string) // named: Enter, Tab, Up, C-c, C-d, C-u
+	exitStatus() (code int, exited bool)
+	goroutines() string // for a failure message about a hung stomp
+}
+
+// pane is a tmux pane running the stomp binary.
+type pane struct {
 	t      *testing.T
 	socket string // tmux -L name
 	tmpdir string // TMUX_TMPDIR: where the server's socket lives
@@ -79,7 +97,7 @@ func Start(t *testing.T, env Env, args ...string) *Term {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &Term{t: t, socket: "stomp-ptytest", tmpdir: tmpdir, status: filepath.Join(tmpdir, "status")}
+	tm := &pane{t: t, socket: "stomp-ptytest", tmpdir: tmpdir, status: filepath.Join(tmpdir, "status")}
 	t.Cleanup(tm.close)
 
 	// env -i: the process sees only what we give it, not the test's
@@ -107,22 +125,22 @@ func Start(t *testing.T, env Env, args ...string) *Term {
 	argv = append(argv, args...)
 	tm.tmux(append([]string{"-f", conf, "new-session", "-d",
 		"-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), "-c", env.Home}, argv...)...)
-	return tm
+	return &Term{t: t, display: tm}
 }
 
-func (tm *Term) close() {
+func (tm *pane) close() {
 	cmd := exec.Command(tmuxBin, "-L", tm.socket, "kill-server")
 	cmd.Env = tm.env()
 	_ = cmd.Run()
 	_ = os.RemoveAll(tm.tmpdir)
 }
 
-func (tm *Term) env() []string {
+func (tm *pane) env() []string {
 	return append(os.Environ(), "TMUX_TMPDIR="+tm.tmpdir, "TMUX=")
 }
 
 // tmux runs a tmux command against this test's server and returns its output.
-func (tm *Term) tmux(args ...string) string {
+func (tm *pane) tmux(args ...string) string {
 	tm.t.Helper()
 	cmd := exec.Command(tmuxBin, append([]string{"-L", tm.socket}, args...)...)
 	cmd.Env = tm.env()
@@ -134,16 +152,30 @@ func (tm *Term) tmux(args ...string) string {
 	return out.String()
 }
 
+// tmux runs a tmux command against the pane of a Term started with Start.
+func (tm *Term) tmux(args ...string) string {
+	tm.t.Helper()
+	p, ok := tm.display.(*pane)
+	if !ok {
+		tm.t.Fatal("a tmux command on a terminal that is not a tmux pane")
+	}
+	return p.tmux(args...)
+}
+
+func (tm *pane) typeText(text string) { tm.tmux("send-keys", "-l", text) }
+
+func (tm *pane) keys(keys ...string) { tm.tmux(append([]string{"send-keys"}, keys...)...) }
+
 // Type types text literally (no key names), without Enter.
 func (tm *Term) Type(text string) {
 	tm.t.Helper()
-	tm.tmux("send-keys", "-l", text)
+	tm.typeText(text)
 }
 
-// Keys presses named keys: Enter, Tab, Up, C-c, C-d, ...
+// Keys presses named keys: Enter, Tab, Up, C-c, C-d, C-u.
 func (tm *Term) Keys(keys ...string) {
 	tm.t.Helper()
-	tm.tmux(append([]string{"send-keys"}, keys...)...)
+	tm.keys(keys...)
 }
 
 // Line types text and presses Enter.
@@ -153,9 +185,13 @@ func (tm *Term) Line(text string) {
 	tm.Keys("Enter")
 }
 
-// Screen is what the visible pane shows now: rows lines, trailing blanks trimmed.
+// Screen is what the terminal shows now: its rows, trailing blanks trimmed.
 func (tm *Term) Screen() []string {
 	tm.t.Helper()
+	return tm.screen()
+}
+
+func (tm *pane) screen() []string {
 	lines := strings.Split(strings.TrimSuffix(tm.tmux("capture-pane", "-p"), "\n"), "\n")
 	for i := range lines {
 		lines[i] = strings.TrimRight(lines[i], " ")
@@ -166,8 +202,10 @@ func (tm *Term) Screen() []string {
 // All is the scrollback and the screen, as one text.
 func (tm *Term) All() string {
 	tm.t.Helper()
-	return tm.tmux("capture-pane", "-p", "-S", "-")
+	return tm.scrollback()
 }
+
+func (tm *pane) scrollback() string { return tm.tmux("capture-pane", "-p", "-S", "-") }
 
 // LastLine is the last non-blank line of the screen.
 func (tm *Term) LastLine() string {
@@ -183,6 +221,10 @@ func (tm *Term) LastLine() string {
 // Cursor is the cursor's column and row (from 0).
 func (tm *Term) Cursor() (x, y int) {
 	tm.t.Helper()
+	return tm.cursor()
+}
+
+func (tm *pane) cursor() (x, y int) {
 	out := strings.Fields(tm.tmux("display-message", "-p", "#{cursor_x} #{cursor_y}"))
 	if len(out) != 2 {
 		tm.t.Fatalf("cursor: %q", out)
@@ -196,7 +238,8 @@ func (tm *Term) Cursor() (x, y int) {
 func (tm *Term) Dump() string {
 	var b strings.Builder
 	b.WriteString("+" + strings.Repeat("-", cols) + "+\n")
-	for _, l := range tm.Screen() {
+	screen := tm.Screen()
+	for _, l := range screen[:lastNonBlankRow(screen)+1] {
 		fmt.Fprintf(&b, "|%-*s|\n", cols, l)
 	}
 	b.WriteString("+" + strings.Repeat("-", cols) + "+")
@@ -271,12 +314,8 @@ func (tm *Term) Exited() int {
 	tm.t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		if b, err := os.ReadFile(tm.status); err == nil {
-			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				tm.t.Fatalf("exit status %q", b)
-			}
-			return n
+		if code, exited := tm.exitStatus(); exited {
+			return code
 		}
 		if time.Now().After(deadline) {
 			screen := tm.Dump()
@@ -286,25 +325,37 @@ func (tm *Term) Exited() int {
 	}
 }
 
+func (tm *pane) exitStatus() (code int, exited bool) {
+	b, err := os.ReadFile(tm.status)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		tm.t.Fatalf("exit status %q", b)
+	}
+	return n, true
+}
+
 // goroutines makes the hung stomp print its goroutines (SIGQUIT) and
 // returns them, for the failure message.
-func (tm *Term) goroutines() string {
+func (tm *pane) goroutines() string {
 	// The pane runs sh, which runs stomp.
 	pid := strings.TrimSpace(tm.tmux("display-message", "-p", "#{pane_pid}"))
 	if err := exec.Command("pkill", "-QUIT", "-P", pid).Run(); err != nil {
 		return "(no goroutine dump: " + err.Error() + ")"
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for tm.Running() && time.Now().Before(deadline) {
+	for _, exited := tm.exitStatus(); !exited && time.Now().Before(deadline); _, exited = tm.exitStatus() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	return "goroutines of the hung stomp (SIGQUIT):\n" + tm.All()
+	return "goroutines of the hung stomp (SIGQUIT):\n" + tm.scrollback()
 }
 
 // Running says whether stomp is still running.
 func (tm *Term) Running() bool {
-	_, err := os.Stat(tm.status)
-	return err != nil
+	_, exited := tm.exitStatus()
+	return !exited
 }
 
 var embeddedRE = regexp.MustCompile(`Connected to the embedded broker on (127\.0\.0\.1):(\d+) `)
