@@ -374,9 +374,9 @@ var heartbeatsRE = regexp.MustCompile(`^([0-9]+),([0-9]+)$`)
 // so a typo costs no network round trip and always exits 2.
 func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error {
 	if fs.Changed("host") {
-		all, err := failoverList(c.hosts)
+		all, err := endpoint.FailoverList(c.hosts)
 		if err != nil {
-			return err
+			return usageErrorf("%v", err)
 		}
 		c.host, c.alternates = all[0], all[1:]
 	} else {
@@ -570,39 +570,4 @@ func (c *connFlags) tracer(printer *commands.Printer) func(client.Direction, *fr
 			_, _ = printer.Write(buf.Bytes())
 		}
 	}
-}
-
-// failoverList reads the -H values: each may be a host, host:port, a
-// comma-separated list of them, or ActiveMQ's failover:(tcp://a:61613,...).
-// URLs (stomp://, ws://) stay whole.
-func failoverList(values []string) ([]string, error) {
-	var out []string
-	for _, v := range values {
-		if inner, ok := strings.CutPrefix(v, "failover:"); ok {
-			inner = strings.TrimSuffix(strings.TrimPrefix(inner, "("), ")")
-			if i := strings.Index(inner, ")?"); i >= 0 { // failover:(...)?options
-				inner = inner[:i]
-			}
-			v = inner
-		}
-		if endpoint.LooksLikeURL(v) && !strings.HasPrefix(v, "tcp://") {
-			out = append(out, v)
-			continue
-		}
-		for _, h := range strings.Split(v, ",") {
-			h = strings.TrimPrefix(strings.TrimSpace(h), "tcp://")
-			if h == "" {
-				return nil, usageErrorf("empty broker in -H %q: write -H a,b or -H a -H b", v)
-			}
-			out = append(out, h)
-		}
-	}
-	if len(out) > 1 {
-		for _, h := range out {
-			if endpoint.LooksLikeURL(h) {
-				return nil, usageErrorf("failover lists take host or host:port entries, not URLs (%q)", endpoint.Redact(h))
-			}
-		}
-	}
-	return out, nil
 }

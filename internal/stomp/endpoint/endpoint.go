@@ -147,3 +147,39 @@ func Redact(s string) string {
 	}
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
+
+// FailoverList reads the brokers given as -H values: each may be a host,
+// host:port, a comma-separated list of them, or ActiveMQ's
+// failover:(tcp://a:61613,...). A URL (stomp://, ws://) stays whole, and
+// only alone: a list of several takes host or host:port entries.
+func FailoverList(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		if inner, ok := strings.CutPrefix(v, "failover:"); ok {
+			inner = strings.TrimSuffix(strings.TrimPrefix(inner, "("), ")")
+			if i := strings.Index(inner, ")?"); i >= 0 { // failover:(...)?options
+				inner = inner[:i]
+			}
+			v = inner
+		}
+		if LooksLikeURL(v) && !strings.HasPrefix(v, "tcp://") {
+			out = append(out, v)
+			continue
+		}
+		for _, h := range strings.Split(v, ",") {
+			h = strings.TrimPrefix(strings.TrimSpace(h), "tcp://")
+			if h == "" {
+				return nil, fmt.Errorf("empty broker in -H %q: write -H a,b or -H a -H b", v)
+			}
+			out = append(out, h)
+		}
+	}
+	if len(out) > 1 {
+		for _, h := range out {
+			if LooksLikeURL(h) {
+				return nil, fmt.Errorf("failover lists take host or host:port entries, not URLs (%q)", Redact(h))
+			}
+		}
+	}
+	return out, nil
+}

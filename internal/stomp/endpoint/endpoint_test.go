@@ -65,3 +65,32 @@ func TestWebSocketURL(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestFailoverList(t *testing.T) {
+	ok := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"a"}, "a"},
+		{[]string{"a,b:61614", "c"}, "a b:61614 c"},
+		{[]string{"failover:(tcp://a:61613,tcp://b:61613)?randomize=false"}, "a:61613 b:61613"},
+		{[]string{"failover:tcp://a:1"}, "a:1"},
+		{[]string{"stomp://u:p@h:1/v"}, "stomp://u:p@h:1/v"},
+	}
+	for _, c := range ok {
+		got, err := FailoverList(c.in)
+		if err != nil || strings.Join(got, " ") != c.want {
+			t.Errorf("FailoverList(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	bad := map[string][]string{
+		`empty broker in -H "a,,b"`:      {"a,,b"},
+		`not URLs ("stomp://u:xxxxx@h")`: {"a", "stomp://u:secret@h"},
+	}
+	for want, in := range bad {
+		_, err := FailoverList(in)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("FailoverList(%q): got %v, want an error containing %q", in, err, want)
+		}
+	}
+}
