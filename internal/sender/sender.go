@@ -1,8 +1,10 @@
-// Package sender is the one engine that sends messages through a session:
-// the shell's send commands and `stomp send` both hand it a Source (one
-// body, a body repeated or templated N times, the lines of a stream, or
-// JSON lines as `listen --format json` writes them), and it sends each
-// message in order, paced to a rate, naming the message that failed.
+// Package sender is the engine behind every send command: the shell's
+// send, sendrec, sendreply and sendfile and `stomp send` all hand it a
+// Source (one body, a body repeated or templated N times, the lines of a
+// stream, or JSON lines as `listen --format json` writes them), and it
+// sends each message in order, paced to a rate, naming the message that
+// failed. (The engines that pass messages on, such as shovel, reply and
+// --dead-letter, send through the session themselves.)
 package sender
 
 import (
