@@ -617,7 +617,7 @@ func (h *harness) startBrokers(keys []string) ([]*brokerSpec, error) {
 			if err := h.startEmbedded(b); err != nil {
 				return nil, err
 			}
-		} else if h.server(b) != nil && !ciStarted {
+		} else if h.serverRetry(b) != nil && !ciStarted {
 			log.Printf("%s is not running: scripts/ci-brokers.sh start", b.name)
 			cmd := exec.Command("scripts/ci-brokers.sh", "start")
 			cmd.Env = append(os.Environ(), "STOMP_CI_SKIP_INSTALL="+os.Getenv("STOMP_CI_SKIP_INSTALL"))
@@ -639,6 +639,21 @@ func (h *harness) startBrokers(keys []string) ([]*brokerSpec, error) {
 		list = append(list, b)
 	}
 	return list, nil
+}
+
+// serverRetry is server, tried a few times: on a loaded machine a running
+// broker can be slow to answer, and starting the brokers would also stop
+// them at the end, under whoever else uses them.
+func (h *harness) serverRetry(b *brokerSpec) error {
+	var err error
+	for i := 0; i < 4; i++ {
+		if err = h.server(b); err == nil {
+			return nil
+		}
+		log.Printf("%s at %s does not answer (%v): trying again", b.name, b.addr(), err)
+		time.Sleep(3 * time.Second)
+	}
+	return err
 }
 
 func (h *harness) server(b *brokerSpec) error {
