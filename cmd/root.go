@@ -5,6 +5,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -136,9 +137,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorf("%v (see stomp --help)", err)
-	})
+	root.SetFlagErrorFunc(flagError)
 	o.conn.stdio = stdio
 	o.conn.register(root.PersistentFlags())
 	o.out.register(root.PersistentFlags())
@@ -252,7 +251,7 @@ func markInapplicable(root *cobra.Command) {
 
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("unexpected argument %q: stomp takes only flags here (see stomp --help)", args[0])
+		return usageErrorf("unexpected argument %q: %s takes only flags here (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
 	}
 	return nil
 }
@@ -308,6 +307,28 @@ func expandPrefixes(root *cobra.Command, args []string) []string {
 		out = append(out, expanded)
 	}
 	return out
+}
+
+// flagError words a flag the command line got wrong as one line that says
+// what to give (pflag's own would end in a strconv error chain).
+func flagError(c *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		what, ok := flagValueKinds[bad.GetFlag().Value.Type()]
+		if !ok {
+			what = "a " + bad.GetFlag().Value.Type()
+		}
+		return usageErrorf("invalid value %q for --%s: give %s (see %s --help)", bad.GetValue(), bad.GetFlag().Name, what, c.CommandPath())
+	}
+	return usageErrorf("%v (see %s --help)", err, c.CommandPath())
+}
+
+// flagValueKinds say, by pflag value type, what a flag takes.
+var flagValueKinds = map[string]string{
+	"int":      "a whole number",
+	"duration": "a duration such as 5s, 500ms or 1m",
+	"bool":     "true or false",
+	"float64":  "a number",
 }
 
 // usageErrorf is a mistake on the command line (exit 2).
