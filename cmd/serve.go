@@ -8,8 +8,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
@@ -102,10 +100,8 @@ func serve(ctx context.Context, cfg broker.Config, logTo io.Writer) error {
 		return listenError(err)
 	}
 	logger.Printf("stomp %s embedded broker listening on %s (Ctrl-C to stop)", Version(), strings.Join(b.URLs(), ", "))
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	select {
-	case <-ctx.Done():
+	case <-ctx.Done(): // SIGINT or SIGTERM (see signals)
 		logger.Printf("stopping")
 		return b.Close()
 	case err := <-b.Failed():
