@@ -12,11 +12,12 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/bench"
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-func newBenchCommand(o *options, stdio IO) *cobra.Command {
+func newBenchCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	b := &bench.Flags{}
 	c := &cobra.Command{
 		Use:   "bench [URL]",
@@ -117,7 +118,7 @@ func notConnectionFlags(root *cobra.Command) []string {
 
 // runBench supplies the connection and the embedded broker to the bench
 // front-end.
-func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config, rates []int, stdio IO) error {
+func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config, rates []int, stdio *iostreams.IOStreams) error {
 	printer := newPrinter(o.conn, o.out, stdio)
 	conn, stopBroker, err := o.conn.config(printer, nil).Start()
 	if err != nil {
@@ -148,7 +149,7 @@ func benchError(ctx context.Context, conn session.Config, err error) error {
 	return conn.Redact(err)
 }
 
-func newBenchReportCommand(stdio IO) *cobra.Command {
+func newBenchReportCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	var out, title string
 	c := &cobra.Command{
 		Use:   "report RESULT.json...",
@@ -168,7 +169,7 @@ skips messages from another machine's run as left over.`,
   stomp bench report host1.json host2.json host3.json -o total.html`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give the JSON results to draw (written by stomp bench --json FILE)")
+				return exitcode.Usagef("give the JSON results to draw (written by stomp bench --json FILE)")
 			}
 			return nil
 		},

@@ -22,6 +22,8 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/connect"
 	"github.com/stomp-cli/stomp/internal/contexts"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/secret"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
@@ -60,8 +62,8 @@ type connFlags struct {
 	trace           bool
 	noColor         bool
 
-	stdio IO     // the run's streams: the password prompt, warnings, the environment
-	url   string // the positional broker URL, set by args (the root command) before resolve
+	stdio *iostreams.IOStreams // the run's streams: the password prompt, warnings, the environment
+	url   string               // the positional broker URL, set by args (the root command) before resolve
 
 	// derived by resolve
 	alternates     []string // failover brokers after the first, host or host:port
@@ -109,7 +111,7 @@ func (c *connFlags) args(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
 			a = args[0]
 		}
-		return usageErrorf("unexpected argument %q: stomp takes flags and at most one broker URL, such as stomp://host:61613 or ws://host:15674/ws (see stomp --help)", endpoint.Redact(a))
+		return exitcode.Usagef("unexpected argument %q: stomp takes flags and at most one broker URL, such as stomp://host:61613 or ws://host:15674/ws (see stomp --help)", endpoint.Redact(a))
 	}
 	c.url = args[0]
 	return nil
@@ -136,7 +138,7 @@ type target struct {
 func (t *target) applyURL(raw, what string) error {
 	u, err := endpoint.Parse(raw)
 	if err != nil {
-		return usageErrorf("%s: %v", what, err)
+		return exitcode.Usagef("%s: %v", what, err)
 	}
 	t.host = u.Host
 	if u.Port != "" {
@@ -212,7 +214,7 @@ func (c *connFlags) layers(fs *pflag.FlagSet, getenv func(string) string) (targe
 	// The command line: a URL (positional or -H), then the flags over it.
 	hostURL := fs.Changed("host") && endpoint.LooksLikeURL(c.host)
 	if c.url != "" && hostURL {
-		return t, usageErrorf("two broker URLs: give the URL as the argument or with -H, not both")
+		return t, exitcode.Usagef("two broker URLs: give the URL as the argument or with -H, not both")
 	}
 	cmdURL := c.url
 	if hostURL {
@@ -306,10 +308,10 @@ func (c *connFlags) applyContext(t *target, name string, getenv func(string) str
 	path := c.stdio.ContextsFile()
 	f, err := contexts.Load(path)
 	if errors.Is(err, contexts.ErrNoFile) {
-		return usageErrorf("unknown context %q: there is no %s (see stomp --help)", name, path)
+		return exitcode.Usagef("unknown context %q: there is no %s (see stomp --help)", name, path)
 	}
 	if err != nil {
-		return usageErrorf("cannot read the contexts: %v", err)
+		return exitcode.Usagef("cannot read the contexts: %v", err)
 	}
 	p, ok := f.Get(name)
 	if !ok {
@@ -317,7 +319,7 @@ func (c *connFlags) applyContext(t *target, name string, getenv func(string) str
 		if names := f.Names(); len(names) > 0 {
 			known = strings.Join(names, ", ")
 		}
-		return usageErrorf("unknown context %q: %s defines %s", name, path, known)
+		return exitcode.Usagef("unknown context %q: %s defines %s", name, path, known)
 	}
 	if f.Exposed {
 		c.warnf("%s holds a password and other users can read it: chmod 600 %s", path, path)
@@ -376,7 +378,7 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 	if fs.Changed("host") {
 		all, err := endpoint.FailoverList(c.hosts)
 		if err != nil {
-			return usageErrorf("%v", err)
+			return exitcode.Usagef("%v", err)
 		}
 		c.host, c.alternates = all[0], all[1:]
 	} else {
@@ -404,7 +406,7 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 	}
 	n, err := strconv.Atoi(c.port)
 	if err != nil || n < 1 || n > 65535 {
-		return usageErrorf("invalid port %q for -P: give a number from 1 to 65535", c.port)
+		return exitcode.Usagef("invalid port %q for -P: give a number from 1 to 65535", c.port)
 	}
 	c.portNum = n
 	if !t.passwordSet && t.passwordCommand != "" {
@@ -424,23 +426,23 @@ func (c *connFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) error
 	case "1.0", "1.1", "1.2":
 		c.versions = []string{c.protocol}
 	default:
-		return usageErrorf("unknown protocol version %q for -S: use 1.0, 1.1 or 1.2", c.protocol)
+		return exitcode.Usagef("unknown protocol version %q for -S: use 1.0, 1.1 or 1.2", c.protocol)
 	}
 	m := heartbeatsRE.FindStringSubmatch(c.heartbeats)
 	if m == nil {
-		return usageErrorf("invalid --heartbeats %q: expecting cx,cy in milliseconds, e.g. 10000,10000", c.heartbeats)
+		return exitcode.Usagef("invalid --heartbeats %q: expecting cx,cy in milliseconds, e.g. 10000,10000", c.heartbeats)
 	}
 	cx, err1 := strconv.ParseInt(m[1], 10, 32)
 	cy, err2 := strconv.ParseInt(m[2], 10, 32)
 	if err1 != nil || err2 != nil {
-		return usageErrorf("invalid --heartbeats %q: values too large", c.heartbeats)
+		return exitcode.Usagef("invalid --heartbeats %q: values too large", c.heartbeats)
 	}
 	c.hbSend, c.hbRecv = time.Duration(cx)*time.Millisecond, time.Duration(cy)*time.Millisecond
 	if c.maxFrameSize < 1024 {
-		return usageErrorf("--max-frame-size %d is too small: give at least 1024 bytes", c.maxFrameSize)
+		return exitcode.Usagef("--max-frame-size %d is too small: give at least 1024 bytes", c.maxFrameSize)
 	}
 	if c.receiptTimeout <= 0 || c.connectTimeout <= 0 {
-		return usageErrorf("timeouts must be positive")
+		return exitcode.Usagef("timeouts must be positive")
 	}
 	if c.sslCA != "" || c.sslCert != "" || c.sslKey != "" || c.sslInsecure {
 		c.ssl = true // asking for TLS material means asking for TLS
@@ -461,19 +463,19 @@ func (c *connFlags) buildTLS() (*tls.Config, error) {
 	if c.sslCA != "" {
 		pem, err := os.ReadFile(c.sslCA)
 		if err != nil {
-			return nil, usageErrorf("cannot read --ssl-ca-file: %v", err)
+			return nil, exitcode.Usagef("cannot read --ssl-ca-file: %v", err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usageErrorf("--ssl-ca-file %s holds no PEM certificate", c.sslCA)
+			return nil, exitcode.Usagef("--ssl-ca-file %s holds no PEM certificate", c.sslCA)
 		}
 		cfg.RootCAs = pool
 	}
 	if c.sslKey != "" && c.sslCert == "" {
-		return nil, usageErrorf("--ssl-key-file needs --ssl-cert-file")
+		return nil, exitcode.Usagef("--ssl-key-file needs --ssl-cert-file")
 	}
 	if c.sslCert != "" {
 		key := c.sslKey
@@ -482,7 +484,7 @@ func (c *connFlags) buildTLS() (*tls.Config, error) {
 		}
 		cert, err := tls.LoadX509KeyPair(c.sslCert, key)
 		if err != nil {
-			return nil, usageErrorf("cannot load client certificate: %v", err)
+			return nil, exitcode.Usagef("cannot load client certificate: %v", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
@@ -503,7 +505,7 @@ func (c *connFlags) askPassword(given bool) error {
 	pw, err := c.stdio.AskPassword(prompt)
 	if err != nil {
 		if asked {
-			return usageErrorf("-W -: cannot ask for the password: %v (set STOMP_PASSWORD instead)", err)
+			return exitcode.Usagef("-W -: cannot ask for the password: %v (set STOMP_PASSWORD instead)", err)
 		}
 		return nil // no terminal after all: connect without a password
 	}

@@ -4,12 +4,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/contexts"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // newContextCommand manages the named connections of
 // ~/.config/stomp/config.toml, as `nats context` does: add, ls, use, show,
 // rm and edit all read and write that one file (mode 0600).
-func newContextCommand(stdio IO) *cobra.Command {
+func newContextCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "context",
 		Short: "Manage named connections (contexts) in the config file",
@@ -39,12 +41,12 @@ Rewriting the file drops any comments in it.`,
 // oneName is the NAME argument of context use, show, rm and edit.
 func oneName(c *cobra.Command, args []string) error {
 	if len(args) != 1 {
-		return usageErrorf("context %s: expecting one context NAME (see stomp context ls)", c.Name())
+		return exitcode.Usagef("context %s: expecting one context NAME (see stomp context ls)", c.Name())
 	}
 	return nil
 }
 
-func newContextAddCommand(stdio IO) *cobra.Command {
+func newContextAddCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		p    contexts.Context
 		port string
@@ -59,7 +61,7 @@ first, or edit it.`,
   stomp context add prod stomp+ssl://orders@broker.example.com --ssl-ca-file /etc/stomp/ca.pem --password-command 'pass show broker'`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usageErrorf("context add: expecting NAME [URL] (see stomp context add --help)")
+				return exitcode.Usagef("context add: expecting NAME [URL] (see stomp context add --help)")
 			}
 			return nil
 		},
@@ -86,7 +88,7 @@ first, or edit it.`,
 	return c
 }
 
-func newContextListCommand(stdio IO) *cobra.Command {
+func newContextListCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list"},
@@ -98,7 +100,7 @@ func newContextListCommand(stdio IO) *cobra.Command {
 	}
 }
 
-func newContextUseCommand(stdio IO) *cobra.Command {
+func newContextUseCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "use NAME",
 		Short: "Make a named connection the default",
@@ -111,13 +113,13 @@ connect (no URL, -H, -P, --embedded, STOMP_URL, STOMP_HOST or STOMP_PORT).`,
 	}
 }
 
-func newContextShowCommand(stdio IO) *cobra.Command {
+func newContextShowCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show [NAME]",
 		Short: "Show a named connection (the default without NAME), password masked",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageErrorf("context show: expecting at most one context NAME")
+				return exitcode.Usagef("context show: expecting at most one context NAME")
 			}
 			return nil
 		},
@@ -131,7 +133,7 @@ func newContextShowCommand(stdio IO) *cobra.Command {
 	}
 }
 
-func newContextRemoveCommand(stdio IO) *cobra.Command {
+func newContextRemoveCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:     "rm NAME",
 		Aliases: []string{"remove"},
@@ -143,7 +145,7 @@ func newContextRemoveCommand(stdio IO) *cobra.Command {
 	}
 }
 
-func newContextEditCommand(stdio IO) *cobra.Command {
+func newContextEditCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "edit NAME",
 		Short: "Edit the config file in $VISUAL or $EDITOR (vi), then check it",

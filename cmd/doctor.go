@@ -11,11 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/doctor"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
-func newDoctorCommand(o *options, stdio IO) *cobra.Command {
+func newDoctorCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		asJSON      bool
 		frameLimit  int
@@ -46,10 +48,10 @@ not.`,
 				return err
 			}
 			if frameLimit < 0 {
-				return usageErrorf("--frame-limit cannot be negative")
+				return exitcode.Usagef("--frame-limit cannot be negative")
 			}
 			if frameBudget <= 0 {
-				return usageErrorf("--frame-budget must be positive, e.g. 5s")
+				return exitcode.Usagef("--frame-budget must be positive, e.g. 5s")
 			}
 			return runDoctor(c.Context(), o.conn, stdio, asJSON, frameLimit, frameBudget)
 		},
@@ -60,7 +62,7 @@ not.`,
 	return c
 }
 
-func runDoctor(ctx context.Context, cf *connFlags, stdio IO, asJSON bool, frameLimit int, frameBudget time.Duration) error {
+func runDoctor(ctx context.Context, cf *connFlags, stdio *iostreams.IOStreams, asJSON bool, frameLimit int, frameBudget time.Duration) error {
 	cc, stop, err := cf.config(nil, nil).Start()
 	if err != nil {
 		return err

@@ -6,11 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/listen"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-func newListenCommand(o *options, stdio IO) *cobra.Command {
+func newListenCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		lo         listen.Options
 		headers    []string
@@ -32,7 +34,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
   stomp listen /queue/jobs --exec ./handle.sh --concurrency 4`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("listen: give at least one destination (see stomp listen --help)")
+				return exitcode.Usagef("listen: give at least one destination (see stomp listen --help)")
 			}
 			return nil
 		},

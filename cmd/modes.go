@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/listen"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/shell"
@@ -32,7 +33,7 @@ func collectSooner(getenv func(string) string) {
 }
 
 // runMain connects and runs the mode the flags chose.
-func runMain(ctx context.Context, o *options, stdio IO) error {
+func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error {
 	m := modeShell
 	switch {
 	case o.listen != "":

@@ -7,11 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // oneShot runs a subcommand's work on a fresh connection: resolve the
 // shared flags, connect, run, disconnect.
-func oneShot(c *cobra.Command, o *options, stdio IO, separator bool, run func(ctx context.Context, env *commands.Env) error) error {
+func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, separator bool, run func(ctx context.Context, env *commands.Env) error) error {
 	if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
 		return err
 	}
@@ -36,7 +38,7 @@ func parseHeaders(kvs []string) ([][2]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, usageErrorf("bad --header %q: write it as key=value", kv)
+			return nil, exitcode.Usagef("bad --header %q: write it as key=value", kv)
 		}
 		out = append(out, [2]string{k, v})
 	}
@@ -47,7 +49,7 @@ func parseHeaders(kvs []string) ([][2]string, error) {
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) < lo || len(args) > hi {
-			return usageErrorf("%s: expecting %s (see stomp %s --help)", c.Name(), c.Use, c.Name())
+			return exitcode.Usagef("%s: expecting %s (see stomp %s --help)", c.Name(), c.Use, c.Name())
 		}
 		return nil
 	}

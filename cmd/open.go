@@ -4,12 +4,13 @@ import (
 	"context"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // newPrinter decides colour and output format once, for the whole run.
-func newPrinter(c *connFlags, out *outputFlags, stdio IO) *commands.Printer {
+func newPrinter(c *connFlags, out *outputFlags, stdio *iostreams.IOStreams) *commands.Printer {
 	theme := render.NewTheme(stdio.ColorEnabled())
 	if !stdio.IsStdoutTTY() {
 		// Bytes from the network are made visible only where they could

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -43,16 +44,16 @@ func (o *options) validate() error {
 		return err
 	}
 	if o.count < 0 {
-		return usageErrorf("--count must be 0 or more")
+		return exitcode.Usagef("--count must be 0 or more")
 	}
 	if (o.count > 0 || o.timeout > 0) && o.listen == "" {
-		return usageErrorf("--count and --timeout only apply to -L (listen mode)")
+		return exitcode.Usagef("--count and --timeout only apply to -L (listen mode)")
 	}
 	if o.timeout < 0 {
-		return usageErrorf("--timeout must be positive")
+		return exitcode.Usagef("--timeout must be positive")
 	}
 	if o.listen != "" && o.file != "" {
-		return usageErrorf("-L and -F cannot be used together: listen or run a script")
+		return exitcode.Usagef("-L and -F cannot be used together: listen or run a script")
 	}
 	return nil
 }
@@ -63,5 +64,5 @@ func checkAckFlag(mode string) error {
 	case session.AckAuto, session.AckClient, session.AckClientIndividual:
 		return nil
 	}
-	return usageErrorf("unknown --ack mode %q: use auto, client or client-individual", mode)
+	return exitcode.Usagef("unknown --ack mode %q: use auto, client or client-individual", mode)
 }

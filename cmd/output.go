@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/render"
 )
 
@@ -29,11 +30,11 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 
 func (f *outputFlags) resolve() error {
 	if fi, err := os.Stat(f.saveDir); err != nil || !fi.IsDir() {
-		return usageErrorf("--save-dir %s is not a directory", f.saveDir)
+		return exitcode.Usagef("--save-dir %s is not a directory", f.saveDir)
 	}
 	var err error
 	if f.format, err = render.ParseFormat(f.formatFlag, f.noNewline); err != nil {
-		return usageErrorf("%v", err)
+		return exitcode.Usagef("%v", err)
 	}
 	return nil
 }

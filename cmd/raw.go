@@ -7,10 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/rawstream"
 )
 
-func newRawCommand(o *options, stdio IO) *cobra.Command {
+func newRawCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "raw",
@@ -39,7 +41,7 @@ is not a valid frame.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if wait <= 0 {
-				return usageErrorf("--wait must be positive")
+				return exitcode.Usagef("--wait must be positive")
 			}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
 				return rawstream.Run(ctx, env, stdio.In, wait)

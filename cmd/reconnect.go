@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -56,10 +57,10 @@ func (a *attemptsValue) Type() string { return "int" }
 
 func (r *reconnectFlags) validate() error {
 	if r.initial <= 0 || r.max <= 0 || r.max < r.initial {
-		return usageErrorf("--reconnect-delay and --reconnect-max-delay must be positive, the maximum at least the first")
+		return exitcode.Usagef("--reconnect-delay and --reconnect-max-delay must be positive, the maximum at least the first")
 	}
 	if r.attempts < attemptsDefault {
-		return usageErrorf("--reconnect-attempts must be 0 (forever) or more")
+		return exitcode.Usagef("--reconnect-attempts must be 0 (forever) or more")
 	}
 	return nil
 }

@@ -55,11 +55,6 @@ func versionLine() string {
 	return s
 }
 
-// IO is where a run reads and writes and what it knows of its
-// surroundings; tests pass iostreams.Test(). (A name kept while the other
-// lanes of issue 17 land: it goes.)
-type IO = *iostreams.IOStreams
-
 // Main runs stomp with the process's arguments and returns the exit code.
 func Main() int {
 	return Run(context.Background(), os.Args[1:], iostreams.System())
@@ -68,7 +63,7 @@ func Main() int {
 // Run runs stomp with args and returns the exit code. SIGINT and SIGTERM
 // are handled here, once for every command (see signals): a second one
 // returns at once, with the signal's exit code.
-func Run(ctx context.Context, args []string, stdio IO) int {
+func Run(ctx context.Context, args []string, stdio *iostreams.IOStreams) int {
 	ctx, sig, release := handleSignals(ctx)
 	defer release()
 	root := newRoot(&options{signals: sig}, stdio)
@@ -86,7 +81,7 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 	}
 }
 
-func newRoot(o *options, stdio IO) *cobra.Command {
+func newRoot(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	if o.conn == nil {
 		o.conn = &connFlags{}
 	}
@@ -194,7 +189,7 @@ func refuseInheritedFlags(c *cobra.Command) error {
 		}
 	})
 	if len(stray) > 0 {
-		return usageErrorf("%s does not take %s (see %s --help)", c.CommandPath(), strings.Join(stray, ", "), c.CommandPath())
+		return exitcode.Usagef("%s does not take %s (see %s --help)", c.CommandPath(), strings.Join(stray, ", "), c.CommandPath())
 	}
 	return nil
 }
@@ -251,7 +246,7 @@ func markInapplicable(root *cobra.Command) {
 
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("unexpected argument %q: %s takes only flags here (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
+		return exitcode.Usagef("unexpected argument %q: %s takes only flags here (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
 	}
 	return nil
 }
@@ -318,9 +313,9 @@ func flagError(c *cobra.Command, err error) error {
 		if !ok {
 			what = "a " + bad.GetFlag().Value.Type()
 		}
-		return usageErrorf("invalid value %q for --%s: give %s (see %s --help)", bad.GetValue(), bad.GetFlag().Name, what, c.CommandPath())
+		return exitcode.Usagef("invalid value %q for --%s: give %s (see %s --help)", bad.GetValue(), bad.GetFlag().Name, what, c.CommandPath())
 	}
-	return usageErrorf("%v (see %s --help)", err, c.CommandPath())
+	return exitcode.Usagef("%v (see %s --help)", err, c.CommandPath())
 }
 
 // flagValueKinds say, by pflag value type, what a flag takes.
@@ -329,11 +324,6 @@ var flagValueKinds = map[string]string{
 	"duration": "a duration such as 5s, 500ms or 1m",
 	"bool":     "true or false",
 	"float64":  "a number",
-}
-
-// usageErrorf is a mistake on the command line (exit 2).
-func usageErrorf(format string, args ...any) error {
-	return exitcode.Usagef(format, args...)
 }
 
 // report prints err once, as one line (a usage error whole: it may list

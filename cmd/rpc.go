@@ -7,10 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/rpc"
 )
 
-func newRequestCommand(o *options, stdio IO) *cobra.Command {
+func newRequestCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		headers []string
 		timeout time.Duration
@@ -35,10 +37,10 @@ Exit status 3 when fewer replies than asked for came within --timeout (with
 				return err
 			}
 			if timeout <= 0 {
-				return usageErrorf("--timeout must be positive")
+				return exitcode.Usagef("--timeout must be positive")
 			}
 			if replies < 0 {
-				return usageErrorf("--replies must be 0 (all within --timeout) or more")
+				return exitcode.Usagef("--replies must be 0 (all within --timeout) or more")
 			}
 			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
 				return rpc.Request(ctx, env, args[0], []byte(args[1]), hs, timeout, replies)
@@ -51,7 +53,7 @@ Exit status 3 when fewer replies than asked for came within --timeout (with
 	return c
 }
 
-func newReplyCommand(o *options, stdio IO) *cobra.Command {
+func newReplyCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		command, tmpl string
 		count         int
@@ -72,14 +74,14 @@ fails) is nacked, so the broker keeps it, and the run stops with exit 1.`,
 		Args: rangeArgs(1, 1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if command != "" && tmpl != "" {
-				return usageErrorf("give --command or --template, not both")
+				return exitcode.Usagef("give --command or --template, not both")
 			}
 			answer, err := rpc.Answer(command, tmpl)
 			if err != nil {
 				return err
 			}
 			if count < 0 {
-				return usageErrorf("--count cannot be negative")
+				return exitcode.Usagef("--count cannot be negative")
 			}
 			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
 				collectSooner(stdio.Getenv)

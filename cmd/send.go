@@ -7,11 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/sender"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-func newSendCommand(o *options, stdio IO) *cobra.Command {
+func newSendCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		headers             []string
 		contentType, file   string
@@ -62,9 +64,9 @@ sent and {{.ID}} a random id.`,
 			in := sender.Input{File: file, Lines: lines, Delimiter: '\n', JSONL: jsonl, To: to, Count: count}
 			switch {
 			case jsonl && len(args) > 0:
-				return usageErrorf("--jsonl reads whole messages from standard input: give no DEST or BODY (use --to to redirect them)")
+				return exitcode.Usagef("--jsonl reads whole messages from standard input: give no DEST or BODY (use --to to redirect them)")
 			case !jsonl && len(args) == 0:
-				return usageErrorf("send: expecting send DEST [BODY] (see stomp send --help)")
+				return exitcode.Usagef("send: expecting send DEST [BODY] (see stomp send --help)")
 			case len(args) == 2:
 				in.Dest, in.Body = args[0], args[1]
 			case len(args) == 1:

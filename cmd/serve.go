@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
-func newServeCommand(stdio IO) *cobra.Command {
+func newServeCommand(stdio *iostreams.IOStreams) *cobra.Command {
 	var cfg broker.Config
 	var certFile, keyFile string
 	cfg.HeartBeat = broker.DefaultHeartBeat
@@ -45,35 +47,35 @@ dead-letter-reason headers added; read it like any queue.`,
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if (cfg.Login == "") != (cfg.Passcode == "") {
-				return usageErrorf("give both --user and --password, or neither")
+				return exitcode.Usagef("give both --user and --password, or neither")
 			}
 			needTLS := false
 			for _, spec := range cfg.Listen {
 				if err := broker.CheckListen(spec, cfg.Login); err != nil {
-					return usageErrorf("%v", err)
+					return exitcode.Usagef("%v", err)
 				}
 				needTLS = needTLS || strings.HasPrefix(spec, "ssl://") || strings.HasPrefix(spec, "wss://")
 			}
 			switch {
 			case (certFile == "") != (keyFile == ""):
-				return usageErrorf("give both --ssl-cert-file and --ssl-key-file, or neither")
+				return exitcode.Usagef("give both --ssl-cert-file and --ssl-key-file, or neither")
 			case needTLS && certFile == "":
-				return usageErrorf("an ssl:// or wss:// listener needs --ssl-cert-file and --ssl-key-file")
+				return exitcode.Usagef("an ssl:// or wss:// listener needs --ssl-cert-file and --ssl-key-file")
 			case certFile != "":
 				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 				if err != nil {
-					return usageErrorf("cannot load the TLS certificate and key: %v", err)
+					return exitcode.Usagef("cannot load the TLS certificate and key: %v", err)
 				}
 				cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 			}
 			if cfg.MaxConnections < 1 {
-				return usageErrorf("--max-connections must be at least 1")
+				return exitcode.Usagef("--max-connections must be at least 1")
 			}
 			if cfg.MaxRedeliveries == 0 || cfg.MaxRedeliveries < -1 {
-				return usageErrorf("--max-redeliveries must be 1 or more, or -1 for no limit")
+				return exitcode.Usagef("--max-redeliveries must be 1 or more, or -1 for no limit")
 			}
 			if cfg.MaxHeldBytes < 1<<20 {
-				return usageErrorf("--max-held-bytes must be at least 1 MiB (1048576)")
+				return exitcode.Usagef("--max-held-bytes must be at least 1 MiB (1048576)")
 			}
 			return serve(c.Context(), cfg, stdio.Err)
 		},

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/shovel"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -20,7 +22,7 @@ type shovelTarget struct {
 	host, port, user, password, vhost string
 }
 
-func newShovelCommand(o *options, stdio IO) *cobra.Command {
+func newShovelCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
 		to      shovelTarget
 		count   int
@@ -40,11 +42,11 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 		Args: rangeArgs(2, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			if count < 0 || idle < 0 {
-				return usageErrorf("--count and --timeout cannot be negative")
+				return exitcode.Usagef("--count and --timeout cannot be negative")
 			}
 			if to.port != "" {
 				if n, err := strconv.Atoi(to.port); err != nil || n < 1 || n > 65535 {
-					return usageErrorf("invalid --to-port %q: give a number from 1 to 65535", to.port)
+					return exitcode.Usagef("invalid --to-port %q: give a number from 1 to 65535", to.port)
 				}
 			}
 			hs, err := parseHeaders(headers)

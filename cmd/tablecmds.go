@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
 // tableInapplicable are the root's flags a subcommand made from the table
@@ -32,7 +33,7 @@ func tableSubcommandNames() []string {
 // connection, as a one-line script would, and exits with its exit code.
 // Their help, completion and man page come from the table too, so a
 // command marked there needs nothing here.
-func tableSubcommands(o *options, stdio IO) []*cobra.Command {
+func tableSubcommands(o *options, stdio *iostreams.IOStreams) []*cobra.Command {
 	var subs []*cobra.Command
 	for _, s := range commands.Commands().Specs() {
 		if !s.OneShot {
