@@ -55,7 +55,7 @@ failover and --embedded.`,
   stomp bench --pub 0 --sub 1 --msgs 100000 --ack client-individual`,
 		Args: o.conn.args,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+			if err := o.conn.resolve(c.Flags()); err != nil {
 				return err
 			}
 			if err := o.out.resolve(); err != nil {

@@ -44,7 +44,7 @@ not.`,
   stomp doctor --json | jq -r '.results[] | "\(.id)\t\(.result)"'`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+			if err := o.conn.resolve(c.Flags()); err != nil {
 				return err
 			}
 			if frameLimit < 0 {

@@ -48,7 +48,7 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 	// it reads it through this pointer, set below.
 	completer := &shell.Completer{}
 	var sess *session.Session
-	prompt := func() string { return shell.Prompt(o.conn.host, sess) }
+	prompt := func() string { return shell.Prompt(o.conn.cfg.Brokers[0].Host, sess) }
 	var term *shell.Terminal
 	if interactive {
 		hist := stdio.HistoryFile()
@@ -56,7 +56,7 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 			hist = ""
 		}
 		t, err := shell.NewTerminal(shell.TerminalConfig{Prompt: prompt, HistoryPath: hist, Completer: completer, Hint: completer.Hint,
-			Secrets: []string{o.conn.password}, Streams: stdio})
+			Secrets: []string{o.conn.cfg.Client.Passcode}, Streams: stdio})
 		if err != nil {
 			return fmt.Errorf("cannot start the interactive shell: %w", err)
 		}

@@ -14,7 +14,7 @@ import (
 // oneShot runs a subcommand's work on a fresh connection: resolve the
 // shared flags, connect, run, disconnect.
 func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, separator bool, run func(ctx context.Context, env *commands.Env) error) error {
-	if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+	if err := o.conn.resolve(c.Flags()); err != nil {
 		return err
 	}
 	if err := o.out.resolve(); err != nil {

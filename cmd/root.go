@@ -108,7 +108,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.conn.resolve(c.Flags(), stdio.Getenv); err != nil {
+			if err := o.conn.resolve(c.Flags()); err != nil {
 				return err
 			}
 			if err := o.validate(); err != nil {

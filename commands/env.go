@@ -12,6 +12,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/render"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/stats"
 )
@@ -113,6 +114,27 @@ func (p *Printer) Trace(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, _ = p.err.Write(b)
+}
+
+// FrameTracer shows every frame for -V (verbose: on standard output,
+// stomp.py's place) and --trace (wire: wire form, on standard error); nil
+// when neither is asked for.
+func (p *Printer) FrameTracer(verbose, wire bool) func(client.Direction, *frame.Frame) {
+	if !verbose && !wire {
+		return nil
+	}
+	return func(d client.Direction, f *frame.Frame) {
+		var buf bytes.Buffer
+		if wire {
+			render.Wire(&buf, f, d == client.Out)
+			p.Trace(buf.Bytes())
+			buf.Reset()
+		}
+		if verbose && (d == client.Out || f.Command != frame.MESSAGE) { // a MESSAGE is shown in full anyway
+			render.Frame(&buf, f, d == client.Out, p.Theme)
+			_, _ = p.Write(buf.Bytes())
+		}
+	}
 }
 
 // Warn writes one warning line to standard error, control characters
