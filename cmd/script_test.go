@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,6 +85,24 @@ func TestScripts(t *testing.T) {
 						}
 						if got != want {
 							ts.Fatalf("exit status %d, want %d", got, want)
+						}
+					},
+					// waitfile FILE REGEXP: wait (up to a minute) until FILE
+					// matches REGEXP, e.g. until a background listener has
+					// said it subscribed; a fixed sleep is too short on a
+					// loaded machine.
+					"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+						if len(args) != 2 {
+							ts.Fatalf("usage: waitfile FILE REGEXP")
+						}
+						re := regexp.MustCompile(args[1])
+						for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+							if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+								return
+							}
+							if time.Now().After(deadline) {
+								ts.Fatalf("%s does not match %q after a minute", args[0], args[1])
+							}
 						}
 					},
 					"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
