@@ -175,7 +175,7 @@ func TestLossAndDuplicatesCounted(t *testing.T) {
 			return [][]byte{f, f} // twice
 		}
 		return [][]byte{f}
-	})
+	}, nil)
 	res := run(t, Config{Endpoint: p, Pub: 1, Sub: 1, Msgs: 200, Idle: 300 * time.Millisecond})
 	if res.Lost != 20 || res.Dups != 20 || res.Received != 180 {
 		t.Fatalf("lost %d, duplicated %d, received %d: want 20, 20, 180", res.Lost, res.Dups, res.Received)
