@@ -3,28 +3,21 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/commands"
+	"github.com/stomp-cli/stomp/internal/connect"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/shovel"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
-// shovelTarget overrides where `stomp shovel` sends to; empty fields keep
-// the source connection's values.
-type shovelTarget struct {
-	host, port, user, password, vhost string
-}
-
 func newShovelCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
 	var (
-		to      shovelTarget
+		to      connect.Redirect
 		count   int
 		idle    time.Duration
 		headers []string
@@ -44,10 +37,8 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 			if count < 0 || idle < 0 {
 				return exitcode.Usagef("--count and --timeout cannot be negative")
 			}
-			if to.port != "" {
-				if n, err := strconv.Atoi(to.port); err != nil || n < 1 || n > 65535 {
-					return exitcode.Usagef("invalid --to-port %q: give a number from 1 to 65535", to.port)
-				}
+			if err := to.Check(); err != nil {
+				return err
 			}
 			hs, err := parseHeaders(headers)
 			if err != nil {
@@ -64,11 +55,11 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&to.host, "to-host", "", "send to this broker host (default: the source broker)")
-	fs.StringVar(&to.port, "to-port", "", "its port")
-	fs.StringVar(&to.user, "to-user", "", "its login")
-	fs.StringVar(&to.password, "to-password", "", "its password")
-	fs.StringVar(&to.vhost, "to-vhost", "", "its virtual host")
+	fs.StringVar(&to.Host, "to-host", "", "send to this broker host (default: the source broker)")
+	fs.StringVar(&to.Port, "to-port", "", "its port")
+	fs.StringVar(&to.User, "to-user", "", "its login")
+	fs.StringVar(&to.Password, "to-password", "", "its password")
+	fs.StringVar(&to.Vhost, "to-vhost", "", "its virtual host")
 	fs.IntVar(&count, "count", 0, "stop after moving `N` messages")
 	fs.DurationVar(&idle, "timeout", 0, "stop when no message came for this long")
 	fs.StringArrayVar(&headers, "header", nil, "add a header `key=value` to every message moved (repeatable)")
@@ -77,21 +68,8 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 
 // openTarget connects to the destination broker: the source session's
 // config (its embedded broker, if it started one) with --to-* overrides.
-func openTarget(ctx context.Context, o *options, to shovelTarget, src *commands.Env) (*commands.Env, error) {
-	cfg := src.Session.Config()
-	cfg.Brokers = slices.Clone(cfg.Brokers)
-	if to.host != "" {
-		cfg.Brokers[0].Host = to.host
-	}
-	if to.port != "" {
-		cfg.Brokers[0].Port = to.port
-	}
-	if to.user != "" || to.password != "" {
-		cfg.Client.Login, cfg.Client.Passcode = to.user, to.password
-	}
-	if to.vhost != "" {
-		cfg.Client.Vhost = to.vhost
-	}
+func openTarget(ctx context.Context, o *options, to connect.Redirect, src *commands.Env) (*commands.Env, error) {
+	cfg := to.Apply(src.Session.Config())
 	cfg.Client.Trace = nil // one -V trace (the source's) is enough
 	sess, err := session.Open(ctx, cfg)
 	if err != nil {

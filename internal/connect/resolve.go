@@ -99,8 +99,8 @@ func (r *resolver) resolve() (Config, error) {
 	if primaryPort != "" && !r.Given["port"] {
 		t.port = primaryPort
 	}
-	n, err := strconv.Atoi(t.port)
-	if err != nil || n < 1 || n > 65535 {
+	n := portNumber(t.port)
+	if n == 0 {
 		return Config{}, exitcode.Usagef("invalid port %q for -P: give a number from 1 to 65535", t.port)
 	}
 	if err := r.password(&t); err != nil {

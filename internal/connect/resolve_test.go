@@ -230,3 +230,24 @@ password_command = "printf 'from-command\nsecond line'"
 		t.Errorf("a given password was asked for: %q %q", c.Client.Passcode, prompts)
 	}
 }
+
+// TestRedirect: shovel's --to-* replace what they name and keep the rest;
+// a login given replaces both user and password.
+func TestRedirect(t *testing.T) {
+	ios, _ := streams(t)
+	c, err := Resolve(flags("host=a:1,b:2", "user=u", "password=p", "vhost=v"), ios)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Redirect{Host: "elsewhere", User: "other"}.Apply(c.Config)
+	if got.Brokers[0].Addr() != "elsewhere:1" || got.Brokers[1].Addr() != "b:2" ||
+		got.Client.Login != "other" || got.Client.Passcode != "" || got.Client.Vhost != "v" {
+		t.Errorf("redirected: %+v %+v", got.Brokers, got.Client)
+	}
+	if c.Brokers[0].Host != "a" {
+		t.Errorf("Apply changed the first connection's brokers: %+v", c.Brokers)
+	}
+	if err := (Redirect{Port: "65536"}).Check(); !exitcode.Is(err, exitcode.Usage) {
+		t.Errorf("--to-port 65536: %v", err)
+	}
+}
