@@ -71,7 +71,7 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 		Stdin:                  stdin,
 		Stdout:                 ios.Out,
 		Stderr:                 ios.Err,
-		FuncIsTerminal:         func() bool { return ios.IsStdinTTY() && ios.IsStdoutTTY() },
+		FuncIsTerminal:         func() bool { return ios.IsStdinTTY() && (ios.IsStdoutTTY() || ios.IsStderrTTY()) }, // readline's own test
 		FuncGetWidth:           ios.TerminalWidth,
 	}
 	if !ios.RealTerminal() {
