@@ -1,11 +1,12 @@
 // Package connect decides where a connection goes and how: Resolve turns
 // the connection flags, the STOMP_* environment and the --context file into
-// a Config (brokers, failover, login, TLS, WebSocket), and Start starts the
+// a Config (brokers, failover, login, TLS, WebSocket); Start starts the
 // embedded broker for --embedded (the one place it is started, for the
-// shell and the modes, doctor and bench alike). It sits above the session
-// layer so that the protocol packages know nothing of a broker or of
-// flags: the session dials, fails over and redials wherever the Config
-// that Start returns points.
+// shell and the modes, doctor and bench alike); Redirect sends a second
+// connection elsewhere (shovel's --to-*). It sits above the session layer
+// so that the protocol packages know nothing of a broker or of flags: the
+// session dials, fails over and redials wherever the Config that Start
+// returns points.
 package connect
 
 import (
