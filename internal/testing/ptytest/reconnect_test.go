@@ -54,7 +54,7 @@ func TestShellOutlastsAnOutage(t *testing.T) {
 	tm.WaitContains("Subscribing to '/queue/outage'")
 	b.Close()
 	tm.Wait("the disconnected prompt", func(s []string) bool {
-		return strings.HasPrefix(s[lastNonBlankRow(s)], "127.0.0.1 disconnected>")
+		return strings.HasPrefix(lastNonBlank(s), "127.0.0.1 disconnected>")
 	})
 	time.Sleep(4 * time.Second) // several failed attempts: the back-off reaches seconds
 	tm.Line("send /queue/outage hello")
@@ -78,7 +78,7 @@ func TestShellOutlastsAnOutage(t *testing.T) {
 	tm.Line("reconnect")
 	tm.WaitContains("resubscribed to 1 destination(s)")
 	tm.Wait("the connected prompt", func(s []string) bool {
-		return strings.HasPrefix(s[lastNonBlankRow(s)], "127.0.0.1 1.2>")
+		return strings.HasPrefix(lastNonBlank(s), "127.0.0.1 1.2>")
 	})
 	tm.Line("send /queue/outage back")
 	tm.WaitLine("back")
