@@ -9,8 +9,8 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
@@ -243,12 +243,7 @@ func (t *Table) Specs() []*Spec { return t.specs }
 
 // Names lists every name and alias, sorted.
 func (t *Table) Names() []string {
-	names := make([]string, 0, len(t.byName))
-	for n := range t.byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(t.byName))
 }
 
 // UnknownCommand is the error for a name not in the table, with the nearest

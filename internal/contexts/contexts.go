@@ -29,9 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -141,12 +142,7 @@ func (f *File) holdsPassword() bool {
 
 // Names lists the contexts, sorted.
 func (f *File) Names() []string {
-	names := make([]string, 0, len(f.Contexts))
-	for n := range f.Contexts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(f.Contexts))
 }
 
 // Get returns the context called name.
