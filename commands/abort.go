@@ -12,9 +12,5 @@ func init() {
 }
 
 func abort(ctx context.Context, c *Call) error {
-	tx, err := c.Env.Session.End(ctx, false)
-	if tx != "" && err == nil {
-		c.Env.Out.Info("Aborted transaction: " + tx + "\n")
-	}
-	return err
+	return endTransaction(ctx, c, false, "Aborted transaction: ")
 }

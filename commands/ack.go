@@ -18,11 +18,15 @@ func init() {
 	})
 }
 
-func ack(ctx context.Context, c *Call) error {
+func ack(ctx context.Context, c *Call) error { return settle(ctx, c, c.Env.Session.Ack) }
+
+// settle runs ack or nack: the session's Ack or Nack on the message the
+// arguments name, waiting for the broker's receipt.
+func settle(ctx context.Context, c *Call, how func(ctx context.Context, id, subID string, wait bool) error) error {
 	if len(c.Args) < 1 {
 		return c.Expecting()
 	}
-	return c.Env.Session.Ack(ctx, c.Args[0], c.Arg(1), true)
+	return how(ctx, c.Args[0], c.Arg(1), true)
 }
 
 // ackArgs are the arguments of ack and nack.

@@ -55,6 +55,17 @@ func headerOpts(args []string) (headers [][2]string, rest []string, err error) {
 	return headers, args[n:], nil
 }
 
+// headerArgs splits the call's leading --header options off its arguments
+// and checks that at least n arguments remain (stomp.py's Expecting error
+// when they do not).
+func (c *Call) headerArgs(n int) (headers [][2]string, args []string, err error) {
+	headers, args, err = headerOpts(c.Args)
+	if err == nil && len(args) < n {
+		err = c.Expecting()
+	}
+	return headers, args, err
+}
+
 // joinWords rebuilds a message from its words, one space apart, as
 // stomp.py does.
 func joinWords(words []string) string { return strings.Join(words, " ") }

@@ -12,9 +12,15 @@ func init() {
 }
 
 func commit(ctx context.Context, c *Call) error {
-	tx, err := c.Env.Session.End(ctx, true)
+	return endTransaction(ctx, c, true, "Committing ")
+}
+
+// endTransaction runs commit or abort: it ends the open transaction and,
+// when there was one, tells it in stomp.py's words (said, then the id).
+func endTransaction(ctx context.Context, c *Call, commit bool, said string) error {
+	tx, err := c.Env.Session.End(ctx, commit)
 	if tx != "" && err == nil {
-		c.Env.Out.Info("Committing " + tx + "\n")
+		c.Env.Out.Info(said + tx + "\n")
 	}
 	return err
 }

@@ -18,9 +18,4 @@ func init() {
 	})
 }
 
-func nack(ctx context.Context, c *Call) error {
-	if len(c.Args) < 1 {
-		return c.Expecting()
-	}
-	return c.Env.Session.Nack(ctx, c.Args[0], c.Arg(1), true)
-}
+func nack(ctx context.Context, c *Call) error { return settle(ctx, c, c.Env.Session.Nack) }

@@ -30,12 +30,9 @@ func send(ctx context.Context, c *Call) error {
 // sendLine sends the words after the destination as the message (send,
 // sendrec), with the --header options typed before it.
 func sendLine(ctx context.Context, c *Call, opts session.SendOptions) error {
-	headers, args, err := headerOpts(c.Args)
+	headers, args, err := c.headerArgs(2)
 	if err != nil {
 		return err
-	}
-	if len(args) < 2 {
-		return c.Expecting()
 	}
 	opts.Headers = headers
 	return sender.Send(ctx, c.Env.Session, sender.One(args[0], []byte(joinWords(args[1:]))), opts, 0)

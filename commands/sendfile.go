@@ -53,12 +53,9 @@ func init() {
 }
 
 func sendfile(ctx context.Context, c *Call) error {
-	headers, args, err := headerOpts(c.Args)
+	headers, args, err := c.headerArgs(2)
 	if err != nil {
 		return err
-	}
-	if len(args) < 2 {
-		return c.Expecting()
 	}
 	body, err := encodeFile(args[1])
 	if err != nil {

@@ -25,12 +25,9 @@ func init() {
 }
 
 func sendreply(ctx context.Context, c *Call) error {
-	headers, args, err := headerOpts(c.Args)
+	headers, args, err := c.headerArgs(3)
 	if err != nil {
 		return err
-	}
-	if len(args) < 3 {
-		return c.Expecting()
 	}
 	headers = append(headers, [2]string{"correlation-id", args[1]})
 	return sender.Send(ctx, c.Env.Session, sender.One(args[0], []byte(joinWords(args[2:])+"\n")),

@@ -34,12 +34,9 @@ func init() {
 }
 
 func subscribe(ctx context.Context, c *Call) error {
-	headers, args, err := headerOpts(c.Args)
+	headers, args, err := c.headerArgs(1)
 	if err != nil {
 		return err
-	}
-	if len(args) < 1 {
-		return c.Expecting()
 	}
 	ack := session.AckAuto
 	if len(args) == 2 {
