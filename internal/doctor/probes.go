@@ -86,13 +86,7 @@ func (d *Doctor) versions(ctx context.Context) Result {
 }
 
 // receipts: SEND and SUBSCRIBE with a receipt header get a RECEIPT.
-func (d *Doctor) receipts(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
-	}
-	defer p.close()
-	q := "/queue/" + unique("receipt")
+func (d *Doctor) receipts(ctx context.Context, p *pconn, q string) Result {
 	start := time.Now()
 	if err := p.send(ctx, q, "receipt probe"); err != nil {
 		return Result{Result: "no", Detail: "SEND with receipt: " + brief(err)}
@@ -108,12 +102,35 @@ func (d *Doctor) receipts(ctx context.Context) Result {
 	return Result{Result: "yes", Detail: "RECEIPT for SEND in " + ms(took) + ", and for SUBSCRIBE"}
 }
 
-// dialNack connects for a probe that NACKs; a non-nil Result is the
-// verdict when it cannot.
-func (d *Doctor) dialNack(ctx context.Context) (*pconn, *Result) {
+// dialProbe connects for a probe; a non-nil Result is the verdict when it
+// cannot (unknown: the probe learnt nothing about the broker).
+func (d *Doctor) dialProbe(ctx context.Context) (*pconn, *Result) {
 	p, err := d.dial(ctx, nil)
 	if err != nil {
 		return nil, &Result{Result: "unknown", Detail: brief(err)}
+	}
+	return p, nil
+}
+
+// onQueue makes a probe that runs on its own connection (dial's) and a
+// fresh queue named for it.
+func onQueue(name string, dial func(*Doctor, context.Context) (*pconn, *Result), run func(d *Doctor, ctx context.Context, p *pconn, q string) Result) func(*Doctor, context.Context) Result {
+	return func(d *Doctor, ctx context.Context) Result {
+		p, verdict := dial(d, ctx)
+		if verdict != nil {
+			return *verdict
+		}
+		defer p.close()
+		return run(d, ctx, p, "/queue/"+unique(name))
+	}
+}
+
+// dialNack connects for a probe that NACKs; a non-nil Result is the
+// verdict when it cannot.
+func (d *Doctor) dialNack(ctx context.Context) (*pconn, *Result) {
+	p, verdict := d.dialProbe(ctx)
+	if verdict != nil {
+		return nil, verdict
 	}
 	if p.c.Version() == "1.0" {
 		p.close()
@@ -124,13 +141,7 @@ func (d *Doctor) dialNack(ctx context.Context) (*pconn, *Result) {
 
 // nack NACKs one message in client-individual mode and watches where it
 // goes: back to us (requeue), to ActiveMQ.DLQ, or nowhere we can see.
-func (d *Doctor) nack(ctx context.Context) Result {
-	p, verdict := d.dialNack(ctx)
-	if verdict != nil {
-		return *verdict
-	}
-	defer p.close()
-	q := "/queue/" + unique("nack")
+func (d *Doctor) nack(ctx context.Context, p *pconn, q string) Result {
 	tag := unique("nack")
 	// persistent:true, so that ActiveMQ keeps it (in its DLQ) rather than discarding it.
 	if err := p.send(ctx, q, "nack probe", "persistent", "true", "doctorid", tag); err != nil {
@@ -191,9 +202,9 @@ func (d *Doctor) nack(ctx context.Context) Result {
 // txAck ACKs a message inside a transaction, aborts it, and checks that the
 // message comes back to the next consumer.
 func (d *Doctor) txAck(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
+	p, verdict := d.dialProbe(ctx)
+	if verdict != nil {
+		return *verdict
 	}
 	q := "/queue/" + unique("txack")
 	step := func(what string, err error) Result {
@@ -249,13 +260,7 @@ func (d *Doctor) txAck(ctx context.Context) Result {
 
 // browse subscribes with browser:true and checks for the browser:end marker
 // and that the message is still there afterwards.
-func (d *Doctor) browse(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
-	}
-	defer p.close()
-	q := "/queue/" + unique("browse")
+func (d *Doctor) browse(ctx context.Context, p *pconn, q string) Result {
 	if err := p.send(ctx, q, "browse probe"); err != nil {
 		return Result{Result: "unknown", Detail: "SEND: " + brief(err)}
 	}
@@ -299,13 +304,7 @@ func (d *Doctor) browse(ctx context.Context) Result {
 
 // selectors sends two messages and subscribes with a selector that
 // matches one.
-func (d *Doctor) selectors(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
-	}
-	defer p.close()
-	q := "/queue/" + unique("selector")
+func (d *Doctor) selectors(ctx context.Context, p *pconn, q string) Result {
 	for _, v := range []string{"skip", "pick"} {
 		if err := p.send(ctx, q, v, "doctorsel", v); err != nil {
 			return Result{Result: "unknown", Detail: "SEND: " + brief(err)}
@@ -340,13 +339,7 @@ func (d *Doctor) selectors(ctx context.Context) Result {
 
 // tempQueue does a request/reply round trip on one connection through a
 // /temp-queue/ reply-to, first without subscribing to it, then with.
-func (d *Doctor) tempQueue(ctx context.Context) Result {
-	p, err := d.dial(ctx, nil)
-	if err != nil {
-		return Result{Result: "unknown", Detail: brief(err)}
-	}
-	defer p.close()
-	q := "/queue/" + unique("request")
+func (d *Doctor) tempQueue(ctx context.Context, p *pconn, q string) Result {
 	temp := "/temp-queue/" + unique("reply")
 	if err := p.subscribe(ctx, q, "requests", "auto"); err != nil {
 		return Result{Result: "unknown", Detail: "SUBSCRIBE: " + brief(err)}
@@ -414,9 +407,9 @@ func prefixProbe(prefix, viaPrefix string) func(*Doctor, context.Context) Result
 			}
 		}
 		// SUBSCRIBE refused: is SEND accepted?
-		p, err := d.dial(ctx, nil)
-		if err != nil {
-			return Result{Result: "unknown", Detail: brief(err)}
+		p, verdict := d.dialProbe(ctx)
+		if verdict != nil {
+			return *verdict
 		}
 		defer p.close()
 		if err := p.send(ctx, dest, "prefix probe"); err != nil {
@@ -623,13 +616,7 @@ const poisonTries = 12
 // message): the embedded broker moves it to /queue/DLQ.<name> after
 // --max-redeliveries, ActiveMQ dead-letters at the first NACK (see the
 // NACK probe), RabbitMQ's classic queues redeliver forever.
-func (d *Doctor) redeliveryLimit(ctx context.Context) Result {
-	p, verdict := d.dialNack(ctx)
-	if verdict != nil {
-		return *verdict
-	}
-	defer p.close()
-	q := "/queue/" + unique("poison")
+func (d *Doctor) redeliveryLimit(ctx context.Context, p *pconn, q string) Result {
 	embedded := strings.HasPrefix(d.server, broker.ServerName)
 	dlq := broker.DeadLetterQueue(q)
 	if embedded {
