@@ -58,5 +58,5 @@ bench: build ## compare stomp with stomp.py and go-stomp on RabbitMQ, ActiveMQ a
 
 test-faults: ## kill -9 / freeze the real brokers under a running stomp (stops them; run after the other tests)
 	scripts/ci-brokers.sh start
-	eval "$$(scripts/ci-brokers.sh env)" && STOMP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m ./internal/faults/
+	eval "$$(scripts/ci-brokers.sh env)" && STOMP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m ./internal/testing/faults/
 	STOMP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 10m -run TestLongOutage ./internal/testing/model/

@@ -18,7 +18,7 @@ type options struct {
 	listen          string
 	file            string
 	ack             string
-	ackGiven        bool // --ack was on the command line (see listenOpts.ackGiven)
+	ackGiven        bool // --ack was on the command line (see listen.Options.AckGiven)
 	count           int
 	timeout         time.Duration
 	noHistory       bool

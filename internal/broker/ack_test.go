@@ -101,7 +101,7 @@ func TestProtocolErrors(t *testing.T) {
 	}
 }
 
-// subscribeRaw subscribes and waits until the broker has processed it.
+// subscribe subscribes and waits until the broker has processed it.
 func (c *raw) subscribe(id, dest, ack string) {
 	c.t.Helper()
 	c.send(frame.SUBSCRIBE, nil, frame.Id, id, frame.Destination, dest, frame.Ack, ack, frame.Receipt, "sub-"+id)

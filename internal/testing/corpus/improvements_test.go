@@ -103,7 +103,7 @@ func init() {
 var update = flag.Bool("update", false, "rewrite the README's list of improvements from the table")
 
 const (
-	readmeStart = "<!-- corpus improvements: generated from internal/testing/corpus/improvements_test.go by go test ./internal/corpus -update -->\n"
+	readmeStart = "<!-- corpus improvements: generated from internal/testing/corpus/improvements_test.go by go test ./internal/testing/corpus -update -->\n"
 	readmeEnd   = "<!-- end of corpus improvements -->\n"
 )
 
@@ -140,5 +140,5 @@ func TestREADMEListsTheImprovements(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("README.md's improvements differ from internal/testing/corpus/improvements_test.go: run go test ./internal/corpus -run README -update\nREADME:\n%s\ntable:\n%s", got, readmeSection())
+	t.Errorf("README.md's improvements differ from internal/testing/corpus/improvements_test.go: run go test ./internal/testing/corpus -run README -update\nREADME:\n%s\ntable:\n%s", got, readmeSection())
 }

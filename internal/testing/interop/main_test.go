@@ -59,7 +59,6 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// repoRoot is the directory of the module's go.mod.
 // requirePython skips the test unless /usr/bin/python3 can import stomp.
 func requirePython(t *testing.T) {
 	t.Helper()

@@ -3,7 +3,7 @@
 // Usage: node client.mjs URL LOGIN PASSCODE PREFIX   (LOGIN "" for none)
 // URL is tcp://HOST:PORT (through @stomp/tcp-wrapper) or ws://HOST:PORT/PATH
 // (through the ws package, offering the v12/v11/v10.stomp subprotocols).
-// The scenario and the transcript's lines are described in thirdparty_test.go.
+// The scenario and the transcript's lines are described in clients_test.go.
 // stompjs calls the callbacks in the order the frames arrive, so the
 // transcript shows the wire order.
 import { Client } from '@stomp/stompjs';

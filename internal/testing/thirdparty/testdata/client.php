@@ -2,7 +2,7 @@
 // PHP's stomp extension (Debian php-stomp) runs the suite's scenario and prints its transcript.
 //
 // Usage: php client.php HOST PORT LOGIN PASSCODE PREFIX   (LOGIN "" for none)
-// The scenario and the transcript's lines are described in thirdparty_test.go.
+// The scenario and the transcript's lines are described in clients_test.go.
 // The extension waits for the RECEIPT of any frame that asks for one inside the
 // call that sends it, so "RECEIPT x" is printed when that call returned true;
 // MESSAGE frames are read one at a time (readFrame).

@@ -2,7 +2,7 @@
 # Perl's Net::Stomp (Debian libnet-stomp-perl) runs the suite's scenario and prints its transcript.
 #
 # Usage: perl client.pl HOST PORT LOGIN PASSCODE PREFIX   (LOGIN "" for none)
-# The scenario and the transcript's lines are described in thirdparty_test.go.
+# The scenario and the transcript's lines are described in clients_test.go.
 # It speaks STOMP 1.1 (ACK/NACK by message-id and subscription), and reads one
 # frame at a time, so the transcript shows the wire order.
 use strict;

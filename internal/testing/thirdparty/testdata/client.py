@@ -2,7 +2,7 @@
 """stomp.py (Debian python3-stomp) runs the suite's scenario and prints its transcript.
 
 Usage: client.py HOST PORT LOGIN PASSCODE PREFIX  (LOGIN "" for none)
-The scenario and the transcript's lines are described in thirdparty_test.go.
+The scenario and the transcript's lines are described in clients_test.go.
 Events are printed in the order the library reports them, which is the order
 of the frames on the wire (one receiver thread calls the listener).
 """

@@ -1,7 +1,7 @@
 # The Ruby stomp gem (Debian ruby-stomp) runs the suite's scenario and prints its transcript.
 #
 # Usage: ruby client.rb HOST PORT LOGIN PASSCODE PREFIX   (LOGIN "" for none)
-# The scenario and the transcript's lines are described in thirdparty_test.go.
+# The scenario and the transcript's lines are described in clients_test.go.
 # Stomp::Connection is read one frame at a time (poll), so the transcript shows
 # the wire order.
 require 'stomp'
