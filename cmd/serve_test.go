@@ -166,8 +166,16 @@ func TestServeSurvivesEMFILE(t *testing.T) {
 	if f, err := c.next(10 * time.Second); err != nil || f.Command != frame.CONNECTED {
 		t.Fatalf("after descriptors were freed: %v %v; log:\n%s", f, err, p.log)
 	}
-	if log := p.log.String(); !strings.Contains(log, "retrying in") || !strings.Contains(log, "accepting on") {
-		t.Errorf("the back-off is not logged:\n%s", log)
+	// The log reaches us through a pipe and a goroutine: the lines may
+	// arrive after the CONNECTED frame that followed them.
+	logged := func() bool {
+		log := p.log.String()
+		return strings.Contains(log, "retrying in") && strings.Contains(log, "accepting on")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !logged(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the back-off is not logged:\n%s", p.log)
+		}
 	}
 }
 
