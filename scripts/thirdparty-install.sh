@@ -33,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 t1=$(date +%s)
-cd "$ROOT/internal/thirdparty/testdata"
+cd "$ROOT/internal/testing/thirdparty/testdata"
 npm ci --no-audit --no-fund --loglevel=error
 echo "npm ci in internal/testing/thirdparty/testdata: $(( $(date +%s) - t1 ))s"
 echo "third-party clients: python3-stomp $(dpkg-query -W -f='${Version}' python3-stomp)," \
