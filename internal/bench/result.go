@@ -131,10 +131,6 @@ type Latency struct {
 	Max   int64   `json:"max"`
 }
 
-// Hist is the run's latency histogram in microseconds (nil without
-// subscribers): for percentiles beyond those in Latency.
-func (r *Result) Hist() *hdrhistogram.Histogram { return r.hist }
-
 func newGroup(name string, clients []Stats, span time.Duration) *Group {
 	g := &Group{Clients: clients}
 	var msgs, bytes int64

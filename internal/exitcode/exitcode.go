@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 )
 
 // Kind is what went wrong, as a script needs to know it; Table says which
@@ -108,16 +107,6 @@ func KindOf(err error) Kind {
 
 // Is says whether err is of kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
-
-// Markdown is Table as README.md shows it.
-func Markdown() string {
-	var b strings.Builder
-	b.WriteString("| code | meaning |\n|---|---|\n")
-	for _, e := range Table {
-		fmt.Fprintf(&b, "| %d | %s |\n", e.Code, e.Meaning)
-	}
-	return b.String()
-}
 
 // Error gives an error a kind.
 type Error struct {

@@ -20,9 +20,19 @@ func TestReadmeTableMatches(t *testing.T) {
 	if !ok {
 		t.Fatal(`README.md has no "## Exit codes" section`)
 	}
-	if !strings.Contains(section, "\n"+Markdown()) {
-		t.Errorf("README.md's exit code table differs from internal/exitcode.Table; it should read:\n\n%s", Markdown())
+	if !strings.Contains(section, "\n"+readmeTable()) {
+		t.Errorf("README.md's exit code table differs from internal/exitcode.Table; it should read:\n\n%s", readmeTable())
 	}
+}
+
+// readmeTable is Table as README.md shows it.
+func readmeTable() string {
+	var b strings.Builder
+	b.WriteString("| code | meaning |\n|---|---|\n")
+	for _, e := range Table {
+		fmt.Fprintf(&b, "| %d | %s |\n", e.Code, e.Meaning)
+	}
+	return b.String()
 }
 
 func TestCode(t *testing.T) {

@@ -24,10 +24,6 @@ type Format struct {
 	tmpl      *template.Template // for "template"
 }
 
-// FormatNames are the named formats; anything else containing "{{" is a Go
-// template.
-var FormatNames = []string{"text", "json", "raw"}
-
 // ParseFormat reads a --format value: text (stomp.py's look, the default),
 // json (one object per line), raw (the body bytes) or a Go template such as
 // '{{.Headers.destination}} {{.Body}}'.

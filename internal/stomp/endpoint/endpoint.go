@@ -13,7 +13,6 @@ package endpoint
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -107,22 +106,6 @@ func Parse(s string) (URL, error) {
 		u.Vhost, u.HasVhost = q.Get("vhost"), true
 	}
 	return u, nil
-}
-
-// WebSocketURL is the URL to dial for a ws or wss endpoint: no user
-// information (the login goes in the STOMP CONNECT frame), no vhost.
-func WebSocketURL(tls bool, host, port, path string) string {
-	scheme := "ws"
-	if tls {
-		scheme = "wss"
-	}
-	if path == "" {
-		path = "/ws"
-	}
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	return scheme + "://" + net.JoinHostPort(host, port) + path
 }
 
 // Redact returns s with any password in its user information replaced by

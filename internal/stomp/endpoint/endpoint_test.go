@@ -57,15 +57,6 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-func TestWebSocketURL(t *testing.T) {
-	if got := WebSocketURL(true, "::1", "443", ""); got != "wss://[::1]:443/ws" {
-		t.Error(got)
-	}
-	if got := WebSocketURL(false, "h", "15674", "ws"); got != "ws://h:15674/ws" {
-		t.Error(got)
-	}
-}
-
 func TestFailoverList(t *testing.T) {
 	ok := []struct {
 		in   []string
