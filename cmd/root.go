@@ -1,6 +1,8 @@
-// Package cmd is stomp's command line: the cobra root with stomp.py's flags,
-// the choice between shell, script (-F) and listen (-L) modes, and the one
-// place where errors become exit codes.
+// Package cmd is stomp's command line: the cobra root with stomp.py's flags
+// and a front-end per subcommand that maps its flags onto an engine below
+// (internal/sender, listen, rpc, shovel, rawstream, bench, doctor, broker),
+// the choice between shell, script (-F) and listen (-L) modes, the one
+// signal handler, and the one place where errors become exit codes.
 package cmd
 
 import (

@@ -1,6 +1,7 @@
-// Package contexts reads named connections ("contexts", as natscli calls
-// them) from $XDG_CONFIG_HOME/stomp/config.toml (~/.config/stomp/config.toml
-// when XDG_CONFIG_HOME is unset):
+// Package contexts keeps named connections ("contexts", as natscli calls
+// them): it reads them for --context and changes them for `stomp context`.
+// They live in $XDG_CONFIG_HOME/stomp/config.toml
+// (~/.config/stomp/config.toml when XDG_CONFIG_HOME is unset):
 //
 //	[contexts.prod]
 //	url = "stomp+ssl://orders@broker.example.com"

@@ -1,10 +1,11 @@
 // Package client is stomp's connection to a broker: one socket, one reader
-// and one writer goroutine, built on go-stomp's frame codec.
+// and one writer goroutine; frames are read by internal/stomp/wire (within
+// --max-frame-size) and written by go-stomp's frame writer.
 //
 // We do not use go-stomp's Conn: a late RECEIPT wedges it, one slow
 // subscription stalls every other one, it hides outgoing frames from -V and
 // it reads heart-beats the broker never promised (see shared/gostomp.md,
-// pitfalls 1-6). Its frame reader and writer are sound, and that is what this
+// pitfalls 1-6). Its frame type and writer are sound, and that is what this
 // package builds on. Everything the broker sends that nobody waits for
 // (MESSAGE, unsolicited RECEIPT and ERROR) comes out of Incoming in order.
 package client

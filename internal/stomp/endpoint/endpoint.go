@@ -1,4 +1,6 @@
-// Package endpoint parses broker URLs:
+// Package endpoint reads how a user writes where a broker is: broker URLs
+// (Parse), -H's host lists and ActiveMQ's failover: URLs (FailoverList),
+// and hides their passwords in messages (Redact). The URLs:
 //
 //	stomp://[user[:password]@]host[:port][/vhost]      plain STOMP (port 61613)
 //	stomp+ssl://...  (also stomp+tls://, stomps://)     STOMP over TLS (port 61614)
