@@ -57,11 +57,11 @@ func Subscribe(ctx context.Context, env *Env, dest, ack string, headers [][2]str
 			"(RabbitMQ and ActiveMQ honour it; another broker may treat it as auto or refuse it)")
 	}
 	return env.Session.SubscribeAnnounced(ctx, dest, ack, headers, func(sub *session.Subscription) {
-		env.Out.Info(SubscribedLine(sub))
+		env.Out.Info(subscribedLine(sub))
 	})
 }
 
-// SubscribedLine is stomp.py's confirmation of a subscription.
-func SubscribedLine(sub *session.Subscription) string {
+// subscribedLine is stomp.py's confirmation of a subscription.
+func subscribedLine(sub *session.Subscription) string {
 	return fmt.Sprintf("Subscribing to '%s' with acknowledge set to '%s', id set to '%s'\n", sub.Destination, sub.Ack, sub.ID)
 }

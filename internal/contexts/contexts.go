@@ -187,9 +187,9 @@ func (f *File) Save() error {
 	return nil
 }
 
-// LoadOrEmpty is Load, with an empty file (to be saved at path) when
+// loadOrEmpty is Load, with an empty file (to be saved at path) when
 // there is none yet.
-func LoadOrEmpty(path string) (*File, error) {
+func loadOrEmpty(path string) (*File, error) {
 	f, err := Load(path)
 	if errors.Is(err, ErrNoFile) {
 		return &File{Path: path, Contexts: map[string]Context{}}, nil
@@ -197,9 +197,9 @@ func LoadOrEmpty(path string) (*File, error) {
 	return f, err
 }
 
-// ValidName says whether name can be a context's name: it becomes a TOML
+// validName says whether name can be a context's name: it becomes a TOML
 // key and a word on the command line.
-func ValidName(name string) bool {
+func validName(name string) bool {
 	if name == "" || len(name) > 64 {
 		return false
 	}

@@ -95,7 +95,7 @@ func TestLoadErrors(t *testing.T) {
 // keeps the default.
 func TestSaveRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stomp", "config.toml")
-	f, err := LoadOrEmpty(path)
+	f, err := loadOrEmpty(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 
 // load reads the config file; mustExist refuses one with no contexts.
 func load(path string, mustExist bool) (*File, error) {
-	f, err := LoadOrEmpty(path)
+	f, err := loadOrEmpty(path)
 	if err != nil {
 		return nil, exitcode.Usagef("cannot read the contexts: %v", err)
 	}
@@ -62,7 +62,7 @@ func change(path, name string, fn func(*File), done string, out io.Writer) error
 // argument or "", port the -P flag as given. A password of - is asked for
 // on the terminal. It refuses a name that exists.
 func Add(path, name, url string, p Context, port string, out io.Writer) error {
-	if !ValidName(name) {
+	if !validName(name) {
 		return exitcode.Usagef("bad context name %q: use letters, digits, - and _", name)
 	}
 	if url != "" {

@@ -101,17 +101,17 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 	for {
 		conn := s.Conn()
 		for f := range conn.Incoming() {
-			if s.CrossedUnsubscribe(f) {
+			if s.crossedUnsubscribe(f) {
 				continue // the broker's noise as we leave, not an error of the run
 			}
 			num, p := s.Observe(f)
-			if f.Command == frame.MESSAGE && num == 0 && s.UnknownSubscription(f) && !sink.Unsubscribed(f) {
+			if f.Command == frame.MESSAGE && num == 0 && s.unknownSubscription(f) && !sink.Unsubscribed(f) {
 				continue
 			}
 			sink.Frame(f, num, p)
 		}
 		err := conn.Err()
-		if errors.Is(err, client.ErrClosed) || s.EndedByCrossedUnsubscribe(err) {
+		if errors.Is(err, client.ErrClosed) || s.endedByCrossedUnsubscribe(err) {
 			return nil // we closed it, or the broker did as we left
 		}
 		s.lost()
@@ -132,7 +132,7 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 // tries once each time, until it works (true) or the session is closed.
 func (s *Session) connectWhenAsked(lost error, o ReceiveOptions, sink Sink) bool {
 	once := &Backoff{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 1}
-	for s.AwaitTry() {
+	for s.awaitTry() {
 		if s.recover(lost, o, once, sink) {
 			return true
 		}

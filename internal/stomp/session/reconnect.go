@@ -171,7 +171,7 @@ func (s *Session) attempt(ctx context.Context) (int, int, error) {
 	return len(subs), resent, nil
 }
 
-// TryNow makes a Reconnect that is waiting try at once, or an AwaitTry
+// TryNow makes a Reconnect that is waiting try at once, or an awaitTry
 // return (the shell's connect command).
 func (s *Session) TryNow() {
 	select {
@@ -180,9 +180,9 @@ func (s *Session) TryNow() {
 	}
 }
 
-// AwaitTry waits for TryNow, when reconnecting is off or gave up; false
+// awaitTry waits for TryNow, when reconnecting is off or gave up; false
 // when the session is closed instead.
-func (s *Session) AwaitTry() bool {
+func (s *Session) awaitTry() bool {
 	select {
 	case <-s.wake:
 		return true

@@ -291,7 +291,7 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 // and remembers a MESSAGE that needs an ack. It returns the message's local
 // number (1, 2, ... in this session; 0 for other frames) and its pending
 // entry, or nil when no ack is needed. A MESSAGE for a subscription that
-// does not exist is not counted: its number is 0 (see UnknownSubscription).
+// does not exist is not counted: its number is 0 (see unknownSubscription).
 func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -321,9 +321,9 @@ func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 	return s.received, p
 }
 
-// UnknownSubscription reports a MESSAGE for a subscription this session
+// unknownSubscription reports a MESSAGE for a subscription this session
 // does not have (a broker bug, or one delivered after its UNSUBSCRIBE).
-func (s *Session) UnknownSubscription(f *frame.Frame) bool {
+func (s *Session) unknownSubscription(f *frame.Frame) bool {
 	if f.Command != frame.MESSAGE {
 		return false
 	}
@@ -639,7 +639,7 @@ func (s *Session) Close(ctx context.Context) error {
 	if ferr != nil {
 		return ferr
 	}
-	if s.EndedByCrossedUnsubscribe(err) {
+	if s.endedByCrossedUnsubscribe(err) {
 		return nil
 	}
 	return err
@@ -655,23 +655,23 @@ func (s *Session) Closing() bool {
 	}
 }
 
-// CrossedUnsubscribe reports RabbitMQ's ERROR for a message that crossed
+// crossedUnsubscribe reports RabbitMQ's ERROR for a message that crossed
 // our UNSUBSCRIBE at Close: its STOMP plugin answers a delivery to a
 // consumer it has just cancelled with "Subscription not found" and closes
 // the connection (rabbitmq-server#7531; seen with 3.10 when a nacked
 // message was requeued and redelivered as a listener stopped). It comes
 // only after the broker processed the UNSUBSCRIBE, so it had every frame
 // we sent before; the message in flight was not acked and stays queued.
-func (s *Session) CrossedUnsubscribe(f *frame.Frame) bool {
+func (s *Session) crossedUnsubscribe(f *frame.Frame) bool {
 	// Every incoming frame is asked: the cheap test first.
 	return f.Command == frame.ERROR && s.Closing() && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found")
 }
 
-// EndedByCrossedUnsubscribe reports whether the connection ended with such
-// an ERROR (see CrossedUnsubscribe).
-func (s *Session) EndedByCrossedUnsubscribe(err error) bool {
+// endedByCrossedUnsubscribe reports whether the connection ended with such
+// an ERROR (see crossedUnsubscribe).
+func (s *Session) endedByCrossedUnsubscribe(err error) bool {
 	var be *client.BrokerError
-	return errors.As(err, &be) && s.CrossedUnsubscribe(be.Frame)
+	return errors.As(err, &be) && s.crossedUnsubscribe(be.Frame)
 }
 
 // newUUID makes a random (version 4) UUID, the transaction id format

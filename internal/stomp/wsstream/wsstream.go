@@ -162,7 +162,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	c.pending = append(c.pending, p...)
 	sent := 0
 	for {
-		n := FrameEnd(c.pending[sent:])
+		n := frameEnd(c.pending[sent:])
 		if n == 0 {
 			break
 		}
@@ -220,10 +220,10 @@ func orNone(a net.Addr) net.Addr {
 	return a
 }
 
-// FrameEnd returns the length of the first complete unit in b: a heart-beat
+// frameEnd returns the length of the first complete unit in b: a heart-beat
 // EOL, or a frame up to and including its NUL (after content-length body
 // bytes when the header is there). 0 means b holds no complete unit yet.
-func FrameEnd(b []byte) int {
+func frameEnd(b []byte) int {
 	switch {
 	case len(b) == 0:
 		return 0

@@ -30,8 +30,8 @@ func TestFrameEnd(t *testing.T) {
 		{"SEND\ncontent-length:1\ncontent-length:9\n\na\x00", 42},
 		{"DISCONNECT\nreceipt:1\n\n\x00", 23},
 	} {
-		if got := FrameEnd([]byte(tc.in)); got != tc.want {
-			t.Errorf("FrameEnd(%q) = %d, want %d", tc.in, got, tc.want)
+		if got := frameEnd([]byte(tc.in)); got != tc.want {
+			t.Errorf("frameEnd(%q) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }
