@@ -135,14 +135,25 @@ func execute(ctx context.Context, env *commands.Env, line string, o Options) err
 			return err // one line, with when the next try is
 		}
 	}
+	cmdCtx := ctx
 	if o.CommandContext != nil {
 		var cancel context.CancelFunc
-		ctx, cancel = o.CommandContext(ctx)
+		cmdCtx, cancel = o.CommandContext(ctx)
 		defer cancel()
 	}
-	return spec.Run(ctx, &commands.Call{Spec: spec, Env: env, Args: spec.Prepare(env, words[1:]),
+	err := spec.Run(cmdCtx, &commands.Call{Spec: spec, Env: env, Args: spec.Prepare(env, words[1:]),
 		Scripts: scripts{env: env, parent: o}})
+	if err != nil && cmdCtx.Err() != nil && ctx.Err() == nil {
+		// Ctrl-C stopped this command alone: say so in a word, not as
+		// Go's "context canceled".
+		return errCommandInterrupted
+	}
+	return err
 }
+
+// errCommandInterrupted is what the shell shows for a command Ctrl-C
+// stopped; the shell itself goes on.
+var errCommandInterrupted = errors.New("interrupted")
 
 // scripts is what the loop gives a command to run script files with
 // (`run`): they run through this loop's options, one level deeper.

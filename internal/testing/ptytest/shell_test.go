@@ -334,6 +334,10 @@ func TestCtrlCStopsTheCommand(t *testing.T) {
 			t.Fatalf("Ctrl-C during a command ended the shell:\n%s", sh.Dump())
 		}
 	}
+	screen := strings.Join(sh.Screen(), "\n")
+	if strings.Count(screen, "interrupted") != 2 || strings.Contains(screen, "context canceled") {
+		t.Fatalf("each stopped command should say \"interrupted\", in words:\n%s", sh.Dump())
+	}
 	sh.Line("echo still here")
 	sh.WaitLine("still here")
 	sh.Keys("C-d")
