@@ -31,7 +31,7 @@ func runDoctor(t *testing.T, tg testbroker.Target, args ...string) (code int, st
 }
 
 // TestDoctorJSON runs stomp doctor --json against every broker and checks
-// the findings the brokers are known for (shared/brokers.md).
+// the findings the brokers are known for (the same ones internal/doctor and the conformance suite check).
 func TestDoctorJSON(t *testing.T) {
 	t.Parallel()
 	known := map[string]map[string]string{

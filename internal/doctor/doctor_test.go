@@ -36,8 +36,8 @@ func config(tg testbroker.Target) Config {
 	return cfg
 }
 
-// want is what each broker is known to do (shared/brokers.md and the
-// conformance suite). A missing ID is not checked.
+// want is what each broker is known to do (what the conformance suite,
+// internal/testing/conformance, shows). A missing ID is not checked.
 var want = map[string]map[string]string{
 	testbroker.NameEmbedded: {
 		"versions":                    "1.0, 1.1, 1.2",

@@ -4,8 +4,8 @@
 //
 // We do not use go-stomp's Conn: a late RECEIPT wedges it, one slow
 // subscription stalls every other one, it hides outgoing frames from -V and
-// it reads heart-beats the broker never promised (see shared/gostomp.md,
-// pitfalls 1-6). Its frame type and writer are sound, and that is what this
+// it reads heart-beats the broker never promised (all seen with go-stomp
+// v3.1.5). Its frame type and writer are sound, and that is what this
 // package builds on. Everything the broker sends that nobody waits for
 // (MESSAGE, unsolicited RECEIPT and ERROR) comes out of Incoming in order.
 package client

@@ -207,17 +207,6 @@ func (tm *Term) All() string {
 
 func (tm *pane) scrollback() string { return tm.tmux("capture-pane", "-p", "-S", "-") }
 
-// LastLine is the last non-blank line of the screen.
-func (tm *Term) LastLine() string {
-	s := tm.Screen()
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] != "" {
-			return s[i]
-		}
-	}
-	return ""
-}
-
 // Cursor is the cursor's column and row (from 0).
 func (tm *Term) Cursor() (x, y int) {
 	tm.t.Helper()
