@@ -1,15 +1,8 @@
 package cmd
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
-	"io"
-	"log"
-	"net"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -77,7 +70,8 @@ dead-letter-reason headers added; read it like any queue.`,
 			if cfg.MaxHeldBytes < 1<<20 {
 				return exitcode.Usagef("--max-held-bytes must be at least 1 MiB (1048576)")
 			}
-			return serve(c.Context(), cfg, stdio.Err)
+			// Ctrl-C or SIGTERM ends the context (see signals).
+			return broker.Serve(c.Context(), cfg, stdio.Err, "stomp "+Version())
 		},
 	}
 	fs := c.Flags()
@@ -92,36 +86,4 @@ dead-letter-reason headers added; read it like any queue.`,
 	fs.IntVar(&cfg.MaxFrameSize, "max-frame-size", 8<<20, "largest frame accepted, in bytes")
 	fs.DurationVar(&cfg.HeartBeat, "heartbeat", broker.DefaultHeartBeat, "heart-beat interval the broker offers (0 disables)")
 	return c
-}
-
-func serve(ctx context.Context, cfg broker.Config, logTo io.Writer) error {
-	logger := log.New(logTo, "", log.LstdFlags)
-	cfg.Logf = logger.Printf
-	b, err := broker.Start(cfg)
-	if err != nil {
-		return listenError(err)
-	}
-	logger.Printf("stomp %s embedded broker listening on %s (Ctrl-C to stop)", Version(), strings.Join(b.URLs(), ", "))
-	select {
-	case <-ctx.Done(): // SIGINT or SIGTERM (see signals)
-		logger.Printf("stopping")
-		return b.Close()
-	case err := <-b.Failed():
-		// Exit, so that a supervisor restarts the broker, rather than
-		// stay alive without listening.
-		b.Close()
-		return err
-	}
-}
-
-// listenError words a failure to listen: a port already taken says which
-// address and what to do.
-func listenError(err error) error {
-	var op *net.OpError
-	if errors.Is(err, syscall.EADDRINUSE) && errors.As(err, &op) && op.Addr != nil {
-		addr := op.Addr.String()
-		host, _, _ := net.SplitHostPort(addr)
-		return fmt.Errorf("cannot listen on %s: the address is already in use (another broker or stomp serve?): stop it, or pick a free port with --listen %s", addr, net.JoinHostPort(host, "PORT"))
-	}
-	return fmt.Errorf("cannot listen: %w", err)
 }
