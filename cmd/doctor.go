@@ -1,28 +1,17 @@
 package cmd
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"sync"
 	"time"
 
-	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/spf13/cobra"
 
 	"github.com/stomp-cli/stomp/internal/doctor"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
-	"github.com/stomp-cli/stomp/internal/render"
-	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
 func newDoctorCommand(o *options, stdio *iostreams.IOStreams) *cobra.Command {
-	var (
-		asJSON      bool
-		frameLimit  int
-		frameBudget time.Duration
-	)
+	var do doctor.CommandOptions
 	c := &cobra.Command{
 		Use:   "doctor",
 		Short: "Probe the broker and show what it supports",
@@ -47,61 +36,18 @@ not.`,
 			if err := o.conn.resolve(c.Flags()); err != nil {
 				return err
 			}
-			if frameLimit < 0 {
+			if do.FrameLimit < 0 {
 				return exitcode.Usagef("--frame-limit cannot be negative")
 			}
-			if frameBudget <= 0 {
+			if do.FrameBudget <= 0 {
 				return exitcode.Usagef("--frame-budget must be positive, e.g. 5s")
 			}
-			return runDoctor(c.Context(), o.conn, stdio, asJSON, frameLimit, frameBudget)
+			do.Verbose = o.conn.verbose
+			return doctor.Command(c.Context(), o.conn.config(nil, nil), do, stdio)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	c.Flags().IntVar(&frameLimit, "frame-limit", 64<<20, "the largest SEND body, in `bytes`, the frame size search tries (0 skips it)")
-	c.Flags().DurationVar(&frameBudget, "frame-budget", 5*time.Second, "how long the frame size search may take (a slow link or broker needs more)")
+	c.Flags().BoolVar(&do.JSON, "json", false, "print the report as JSON")
+	c.Flags().IntVar(&do.FrameLimit, "frame-limit", 64<<20, "the largest SEND body, in `bytes`, the frame size search tries (0 skips it)")
+	c.Flags().DurationVar(&do.FrameBudget, "frame-budget", 5*time.Second, "how long the frame size search may take (a slow link or broker needs more)")
 	return c
-}
-
-func runDoctor(ctx context.Context, cf *connFlags, stdio *iostreams.IOStreams, asJSON bool, frameLimit int, frameBudget time.Duration) error {
-	cc, stop, err := cf.config(nil, nil).Start()
-	if err != nil {
-		return err
-	}
-	defer stop()
-	cfg := doctor.Config{
-		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
-			return client.Dial(ctx, cc.Brokers[0], cc.ConnectTimeout, opts)
-		},
-		Options:     cc.Client,
-		Address:     cc.Describe(),
-		Host:        cc.Brokers[0].Host,
-		MaxFrame:    frameLimit,
-		FrameBudget: frameBudget,
-	}
-	if frameLimit == 0 {
-		cfg.Skip = []string{"max-frame"}
-	}
-	if cf.verbose {
-		theme := render.NewTheme(stdio.ErrColorEnabled())
-		var mu sync.Mutex
-		cfg.Trace = func(d client.Direction, f *frame.Frame) {
-			var buf bytes.Buffer
-			render.Frame(&buf, f, d == client.Out, theme)
-			mu.Lock()
-			defer mu.Unlock()
-			_, _ = stdio.Err.Write(buf.Bytes())
-		}
-	}
-	rep, err := doctor.Run(ctx, cfg)
-	if err != nil {
-		var ce *doctor.ConnectError
-		if errors.As(err, &ce) {
-			return cc.DialError(ce.Err)
-		}
-		return err
-	}
-	if asJSON {
-		return rep.WriteJSON(stdio.Out)
-	}
-	return rep.WriteTable(stdio.Out)
 }
