@@ -1,10 +1,6 @@
 package cmd
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +9,6 @@ import (
 	"github.com/stomp-cli/stomp/internal/bench"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
-	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -68,7 +63,8 @@ failover and --embedded.`,
 			if err != nil {
 				return err
 			}
-			return runBench(c.Context(), o, b, cfg, rates, stdio)
+			printer := newPrinter(o.conn, o.out, stdio) // for -V's frames
+			return bench.Command(c.Context(), o.conn.config(printer, nil), cfg, rates, b, stdio)
 		},
 	}
 	fs := c.Flags()
@@ -114,39 +110,6 @@ func notConnectionFlags(root *cobra.Command) []string {
 		}
 	})
 	return names
-}
-
-// runBench supplies the connection and the embedded broker to the bench
-// front-end.
-func runBench(ctx context.Context, o *options, b *bench.Flags, cfg bench.Config, rates []int, stdio *iostreams.IOStreams) error {
-	printer := newPrinter(o.conn, o.out, stdio)
-	conn, stopBroker, err := o.conn.config(printer, nil).Start()
-	if err != nil {
-		return err
-	}
-	defer stopBroker()
-	cfg.Endpoint = conn.Brokers[0]
-	cfg.ConnectTimeout = conn.ConnectTimeout
-	cfg.Dial = func(ctx context.Context) (*client.Conn, error) { return session.Dial(ctx, conn) }
-	var live io.Writer
-	if stdio.IsStderrTTY() {
-		live = stdio.Err
-	}
-	if err := bench.Command(ctx, cfg, rates, b, stdio.Out, live); err != nil {
-		return benchError(ctx, conn, err)
-	}
-	return nil
-}
-
-func benchError(ctx context.Context, conn session.Config, err error) error {
-	if stopped := exitcode.StoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
-		return stopped
-	}
-	var be *client.BrokerError
-	if errors.As(err, &be) {
-		return fmt.Errorf("broker %s: %v", conn.Describe(), be)
-	}
-	return conn.Redact(err)
 }
 
 func newBenchReportCommand(stdio *iostreams.IOStreams) *cobra.Command {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,13 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stomp-cli/stomp/internal/connect"
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/iostreams"
+	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // The `stomp bench` and `stomp bench report` front-end: the command's own
 // flags checked and turned into a Config, one run or a rate sweep with its
 // live line, and the text, JSON, CSV and HTML outputs. cmd/bench.go
-// registers the flags and supplies the connection (Config.Endpoint, Dial).
+// registers the flags and supplies the connection config.
 
 // Flags are stomp bench's own flags, as given.
 type Flags struct {
@@ -117,11 +122,42 @@ func (b *Flags) Config() (Config, []int, error) {
 	return cfg, rates, nil
 }
 
-// Command runs stomp bench: cfg (from Config, with its connection) once
-// at each of rates, a sweep when there are several, and writes what the
-// flags ask for. The summary goes to stdout unless --json or --csv took
-// it. live, when set (a terminal), shows the live line.
-func Command(ctx context.Context, cfg Config, rates []int, b *Flags, stdout, live io.Writer) error {
+// Command runs stomp bench: it starts the embedded broker if conn asks for
+// it, connects cfg (from Config) to conn's first broker, runs it and words
+// what went wrong as every command does (a signal's stop, the broker's
+// ERROR with its address, no password shown).
+func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, b *Flags, stdio *iostreams.IOStreams) error {
+	cc, stopBroker, err := conn.Start()
+	if err != nil {
+		return err
+	}
+	defer stopBroker()
+	cfg.Endpoint = cc.Brokers[0]
+	cfg.ConnectTimeout = cc.ConnectTimeout
+	cfg.Dial = func(ctx context.Context) (*client.Conn, error) { return session.Dial(ctx, cc) }
+	var live io.Writer
+	if stdio.IsStderrTTY() {
+		live = stdio.Err
+	}
+	err = runAndWrite(ctx, cfg, rates, b, stdio.Out, live)
+	if err == nil {
+		return nil
+	}
+	if stopped := exitcode.StoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
+		return stopped
+	}
+	var be *client.BrokerError
+	if errors.As(err, &be) {
+		return fmt.Errorf("broker %s: %v", cc.Describe(), be)
+	}
+	return cc.Redact(err)
+}
+
+// runAndWrite runs cfg (with its connection) once at each of rates, a
+// sweep when there are several, and writes what the flags ask for. The
+// summary goes to stdout unless --json or --csv took it. live, when set (a
+// terminal), shows the live line.
+func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout, live io.Writer) error {
 	var results []*Result
 	if len(rates) == 1 {
 		res, err := runOnce(ctx, cfg, live)
