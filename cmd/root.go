@@ -8,8 +8,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime/debug"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
-	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
@@ -77,9 +74,9 @@ func Run(ctx context.Context, args []string, stdio *iostreams.IOStreams) int {
 		if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil {
 			err = stopped // it failed because it was stopped before it was done
 		}
-		return report(err, stdio.Err)
+		return exitcode.Report(err, stdio.Err)
 	case err := <-sig.again:
-		return report(err, stdio.Err)
+		return exitcode.Report(err, stdio.Err)
 	}
 }
 
@@ -311,42 +308,7 @@ func expandPrefixes(root *cobra.Command, args []string) []string {
 func flagError(c *cobra.Command, err error) error {
 	var bad *pflag.InvalidValueError
 	if errors.As(err, &bad) {
-		what, ok := flagValueKinds[bad.GetFlag().Value.Type()]
-		if !ok {
-			what = "a " + bad.GetFlag().Value.Type()
-		}
-		return exitcode.Usagef("invalid value %q for --%s: give %s (see %s --help)", bad.GetValue(), bad.GetFlag().Name, what, c.CommandPath())
+		return exitcode.InvalidFlagValue(bad.GetValue(), bad.GetFlag().Name, bad.GetFlag().Value.Type(), c.CommandPath())
 	}
 	return exitcode.Usagef("%v (see %s --help)", err, c.CommandPath())
-}
-
-// flagValueKinds say, by pflag value type, what a flag takes.
-var flagValueKinds = map[string]string{
-	"int":      "a whole number",
-	"duration": "a duration such as 5s, 500ms or 1m",
-	"bool":     "true or false",
-	"float64":  "a number",
-}
-
-// report prints err once, as one line (a usage error whole: it may list
-// the choices), and returns its exit code from the one table.
-func report(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, exitcode.IsShown(err): // already shown, once
-	case exitcode.Is(err, exitcode.Usage):
-		fmt.Fprintln(stderr, "stomp: "+err.Error())
-	default:
-		fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
-	}
-	return exitcode.Code(err)
-}
-
-// oneLine is an error's first line, control characters made visible: an
-// error may quote the broker.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	return render.VisibleLine(s)
 }

@@ -5,7 +5,8 @@
 // kind (errors.As through any wrapping), never a message a caller would
 // have to parse; whatever has no kind is a runtime failure. An error may
 // also say it was already shown to the user (Shown), so it is not printed
-// twice.
+// twice. Report is where an error becomes the process's exit code and its
+// one line on standard error.
 //
 // The table is documented once, here: the man page is generated from Table
 // and a test checks README.md's table against it.
