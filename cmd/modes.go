@@ -93,7 +93,7 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 		// arrives as SIGINT: it stops that command and the shell goes on.
 		// SIGTERM or SIGHUP (the terminal went away) leave like quit does:
 		// unsubscribe and disconnect with a receipt.
-		o.signals.forShell()
-		return shell.Interactive(ctx, env, term, shell.Options{CommandContext: o.signals.commandContext})
+		o.signals.ForShell()
+		return shell.Interactive(ctx, env, term, shell.Options{CommandContext: o.signals.CommandContext})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/signals"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
@@ -24,7 +25,7 @@ type options struct {
 	noHistory       bool
 	continueOnError bool
 
-	signals *signals // the run's signal handler (nil when the tree is only inspected)
+	signals *signals.Handler // the run's signal handler (nil when the tree is only inspected)
 }
 
 func (o *options) register(fs *pflag.FlagSet) {

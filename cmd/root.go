@@ -1,8 +1,9 @@
 // Package cmd is stomp's command line: the cobra root with stomp.py's flags
 // and a front-end per subcommand that maps its flags onto an engine below
 // (internal/sender, listen, rpc, shovel, rawstream, bench, doctor, broker),
-// the choice between shell, script (-F) and listen (-L) modes, the one
-// signal handler, and the one place where errors become exit codes.
+// and the choice between shell, script (-F) and listen (-L) modes. Run
+// starts the one signal handler (internal/signals) and turns the result
+// into the exit code (exitcode.Report).
 package cmd
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
+	"github.com/stomp-cli/stomp/internal/signals"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
@@ -60,10 +62,10 @@ func Main() int {
 }
 
 // Run runs stomp with args and returns the exit code. SIGINT and SIGTERM
-// are handled here, once for every command (see signals): a second one
+// are handled here, once for every command (see internal/signals): a second one
 // returns at once, with the signal's exit code.
 func Run(ctx context.Context, args []string, stdio *iostreams.IOStreams) int {
-	ctx, sig, release := handleSignals(ctx)
+	ctx, sig, release := signals.Handle(ctx)
 	defer release()
 	root := newRoot(&options{signals: sig}, stdio)
 	root.SetArgs(expandPrefixes(root, args))
@@ -75,7 +77,7 @@ func Run(ctx context.Context, args []string, stdio *iostreams.IOStreams) int {
 			err = stopped // it failed because it was stopped before it was done
 		}
 		return exitcode.Report(err, stdio.Err)
-	case err := <-sig.again:
+	case err := <-sig.Again():
 		return exitcode.Report(err, stdio.Err)
 	}
 }

@@ -70,7 +70,7 @@ dead-letter-reason headers added; read it like any queue.`,
 			if cfg.MaxHeldBytes < 1<<20 {
 				return exitcode.Usagef("--max-held-bytes must be at least 1 MiB (1048576)")
 			}
-			// Ctrl-C or SIGTERM ends the context (see signals).
+			// Ctrl-C or SIGTERM ends the context (see internal/signals).
 			return broker.Serve(c.Context(), cfg, stdio.Err, "stomp "+Version())
 		},
 	}
