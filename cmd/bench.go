@@ -63,7 +63,7 @@ failover and --embedded.`,
 			if err != nil {
 				return err
 			}
-			printer := newPrinter(o.conn, o.out, stdio) // for -V's frames
+			printer := o.out.Printer(stdio) // for -V's frames
 			return bench.Command(c.Context(), o.conn.config(printer, nil), cfg, rates, b, stdio)
 		},
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/listen"
+	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 	"github.com/stomp-cli/stomp/shell"
 )
@@ -42,7 +44,7 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 		m = modeScript // piped standard input is a script too
 	}
 	interactive := m == modeShell
-	printer := newPrinter(o.conn, o.out, stdio)
+	printer := o.out.Printer(stdio)
 
 	// The completer needs the session, which exists only after connecting;
 	// it reads it through this pointer, set below.
@@ -65,7 +67,10 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 		printer.SetOutput(t.Stdout(), t.Stderr())
 	}
 
-	env, stopBroker, err := openEnv(ctx, o.conn, o.out, o.reconnect, printer, m != modeListen, interactive)
+	// Listeners and the shell stay up: they retry until stopped.
+	cc := o.conn.config(printer, o.reconnect.backoff(m == modeListen || interactive))
+	style := render.Style{Verbose: o.conn.verbose, Separator: m != modeListen} // stomp.py's blank line after headers, not in listen mode
+	env, stopBroker, err := commands.Open(ctx, cc, o.out.Output, printer, style, interactive, "stomp "+Version())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stomp-cli/stomp/commands"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // oneShot runs a subcommand's work on a fresh connection: resolve the
@@ -23,8 +24,11 @@ func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, separator
 	if err := o.reconnect.validate(); err != nil {
 		return err
 	}
-	printer := newPrinter(o.conn, o.out, stdio)
-	env, stop, err := openEnv(c.Context(), o.conn, o.out, o.reconnect, printer, separator, false)
+	printer := o.out.Printer(stdio)
+	// Listeners (no separator) retry until stopped; sends give up.
+	cc := o.conn.config(printer, o.reconnect.backoff(!separator))
+	style := render.Style{Verbose: o.conn.verbose, Separator: separator}
+	env, stop, err := commands.Open(c.Context(), cc, o.out.Output, printer, style, false, "stomp "+Version())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/connect"
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
+	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/shovel"
 	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
@@ -75,7 +76,6 @@ func openTarget(ctx context.Context, o *options, to connect.Redirect, src *comma
 	if err != nil {
 		return nil, err
 	}
-	dst := newEnv(sess, o.conn, o.out, src.Out, false)
-	dst.Style.Verbose = false
+	dst := o.out.Env(sess, src.Out, render.Style{}, "stomp "+Version()) // not verbose: one -V trace is enough
 	return dst, nil
 }

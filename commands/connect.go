@@ -8,11 +8,11 @@ func init() {
 		Summary:     "connect again now, after the connection was lost",
 		Description: "After a lost connection the shell reconnects by itself, waiting longer after each\nfailed attempt; connect (or reconnect) tries at once. The subscriptions come back.",
 		Example:     "reconnect",
-		Run:         connect,
+		Run:         connectNow,
 	})
 }
 
-func connect(ctx context.Context, c *Call) error {
+func connectNow(ctx context.Context, c *Call) error {
 	if c.Env.Session.Ready() == nil {
 		c.Env.Out.Info("Already connected\n")
 		return nil

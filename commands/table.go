@@ -3,7 +3,9 @@
 // `run`, help, Tab completion and the man page all read the table, so a
 // command added here appears in each of them. Names, aliases and argument
 // order are stomp.py's, so its users' habits and scripts carry over
-// (reference §7).
+// (reference §7). Env is what a command runs with; Open connects and builds
+// it for the output a run asks for (Output), in the shell, -F, -L and the
+// one-shot subcommands alike.
 package commands
 
 import (
