@@ -33,8 +33,8 @@ Rewriting the file drops any comments in it.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error { return c.Help() },
 	}
-	c.AddCommand(newContextAddCommand(stdio), newContextListCommand(stdio), newContextUseCommand(stdio),
-		newContextShowCommand(stdio), newContextRemoveCommand(stdio), newContextEditCommand(stdio))
+	c.AddCommand(newContextAddCommand(stdio))
+	c.AddCommand(contextSubcommands(stdio)...)
 	return c
 }
 
@@ -88,77 +88,67 @@ first, or edit it.`,
 	return c
 }
 
-func newContextListCommand(stdio *iostreams.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:     "ls",
-		Aliases: []string{"list"},
-		Short:   "List the named connections; * marks the default",
-		Args:    noArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.List(stdio.ContextsFile(), stdio.Out, stdio.Err)
+// contextSubcommands are context's subcommands with no flags of their own:
+// each runs a contexts function on the config file with its arguments.
+func contextSubcommands(stdio *iostreams.IOStreams) []*cobra.Command {
+	subs := []struct {
+		use, short, long string
+		aliases          []string
+		args             cobra.PositionalArgs
+		run              func(file string, args []string) error
+	}{
+		{
+			use: "ls", aliases: []string{"list"}, args: noArgs,
+			short: "List the named connections; * marks the default",
+			run:   func(file string, _ []string) error { return contexts.List(file, stdio.Out, stdio.Err) },
 		},
-	}
-}
-
-func newContextUseCommand(stdio *iostreams.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "use NAME",
-		Short: "Make a named connection the default",
-		Long: `use makes NAME the connection of every later run that does not say where to
+		{
+			use: "use NAME", args: oneName,
+			short: "Make a named connection the default",
+			long: `use makes NAME the connection of every later run that does not say where to
 connect (no URL, -H, -P, --embedded, STOMP_URL, STOMP_HOST or STOMP_PORT).`,
-		Args: oneName,
-		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.Use(stdio.ContextsFile(), args[0], stdio.Out)
+			run: func(file string, args []string) error { return contexts.Use(file, args[0], stdio.Out) },
 		},
-	}
-}
-
-func newContextShowCommand(stdio *iostreams.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show [NAME]",
-		Short: "Show a named connection (the default without NAME), password masked",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return exitcode.Usagef("context show: expecting at most one context NAME")
-			}
-			return nil
+		{
+			use: "show [NAME]", args: func(c *cobra.Command, args []string) error {
+				if len(args) > 1 {
+					return exitcode.Usagef("context show: expecting at most one context NAME")
+				}
+				return nil
+			},
+			short: "Show a named connection (the default without NAME), password masked",
+			run: func(file string, args []string) error {
+				name := "" // the default
+				if len(args) == 1 {
+					name = args[0]
+				}
+				return contexts.Show(file, name, stdio.Out)
+			},
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			name := ""
-			if len(args) == 1 {
-				name = args[0]
-			}
-			return contexts.Show(stdio.ContextsFile(), name, stdio.Out)
+		{
+			use: "rm NAME", aliases: []string{"remove"}, args: oneName,
+			short: "Remove a named connection",
+			run:   func(file string, args []string) error { return contexts.Remove(file, args[0], stdio.Out) },
 		},
-	}
-}
-
-func newContextRemoveCommand(stdio *iostreams.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:     "rm NAME",
-		Aliases: []string{"remove"},
-		Short:   "Remove a named connection",
-		Args:    oneName,
-		RunE: func(c *cobra.Command, args []string) error {
-			return contexts.Remove(stdio.ContextsFile(), args[0], stdio.Out)
-		},
-	}
-}
-
-func newContextEditCommand(stdio *iostreams.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "edit NAME",
-		Short: "Edit the config file in $VISUAL or $EDITOR (vi), then check it",
-		Long: `edit opens the config file holding NAME in $VISUAL, else $EDITOR, else vi,
+		{
+			use: "edit NAME", args: oneName,
+			short: "Edit the config file in $VISUAL or $EDITOR (vi), then check it",
+			long: `edit opens the config file holding NAME in $VISUAL, else $EDITOR, else vi,
 and checks the file once the editor exits: a mistake is reported with its
 line, and the file is kept at mode 0600.`,
-		Args: oneName,
-		RunE: func(c *cobra.Command, args []string) error {
-			editor := stdio.Getenv("VISUAL")
-			if editor == "" {
-				editor = stdio.Getenv("EDITOR")
-			}
-			return contexts.Edit(stdio.ContextsFile(), args[0], editor, stdio.In, stdio.Out, stdio.Err)
+			run: func(file string, args []string) error {
+				editor := stdio.Getenv("VISUAL")
+				if editor == "" {
+					editor = stdio.Getenv("EDITOR")
+				}
+				return contexts.Edit(file, args[0], editor, stdio.In, stdio.Out, stdio.Err)
+			},
 		},
 	}
+	cmds := make([]*cobra.Command, len(subs))
+	for i, s := range subs {
+		cmds[i] = &cobra.Command{Use: s.use, Aliases: s.aliases, Short: s.short, Long: s.long, Args: s.args,
+			RunE: func(c *cobra.Command, args []string) error { return s.run(stdio.ContextsFile(), args) }}
+	}
+	return cmds
 }
