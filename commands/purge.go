@@ -25,7 +25,10 @@ func init() {
 			"removed: \"purged 12 message(s) from /queue/x\" (0 when the queue was empty). The queue\n" +
 			"counts as empty once no message has come for the quiet time, so messages that keep\n" +
 			"coming (a producer, or a broker that redelivers) keep purge going: Ctrl-C stops it\n" +
-			"and reports what was removed. Only messages whose ack the broker confirmed are\n" +
+			"and reports what was removed. A broker can pause longer than the quiet time: RabbitMQ\n" +
+			"reading a queue of millions back from disk paused for over a second (1s purged 15k of\n" +
+			"1.5M messages, 5s all of them), so give a big queue more (purge /queue/big 5s) and\n" +
+			"run purge again to check it says 0. Only messages whose ack the broker confirmed are\n" +
 			"counted; any other goes back to the queue. A topic keeps no messages: purge refuses\n" +
 			"/topic/ destinations. Not inside a transaction (its acks would wait for the commit).\n" +
 			"As with subscribe, RabbitMQ creates a queue that did not exist.",
