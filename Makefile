@@ -24,9 +24,11 @@ run: build ## build, then open the shell on the embedded broker (no broker neede
 test: ## lint, then all tests with the race detector; real brokers too when STOMP_TEST_* are set; ends with one summary line
 	$(MAKE) lint
 	@# go test's own status and the summary's both count (pipefail): a
-	@# failure the summary could not see still fails the run.
+	@# failure the summary could not see still fails the run. cmd's tests
+	@# take 7-9 minutes with the real brokers, close to go test's default
+	@# 10-minute timeout, past which testscript interrupts its commands.
 	$(GO) build -o $(TESTSUMMARY) ./scripts/testsummary
-	bash -o pipefail -c '$(GO) test -race -count=1 -json ./... | $(TESTSUMMARY)'
+	bash -o pipefail -c '$(GO) test -race -count=1 -timeout 30m -json ./... | $(TESTSUMMARY)'
 
 test-brokers: ## start RabbitMQ and ActiveMQ on loopback, run the tests against them, stop them
 	scripts/ci-brokers.sh start
