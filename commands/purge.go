@@ -125,7 +125,9 @@ func drainQueue(ctx, settle context.Context, sess *session.Session, sub *session
 
 // unsubscribeDraining ends sub, reading what still comes for it meanwhile (frames
 // are received one at a time: one not read would hold up the receipt).
-// Those messages are not acked: the broker keeps them.
+// Those messages are not acked: the broker keeps them. RabbitMQ's ERROR
+// for one that crossed the UNSUBSCRIBE is no failure (the session forgives
+// it): the count was confirmed before the UNSUBSCRIBE went out.
 func unsubscribeDraining(ctx context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame) error {
 	done := make(chan error, 1)
 	go func() {

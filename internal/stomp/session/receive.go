@@ -102,7 +102,7 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 		conn := s.Conn()
 		for f := range conn.Incoming() {
 			if s.crossedUnsubscribe(f) {
-				continue // the broker's noise as we leave, not an error of the run
+				continue // the broker's noise as we leave a subscription, not an error of the run
 			}
 			num, p := s.Observe(f)
 			if f.Command == frame.MESSAGE && num == 0 && s.unknownSubscription(f) && !sink.Unsubscribed(f) {
@@ -111,7 +111,8 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 			sink.Frame(f, num, p)
 		}
 		err := conn.Err()
-		if errors.Is(err, client.ErrClosed) || s.endedByCrossedUnsubscribe(err) {
+		crossed := s.endedByCrossedUnsubscribe(err)
+		if errors.Is(err, client.ErrClosed) || crossed && s.Closing() {
 			return nil // we closed it, or the broker did as we left
 		}
 		s.lost()
@@ -123,6 +124,11 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 		s.Abandon(err)
 		if o.Interactive && s.connectWhenAsked(err, o, sink) {
 			continue
+		}
+		if crossed {
+			// The broker had every frame we sent: nothing the run did
+			// failed. A command that still needs the connection says so.
+			return nil
 		}
 		return err
 	}
@@ -143,7 +149,11 @@ func (s *Session) connectWhenAsked(lost error, o ReceiveOptions, sink Sink) bool
 // recover reconnects after lost with policy b, telling sink; false when
 // reconnecting is off, gave up, or the session is closing.
 func (s *Session) recover(lost error, o ReceiveOptions, b *Backoff, sink Sink) bool {
-	if b == nil || errors.As(lost, new(*client.BrokerError)) && !o.Listening && !o.Interactive {
+	// An ERROR answers something we sent, and connecting again would only
+	// repeat it; not so the one about a message that crossed our
+	// UNSUBSCRIBE.
+	refused := errors.As(lost, new(*client.BrokerError)) && !s.endedByCrossedUnsubscribe(lost)
+	if b == nil || refused && !o.Listening && !o.Interactive {
 		return false
 	}
 	sink.Event(Event{Kind: Lost, Err: lost})

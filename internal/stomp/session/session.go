@@ -85,6 +85,9 @@ type Session struct {
 	connectedAt time.Time // when the current connection was made
 	nextTry     time.Time // when a waiting Reconnect tries next; zero if none waits
 	ledger      ledger    // messages sent but not yet confirmed (ledger.go)
+	// unsubscribedOn is the connection an UNSUBSCRIBE of ours last went
+	// out on: from then on a delivery may cross it (crossedUnsubscribe).
+	unsubscribedOn *client.Conn
 
 	sendMu sync.Mutex // held while a tracked message is recorded and queued
 }
@@ -277,6 +280,9 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 	if sub == nil {
 		sub = s.subByID(dest)
 	}
+	if sub != nil {
+		s.unsubscribedOn = s.Conn()
+	}
 	s.mu.Unlock()
 	if sub == nil {
 		return nil, exitcode.Usagef("Subscription %s not found", dest)
@@ -284,6 +290,9 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 	f := frame.New(frame.UNSUBSCRIBE, frame.Id, sub.ID, frame.Destination, sub.Destination)
 	err := s.request(ctx, f)
 	s.forget(sub)
+	if s.endedByCrossedUnsubscribe(err) {
+		err = nil // the broker had processed the UNSUBSCRIBE: see crossedUnsubscribe
+	}
 	return sub, err
 }
 
@@ -656,15 +665,31 @@ func (s *Session) Closing() bool {
 }
 
 // crossedUnsubscribe reports RabbitMQ's ERROR for a message that crossed
-// our UNSUBSCRIBE at Close: its STOMP plugin answers a delivery to a
-// consumer it has just cancelled with "Subscription not found" and closes
-// the connection (rabbitmq-server#7531; seen with 3.10 when a nacked
-// message was requeued and redelivered as a listener stopped). It comes
-// only after the broker processed the UNSUBSCRIBE, so it had every frame
-// we sent before; the message in flight was not acked and stays queued.
+// an UNSUBSCRIBE of ours (Unsubscribe, or Close's): its STOMP plugin
+// answers a delivery to a consumer it has just cancelled with "Subscription
+// not found" ("There is no current subscription with tag ...";
+// rabbitmq-server#7531; seen with 3.10 when a nacked message was requeued
+// and redelivered as a listener stopped; purge and the shell's unsubscribe
+// meet it when a message is on its way), and the connection ends with it. It comes only after the broker processed the
+// UNSUBSCRIBE, so it had every frame we sent before; the message in flight
+// was not acked and stays queued. Before any UNSUBSCRIBE on the connection,
+// or with another text (RabbitMQ says "Subscription not found" of an ACK
+// for a subscription it does not have, too), it is a real error.
 func (s *Session) crossedUnsubscribe(f *frame.Frame) bool {
 	// Every incoming frame is asked: the cheap test first.
-	return f.Command == frame.ERROR && s.Closing() && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found")
+	return f.Command == frame.ERROR && strings.HasPrefix(f.Header.Get(frame.Message), "Subscription not found") &&
+		strings.Contains(string(f.Body), "no current subscription with tag") && s.unsubscribedHere()
+}
+
+// unsubscribedHere says whether an UNSUBSCRIBE of ours went out on the
+// current connection: Unsubscribe sent one, or Close has begun.
+func (s *Session) unsubscribedHere() bool {
+	if s.Closing() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unsubscribedOn == s.Conn()
 }
 
 // endedByCrossedUnsubscribe reports whether the connection ended with such

@@ -164,3 +164,80 @@ func TestCloseForgivesErrorCrossingUnsubscribe(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsubscribeForgivesErrorCrossingIt: the ERROR RabbitMQ sends for a
+// delivery that crossed our UNSUBSCRIBE may come instead of the
+// UNSUBSCRIBE's receipt or after it. Either way Unsubscribe succeeds (the
+// broker had processed it), the ERROR is not shown, and the connection it
+// ended is replaced without failing the run. Any other ERROR there, or this
+// one before any UNSUBSCRIBE, is still an error that ends the run.
+func TestUnsubscribeForgivesErrorCrossingIt(t *testing.T) {
+	const crossed = "ERROR\nmessage:Subscription not found\n\nThere is no current subscription with tag 'T_1'.\x00"
+	for _, tc := range []struct {
+		name, on string
+		reply    func(f *frame.Frame) string
+		wantErr  bool
+	}{
+		{"instead of the receipt", frame.UNSUBSCRIBE, func(*frame.Frame) string { return crossed }, false},
+		{"after the receipt", frame.UNSUBSCRIBE, func(f *frame.Frame) string { return testbroker.Receipt(f) + crossed }, false},
+		{"other error", frame.UNSUBSCRIBE, func(*frame.Frame) string { return "ERROR\nmessage:access_refused\n\nnot allowed\x00" }, true},
+		{"about an ack", frame.UNSUBSCRIBE, func(*frame.Frame) string {
+			return "ERROR\nmessage:Subscription not found\n\nMessage with id \"T_9@@s@@1\" has no subscription\x00"
+		}, true},
+		{"before any unsubscribe", frame.SUBSCRIBE, func(*frame.Frame) string { return crossed }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+				switch f.Command {
+				case frame.CONNECT, frame.STOMP:
+					return connected, false
+				case tc.on:
+					return tc.reply(f), true
+				}
+				return testbroker.Receipt(f), false
+			})
+			s, err := session.Open(ctx, session.Config{Brokers: []client.Endpoint{{Host: b.Host, Port: b.Port}},
+				ConnectTimeout: 5 * time.Second, ReceiptTimeout: 5 * time.Second,
+				Client:    client.Options{Versions: []string{"1.2"}},
+				Reconnect: &session.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close(context.Background()) })
+			rec := newRecorder()
+			r := s.Receive(rec, session.ReceiveOptions{}) // a script's: an ERROR ends it
+			_, err = s.Subscribe(ctx, "/queue/a", session.AckClientIndividual, nil)
+			if err == nil {
+				_, err = s.Unsubscribe(ctx, "/queue/a")
+			}
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("subscribe and unsubscribe: %v, want an error: %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				select {
+				case <-r.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatal("receiving went on after the ERROR")
+				}
+				if r.Err() == nil {
+					t.Error("receiving ended without the ERROR")
+				}
+				return
+			}
+			rec.waitFor(t, session.Reconnected)
+			if err := s.Close(ctx); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if err := r.Err(); err != nil {
+				t.Errorf("receiving ended with %v, want nil", err)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.bodies) != 0 {
+				t.Errorf("shown: %q, want nothing", rec.bodies)
+			}
+		})
+	}
+}
