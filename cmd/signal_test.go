@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,18 +36,7 @@ func TestScriptStoppedBySignal(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "--embedded", "-F", script)
-			out := &testbin.Buffer{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(20 * time.Second)
-			for !strings.Contains(out.String(), "started") {
-				if time.Now().After(deadline) {
-					t.Fatalf("the script did not start:\n%s", out)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			out := testbin.StartAndWaitFor(t, cmd, "started")
 			_ = cmd.Process.Signal(c.sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
@@ -88,18 +76,7 @@ func TestSecondSignalEndsAtOnce(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "-H", b.Host, "-P", b.Port, "--receipt-timeout", "1m", "-L", "/queue/a")
-			out := &testbin.Buffer{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(20 * time.Second)
-			for !strings.Contains(out.String(), "Subscribing to") {
-				if time.Now().After(deadline) {
-					t.Fatalf("the listener did not start:\n%s", out)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			out := testbin.StartAndWaitFor(t, cmd, "Subscribing to")
 			_ = cmd.Process.Signal(c.sig)
 			select {
 			case <-disconnecting:

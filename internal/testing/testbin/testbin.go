@@ -1,5 +1,6 @@
 // Package testbin builds the stomp binary for tests that run it as a
-// separate process (in a terminal, or next to stomp.py).
+// separate process (in a terminal, or next to stomp.py), and starts such a
+// process and waits until it is ready (StartAndWaitFor).
 package testbin
 
 import (
