@@ -114,7 +114,7 @@ func TestRunStopsAtFirstFailingLine(t *testing.T) {
 	var out bytes.Buffer
 	env := newEnv(t, &out)
 	script := "echo one\n\n# comment\nnosuch thing\necho two\n"
-	err := Run(context.Background(), NewScriptReader(bytes.NewBufferString(script)), env, Options{Script: true, Name: "s.txt"})
+	err := Run(context.Background(), newScriptReader(bytes.NewBufferString(script)), env, Options{Script: true, Name: "s.txt"})
 	se, ok := err.(*ScriptError)
 	if !ok || se.Line != 4 || se.File != "s.txt" {
 		t.Fatalf("want ScriptError at s.txt line 4, got %v", err)
@@ -128,7 +128,7 @@ func TestInteractiveLoopGoesOnAfterErrors(t *testing.T) {
 	var out bytes.Buffer
 	env := newEnv(t, &out)
 	script := "nosuch\necho still here\nquit\necho not reached\n"
-	err := Run(context.Background(), NewScriptReader(bytes.NewBufferString(script)), env, Options{})
+	err := Run(context.Background(), newScriptReader(bytes.NewBufferString(script)), env, Options{})
 	if err != ErrQuit {
 		t.Fatalf("want ErrQuit, got %v", err)
 	}

@@ -84,7 +84,7 @@ func FuzzScript(f *testing.F) {
 		defer cancel()
 		start := time.Now()
 		o := Options{Script: script, Name: "fuzz.txt", ContinueOnError: continueOnError}
-		err = Run(ctx, NewScriptReader(strings.NewReader(text)), env, o)
+		err = Run(ctx, newScriptReader(strings.NewReader(text)), env, o)
 		if d := time.Since(start); d > 3*time.Second {
 			t.Fatalf("Run took %v with a 300ms context", d)
 		}

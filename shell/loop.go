@@ -166,6 +166,7 @@ func (s scripts) RunScript(ctx context.Context, path string) error {
 	return runFile(ctx, path, s.env, s.parent)
 }
 
+// runFile runs the script file at path (-F, run), one level below parent.
 func runFile(ctx context.Context, path string, env *commands.Env, parent Options) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -174,7 +175,7 @@ func runFile(ctx context.Context, path string, env *commands.Env, parent Options
 	defer f.Close()
 	o := parent
 	o.Script, o.Name, o.depth = true, path, parent.depth+1
-	err = Run(ctx, NewScriptReader(f), env, o)
+	err = Run(ctx, newScriptReader(f), env, o)
 	if errors.Is(err, ErrQuit) {
 		return nil // quit ends the file it is in
 	}
@@ -188,29 +189,20 @@ func scriptOpenError(path string, err error) error {
 	return exitcode.Usagef("cannot read script %s: %v", path, err)
 }
 
-// RunFile runs a script file (for -F); "-" is standard input.
-func RunFile(ctx context.Context, path string, stdin io.Reader, env *commands.Env, o Options) error {
-	if path == "-" {
-		o.Script, o.Name = true, "standard input"
-		return Run(ctx, NewScriptReader(stdin), env, o)
-	}
-	return runFile(ctx, path, env, o)
-}
-
-// ScriptReader reads lines from a file or pipe. It refuses binary input
+// scriptReader reads lines from a file or pipe. It refuses binary input
 // (a NUL byte) rather than sending garbage to the broker, and lines of any
 // length up to 64 MiB. Lines end as Python's universal newlines end them
 // (\n, \r\n or a lone \r), so stomp.py and stomp see the same lines.
-type ScriptReader struct {
+type scriptReader struct {
 	sc *bufio.Scanner
 }
 
-// NewScriptReader reads lines from r.
-func NewScriptReader(r io.Reader) *ScriptReader {
+// newScriptReader reads lines from r.
+func newScriptReader(r io.Reader) *scriptReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	sc.Split(scanUniversalLines)
-	return &ScriptReader{sc: sc}
+	return &scriptReader{sc: sc}
 }
 
 // scanUniversalLines is bufio.ScanLines with a lone \r ending a line too.
@@ -237,7 +229,7 @@ func scanUniversalLines(data []byte, atEOF bool) (advance int, token []byte, err
 }
 
 // ReadLine returns the next line without its line ending.
-func (s *ScriptReader) ReadLine() (string, error) {
+func (s *scriptReader) ReadLine() (string, error) {
 	if !s.sc.Scan() {
 		if err := s.sc.Err(); err != nil {
 			if errors.Is(err, bufio.ErrTooLong) {

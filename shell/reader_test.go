@@ -20,7 +20,7 @@ func TestScriptReaderEndsLinesAsPython(t *testing.T) {
 		"byte by byte":   iotest.OneByteReader(strings.NewReader(text)),
 		"half at a time": iotest.HalfReader(strings.NewReader(text)),
 	} {
-		sr := NewScriptReader(r)
+		sr := newScriptReader(r)
 		var got []string
 		for {
 			line, err := sr.ReadLine()

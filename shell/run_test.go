@@ -27,7 +27,7 @@ func TestRunNestsThroughTheLoop(t *testing.T) {
 	outer := write("outer.txt", "echo outer\nrun "+inner+"\necho after\n")
 	var out bytes.Buffer
 	env := newEnv(t, &out)
-	if err := RunFile(context.Background(), outer, nil, env, Options{}); err != nil {
+	if err := runFile(context.Background(), outer, env, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := out.String(), "outer\ninner\nafter\n"; got != want {
@@ -36,7 +36,7 @@ func TestRunNestsThroughTheLoop(t *testing.T) {
 
 	bad := write("bad.txt", "echo fine\nwait x\n")
 	caller := write("caller.txt", "run "+bad+"\n")
-	err := RunFile(context.Background(), caller, nil, env, Options{})
+	err := runFile(context.Background(), caller, env, Options{})
 	var se *ScriptError
 	if !errors.As(err, &se) || se.File != bad || se.Line != 2 {
 		t.Errorf("a failure in a nested file: %v, want it located at %s, line 2", err, bad)
@@ -44,7 +44,7 @@ func TestRunNestsThroughTheLoop(t *testing.T) {
 
 	self := filepath.Join(dir, "self.txt")
 	write("self.txt", "run "+self+"\n")
-	if err := RunFile(context.Background(), self, nil, env, Options{}); err == nil || !strings.Contains(err.Error(), "nested more than") {
+	if err := runFile(context.Background(), self, env, Options{}); err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Errorf("a script that runs itself: %v", err)
 	}
 }

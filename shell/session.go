@@ -18,8 +18,13 @@ import (
 // run fails without one.
 func Script(ctx context.Context, env *commands.Env, path string, stdin io.Reader, o Options) error {
 	r := env.Receive(commands.Hooks{})
-	o.Script = true
-	err := RunFile(ctx, path, stdin, env, o)
+	var err error
+	if path == "-" {
+		o.Script, o.Name = true, "standard input"
+		err = Run(ctx, newScriptReader(stdin), env, o)
+	} else {
+		err = runFile(ctx, path, env, o)
+	}
 	if errors.Is(err, ErrQuit) {
 		err = nil
 	}

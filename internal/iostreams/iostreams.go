@@ -135,25 +135,26 @@ func (s *IOStreams) AskPassword(prompt string) (string, error) { return s.askPas
 // SetPasswordPrompt replaces the terminal a password is asked on.
 func (s *IOStreams) SetPasswordPrompt(ask func(prompt string) (string, error)) { s.askPassword = ask }
 
-// ConfigDir is where stomp's configuration lives: $XDG_CONFIG_HOME/stomp,
+// configDir is where stomp's configuration lives: $XDG_CONFIG_HOME/stomp,
 // else ~/.config/stomp; "" when no home is known. A relative
 // XDG_CONFIG_HOME is ignored, as the XDG spec says.
-func (s *IOStreams) ConfigDir() string { return s.xdgDir("XDG_CONFIG_HOME", ".config") }
+func (s *IOStreams) configDir() string { return s.xdgDir("XDG_CONFIG_HOME", ".config") }
 
-// StateDir is where stomp keeps what it learns between runs (the shell's
+// stateDir is where stomp keeps what it learns between runs (the shell's
 // history): $XDG_STATE_HOME/stomp, else ~/.local/state/stomp; "" when no
 // home is known.
-func (s *IOStreams) StateDir() string {
+func (s *IOStreams) stateDir() string {
 	return s.xdgDir("XDG_STATE_HOME", filepath.Join(".local", "state"))
 }
 
 // ContextsFile is the file of named connections (--context): config.toml
-// in ConfigDir; "" when no home is known.
-func (s *IOStreams) ContextsFile() string { return inDir(s.ConfigDir(), "config.toml") }
+// in $XDG_CONFIG_HOME/stomp, else ~/.config/stomp (configDir); "" when no
+// home is known.
+func (s *IOStreams) ContextsFile() string { return inDir(s.configDir(), "config.toml") }
 
-// HistoryFile is the shell's history: history in StateDir; "" when no home
-// is known.
-func (s *IOStreams) HistoryFile() string { return inDir(s.StateDir(), "history") }
+// HistoryFile is the shell's history: history in $XDG_STATE_HOME/stomp,
+// else ~/.local/state/stomp (stateDir); "" when no home is known.
+func (s *IOStreams) HistoryFile() string { return inDir(s.stateDir(), "history") }
 
 func (s *IOStreams) xdgDir(variable, underHome string) string {
 	dir := s.getenv(variable)

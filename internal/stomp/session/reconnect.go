@@ -197,14 +197,6 @@ func (s *Session) setNextTry(t time.Time) {
 	s.nextTry = t
 }
 
-// NextTry is when a Reconnect that is waiting will try again; zero when
-// none waits.
-func (s *Session) NextTry() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.nextTry
-}
-
 // NotConnectedError is what a command that needs the broker gets while
 // the connection is down.
 type NotConnectedError struct {
@@ -235,7 +227,10 @@ func (s *Session) Ready() error {
 	if err == nil {
 		return nil
 	}
-	return &NotConnectedError{NextTry: s.NextTry(), Cause: err}
+	s.mu.Lock()
+	next := s.nextTry
+	s.mu.Unlock()
+	return &NotConnectedError{NextTry: next, Cause: err}
 }
 
 // Traffic is what a session's connections carried, and how many came and
