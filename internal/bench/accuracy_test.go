@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"math"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +229,62 @@ func TestInjectedDelayShowsInLatency(t *testing.T) {
 	}
 	if delayed.Lost != 0 || delayed.Received != direct.Received {
 		t.Errorf("received %d (lost %d) through the proxy, %d directly", delayed.Received, delayed.Lost, direct.Received)
+	}
+}
+
+// stallingConn is a connection whose writes block once, for stall, at the
+// first write after from: what a publisher meets when the broker stops
+// reading (RabbitMQ's flow control, a full TCP window).
+type stallingConn struct {
+	net.Conn
+	from  time.Time
+	stall time.Duration
+	once  sync.Once
+}
+
+func (c *stallingConn) Write(b []byte) (int, error) {
+	if time.Now().After(c.from) {
+		c.once.Do(func() { time.Sleep(c.stall) })
+	}
+	return c.Conn.Write(b)
+}
+
+// TestLatencyFromIntendedSendTime blocks the publisher's socket for a
+// second, so that the publisher itself is held up (its queue of 256 frames
+// fills within a tenth of that). Measured from each message's intended
+// send time, every message due during the stall carries its wait: about
+// rate × stall / 2 of them wait over half the stall. Measured from when
+// the blocked publisher got round to sending (coordinated omission), only
+// the few hundred queued before it blocked would.
+func TestLatencyFromIntendedSendTime(t *testing.T) {
+	ep := embedded(t)
+	const rate, stall = 2000, time.Second
+	dials := 0
+	dial := func(ctx context.Context) (*client.Conn, error) {
+		if dials++; dials == 1 { // the subscriber: connected first
+			return client.Dial(ctx, ep, 10*time.Second, client.Options{})
+		}
+		nc, err := net.Dial("tcp", ep.Addr())
+		if err != nil {
+			return nil, err
+		}
+		return client.Connect(ctx, &stallingConn{Conn: nc, from: time.Now().Add(300 * time.Millisecond), stall: stall}, client.Options{})
+	}
+	res := run(t, Config{Dial: dial, Pub: 1, Sub: 1, Rate: rate, Duration: 2 * time.Second})
+	if res.Lost != 0 || res.Received != rate*2 {
+		t.Fatalf("received %d, lost %d: want %d, 0", res.Received, res.Lost, rate*2)
+	}
+	var waited int64 // latencies of half the stall or more
+	for _, bar := range res.hist.Distribution() {
+		if bar.From >= (stall / 2).Microseconds() {
+			waited += bar.Count
+		}
+	}
+	t.Logf("%d messages waited %s or more; p50 %dµs p99 %dµs max %dµs", waited, stall/2, res.Latency.P50, res.Latency.P99, res.Latency.Max)
+	if want := int64(rate * stall.Seconds() / 2); waited < want*8/10 {
+		t.Errorf("%d messages waited %s or more, want about %d: latency is not measured from the intended send time", waited, stall/2, want)
+	}
+	if max := time.Duration(res.Latency.Max) * time.Microsecond; max < stall*9/10 {
+		t.Errorf("max latency %s, under the %s stall", max, stall)
 	}
 }

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
@@ -357,5 +361,79 @@ func TestFormatting(t *testing.T) {
 		if got := us(in); got != want {
 			t.Errorf("us(%d) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestWhatGoesOnTheWire watches every frame the clients send: a
+// connection of its own for each, every SEND with its run, publisher,
+// sequence number and timestamp, persistent:true and a transaction when
+// asked, a BEGIN and a COMMIT per TxSize messages (the last, partial one
+// too), and the ACKs of each ack mode; afterwards nothing is left unacked
+// in the queue.
+func TestWhatGoesOnTheWire(t *testing.T) {
+	ep := embedded(t)
+	for _, ack := range []string{"auto", "client", "client-individual"} {
+		t.Run(ack, func(t *testing.T) {
+			var mu sync.Mutex
+			frames := map[string]int{}
+			seqs := map[string]bool{}
+			var bad []string
+			trace := func(d client.Direction, f *frame.Frame) {
+				if d != client.Out {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				frames[f.Command]++
+				if f.Command != frame.SEND {
+					return
+				}
+				h := f.Header
+				seqs[h.Get(HeaderPub)+"/"+h.Get(HeaderSeq)] = true
+				if _, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64); err != nil || h.Get(HeaderRun) == "" ||
+					h.Get("persistent") != "true" || h.Get(frame.Transaction) == "" {
+					bad = append(bad, fmt.Sprint(h))
+				}
+			}
+			conns := 0
+			dial := func(ctx context.Context) (*client.Conn, error) {
+				conns++
+				return client.Dial(ctx, ep, 10*time.Second, client.Options{Trace: trace})
+			}
+			dest := "/queue/wire-" + ack
+			res := run(t, Config{Dial: dial, Pub: 2, Sub: 3, Msgs: 205, TxSize: 10, Persistent: true,
+				Ack: ack, AckEvery: 7, Destination: dest})
+			if res.Received != 205 || res.Lost != 0 || res.Dups != 0 {
+				t.Fatalf("received %d lost %d dups %d", res.Received, res.Lost, res.Dups)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if conns != 5 || frames[frame.DISCONNECT] != 5 {
+				t.Errorf("%d connections, %d DISCONNECTs: want one each for 2 publishers and 3 subscribers", conns, frames[frame.DISCONNECT])
+			}
+			if frames[frame.SEND] != 205 || len(seqs) != 205 || len(bad) > 0 {
+				t.Errorf("%d SENDs, %d distinct sequence numbers; %d without a timestamp, run, persistent or transaction header, e.g. %q",
+					frames[frame.SEND], len(seqs), len(bad), bad)
+			}
+			// 103 and 102 messages in transactions of 10: 11 each.
+			if frames[frame.BEGIN] != 22 || frames[frame.COMMIT] != 22 {
+				t.Errorf("%d BEGINs, %d COMMITs: want 22 each", frames[frame.BEGIN], frames[frame.COMMIT])
+			}
+			wantAcks := 0
+			for _, s := range res.Subscribers.Clients {
+				switch ack {
+				case "client":
+					wantAcks += int(s.Msgs+6) / 7 // every 7th, and the rest at the end
+				case "client-individual":
+					wantAcks += int(s.Msgs)
+				}
+			}
+			if frames[frame.ACK] != wantAcks {
+				t.Errorf("%d ACKs, want %d", frames[frame.ACK], wantAcks)
+			}
+			if left := run(t, Config{Endpoint: ep, Sub: 1, Msgs: 1, Destination: dest, Idle: 300 * time.Millisecond}); left.Received != 0 {
+				t.Errorf("%d messages left unacked in %s", left.Received, dest)
+			}
+		})
 	}
 }
