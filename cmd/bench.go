@@ -59,6 +59,7 @@ failover and --embedded.`,
 			if err := checkAckFlag(b.Ack); err != nil {
 				return err
 			}
+			b.SLOGiven = c.Flags().Changed("slo")
 			cfg, rates, err := b.Config()
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type Flags struct {
 	Rate, Size, Ack        string
 	Destination, Label     string
 	SLO                    time.Duration
+	SLOGiven               bool // --slo was on the command line: only a sweep uses it
 	Topic, Persistent      bool
 	JSON, CSV, Report      string // files to write; - is standard output
 }
@@ -88,6 +90,7 @@ func (b *Flags) Config() (Config, []int, error) {
 			rates = append(rates, r)
 		}
 	}
+	sweep := b.sweep()
 	switch {
 	case b.Pub < 0 || b.Sub < 0 || b.Msgs < 0 || b.TxSize < 0:
 		return cfg, nil, exitcode.Usagef("--pub, --sub, --msgs and --tx-size must not be negative")
@@ -101,15 +104,22 @@ func (b *Flags) Config() (Config, []int, error) {
 		return cfg, nil, exitcode.Usagef("--idle and --slo must be positive, --warmup not negative")
 	case b.Topic && b.Pub == 0:
 		return cfg, nil, exitcode.Usagef("--topic needs publishers: a topic keeps no messages for --sub alone")
-	case len(rates) > 1 && b.Pub == 0:
+	case b.SLOGiven && !sweep:
+		return cfg, nil, exitcode.Usagef("--slo bounds a rate sweep: give --rate FROM:TO:STEP too")
+	case sweep && b.Pub == 0:
 		return cfg, nil, exitcode.Usagef("a rate sweep needs publishers (--pub)")
-	case len(rates) > 1 && b.Sub == 0:
+	case sweep && b.Sub == 0:
 		return cfg, nil, exitcode.Usagef("a rate sweep measures latency: it needs subscribers (--sub)")
 	case b.TxSize > 0 && b.Pub == 0:
 		return cfg, nil, exitcode.Usagef("--tx-size applies to publishers: add --pub")
 	}
 	if b.JSON == "-" && b.CSV == "-" {
 		return cfg, nil, exitcode.Usagef("--json - and --csv - both want standard output: give one of them a file")
+	}
+	for _, o := range [][2]string{{"--json", b.JSON}, {"--csv", b.CSV}, {"--report", b.Report}} {
+		if err := checkWritable(o[0], o[1]); err != nil {
+			return cfg, nil, err
+		}
 	}
 	cfg = Config{
 		Pub: b.Pub, Sub: b.Sub, Msgs: b.Msgs, Duration: b.Duration, Warmup: b.Warmup,
@@ -153,13 +163,17 @@ func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, 
 	return cc.Redact(err)
 }
 
-// runAndWrite runs cfg (with its connection) once at each of rates, a
-// sweep when there are several, and writes what the flags ask for. The
+// sweep says whether --rate asks for a sweep (FROM:TO:STEP), even one of
+// a single step.
+func (b *Flags) sweep() bool { return strings.Count(b.Rate, ":") == 2 }
+
+// runAndWrite runs cfg (with its connection) once, or once at each of
+// rates when --rate asks for a sweep, and writes what the flags ask for. The
 // summary goes to stdout unless --json or --csv took it. live, when set (a
 // terminal), shows the live line.
 func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout, live io.Writer) error {
 	var results []*Result
-	if len(rates) == 1 {
+	if !b.sweep() {
 		res, err := runOnce(ctx, cfg, live)
 		if err != nil {
 			return err
@@ -252,6 +266,9 @@ func liveLine(l *Live, elapsed time.Duration) string {
 // machines), prints each run's summary unless the HTML goes to standard
 // output, and writes the HTML page to out (- for standard output, "" none).
 func ReportCommand(paths []string, out, title string, stdout io.Writer) error {
+	if err := checkWritable("-o", out); err != nil {
+		return err
+	}
 	var order []string
 	byLabel := map[string][]*Result{}
 	for _, path := range paths {
@@ -287,6 +304,33 @@ func ReportCommand(paths []string, out, title string, stdout io.Writer) error {
 		title = "stomp bench: " + strings.Join(order, " vs ")
 	}
 	return writeOutput(out, stdout, func(w io.Writer) error { return WriteHTML(w, title, runs) })
+}
+
+// checkWritable says at once, before a run that may take minutes, that
+// the file an output flag names cannot be written (no such directory, no
+// permission): a usage error naming the flag. It leaves the file as it
+// found it: an existing one untouched, a new one not created.
+func checkWritable(flag, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	fi, statErr := os.Stat(path)
+	if statErr == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil // a pipe or a device: opening it now would be noticed
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return exitcode.Usagef("cannot write %s %s: %v", flag, path, err)
+	}
+	f.Close()
+	if statErr != nil {
+		os.Remove(path)
+	}
+	return nil
 }
 
 // writeOutput writes through write to path: - is stdout, "" nothing.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -23,30 +24,38 @@ func (r *Result) WriteJSON(w io.Writer) error {
 func ReadResults(path string) ([]*Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read %s: %v", path, err)
 	}
-	var rs []*Result
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		var probe struct {
-			Steps []*Result `json:"steps"`
+	// One wording for whatever is not our JSON (another file, a damaged
+	// one): the decoder's own message names Go types.
+	notOurs := fmt.Errorf("%s: not a stomp bench result (write one with stomp bench --json FILE)", path)
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return nil, notOurs
+	}
+	var probe struct {
+		Steps []*Result `json:"steps"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, notOurs
+	}
+	rs := probe.Steps
+	if rs == nil {
+		var r Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, notOurs
 		}
-		if err := json.Unmarshal(data, &probe); err != nil {
-			return nil, fmt.Errorf("%s: not a stomp bench result: %v", path, err)
-		}
-		rs = probe.Steps
-		if rs == nil {
-			var r Result
-			if err := json.Unmarshal(data, &r); err != nil {
-				return nil, fmt.Errorf("%s: not a stomp bench result: %v", path, err)
-			}
-			rs = []*Result{&r}
-		}
-	} else {
-		return nil, fmt.Errorf("%s: not a stomp bench result (write one with stomp bench --json FILE)", path)
+		rs = []*Result{&r}
+	}
+	if len(rs) == 0 {
+		return nil, notOurs
 	}
 	for _, r := range rs {
-		if r.Series == nil && r.Config.Destination == "" {
-			return nil, fmt.Errorf("%s: not a stomp bench result (write one with stomp bench --json FILE)", path)
+		if r == nil || r.Series == nil && r.Config.Destination == "" {
+			return nil, notOurs
 		}
 		if r.Histogram != "" {
 			h, err := hdrhistogram.Decode([]byte(r.Histogram))
