@@ -24,12 +24,18 @@ work and whether they behave as queues or topics, which CONNECT host headers it
 accepts, and the largest SEND body it takes (searched up to --frame-limit, for
 a few seconds, on a topic nobody listens to).
 
+With a list of brokers (-H a,b or a failover: URL) each is probed in turn and
+gets a report of its own (--json: one object each), so every broker a
+connection may fail over to is checked.
+
 Every probe uses its own connections and uniquely named destinations and
 consumes what it sent. With -V every probe frame is shown on standard error.
-Exit status: 0 when the broker could be reached (whatever it supports), 1 when
-not.`,
+Exit status: 0 when every broker could be reached (whatever it supports), else
+that of a failed connection: 75 when unreachable, 77 when the login was
+refused (the other brokers are probed all the same).`,
 		Example: `  stomp doctor
   stomp doctor -H rabbit.example.com -U guest -W guest
+  stomp doctor -H rabbit1:61613,rabbit2:61613
   stomp doctor --json | jq -r '.results[] | "\(.id)\t\(.result)"'`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {

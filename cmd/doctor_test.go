@@ -3,6 +3,8 @@ package cmd_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -132,5 +134,60 @@ func TestDoctorCannotConnect(t *testing.T) {
 	code, _, errOut = runDoctor(t, testbroker.Target{Host: "127.0.0.1", Port: port}, "extra")
 	if code != 2 {
 		t.Errorf("doctor extra: exit %d (%s), want 2", code, errOut)
+	}
+}
+
+// TestDoctorEachBrokerOfAList: with a list of brokers every one is probed
+// and reported, in order; one that cannot be reached is reported on
+// standard error and gives the exit status, and the others are probed all
+// the same.
+func TestDoctorEachBrokerOfAList(t *testing.T) {
+	t.Parallel()
+	a, b := testbroker.Embedded(t), testbroker.Embedded(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	doctor := func(list string, args ...string) (int, string, string) {
+		stdio, out, errOut := iostreams.Test()
+		code := cmd.Run(context.Background(), append([]string{"-H", list, "doctor", "--frame-limit", "0"}, args...), stdio)
+		return code, out.String(), errOut.String()
+	}
+
+	code, out, errOut := doctor(a.Addr()+","+dead+","+b.Addr(), "--json")
+	if code != 75 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "cannot connect to "+dead+": connection refused") {
+		t.Errorf("exit %d, stderr %q; want exit 75 (unreachable) and one line naming %s", code, errOut, dead)
+	}
+	var addrs []string
+	for dec := json.NewDecoder(strings.NewReader(out)); ; {
+		var rep doctorReport
+		if err := dec.Decode(&rep); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("not a JSON object per broker (%v):\n%s", err, out)
+		}
+		if rep.Server == "" || len(rep.Results) < 10 {
+			t.Errorf("report on %s: server %q, %d results", rep.Address, rep.Server, len(rep.Results))
+		}
+		addrs = append(addrs, rep.Address)
+	}
+	if want := []string{a.Addr(), b.Addr()}; strings.Join(addrs, " ") != strings.Join(want, " ") {
+		t.Errorf("reports on %q, want %q", addrs, want)
+	}
+
+	code, out, errOut = doctor(a.Addr() + "," + b.Addr())
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	tables := strings.Split(out, "\n\nFEATURE")
+	if len(tables) != 2 {
+		t.Fatalf("want two tables set apart by a blank line:\n%s", out)
+	}
+	for i, tg := range []testbroker.Target{a, b} {
+		if !strings.Contains(tables[i], "\nserver ") || !strings.Contains(tables[i], tg.Addr()+", STOMP 1.2") {
+			t.Errorf("table %d does not describe %s:\n%s", i+1, tg.Addr(), tables[i])
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // CommandOptions are what `stomp doctor` was asked, beyond the connection.
@@ -24,14 +27,46 @@ type CommandOptions struct {
 }
 
 // Command is `stomp doctor`: it starts the embedded broker if conn asks for
-// it, probes conn's first broker and prints the report to stdio.Out. A
-// broker that cannot be reached is worded as any failed connection is.
+// it, probes each broker of conn in turn (a failover list has several; the
+// session would connect to any of them) and prints a report for each to
+// stdio.Out, one after the other (--json: one object each). A broker that
+// cannot be reached is worded as any failed connection is; the others are
+// probed all the same, and the run fails with the first such error, the
+// others' reasons appended.
 func Command(ctx context.Context, conn connect.Config, o CommandOptions, stdio *iostreams.IOStreams) error {
 	cc, stop, err := conn.Start()
 	if err != nil {
 		return err
 	}
 	defer stop()
+	var unreachable error
+	reported := 0
+	for _, b := range cc.Brokers {
+		one := cc
+		one.Brokers = []client.Endpoint{b}
+		rep, err := Run(ctx, commandConfig(one, o, stdio))
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			if derr := one.DialError(ce.Err); unreachable == nil {
+				unreachable = derr
+			} else {
+				unreachable = fmt.Errorf("%w; %v", unreachable, derr)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeReport(stdio.Out, rep, o.JSON, reported > 0); err != nil {
+			return err
+		}
+		reported++
+	}
+	return unreachable
+}
+
+// commandConfig is the Config that probes the one broker of cc.
+func commandConfig(cc session.Config, o CommandOptions, stdio *iostreams.IOStreams) Config {
 	cfg := Config{
 		Dial: func(ctx context.Context, opts client.Options) (*client.Conn, error) {
 			return client.Dial(ctx, cc.Brokers[0], cc.ConnectTimeout, opts)
@@ -56,16 +91,19 @@ func Command(ctx context.Context, conn connect.Config, o CommandOptions, stdio *
 			_, _ = stdio.Err.Write(buf.Bytes())
 		}
 	}
-	rep, err := Run(ctx, cfg)
-	if err != nil {
-		var ce *ConnectError
-		if errors.As(err, &ce) {
-			return cc.DialError(ce.Err)
+	return cfg
+}
+
+// writeReport writes rep as JSON or a table; a table after another is set
+// apart by a blank line.
+func writeReport(w io.Writer, rep *Report, asJSON, another bool) error {
+	if asJSON {
+		return rep.WriteJSON(w)
+	}
+	if another {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
 		}
-		return err
 	}
-	if o.JSON {
-		return rep.WriteJSON(stdio.Out)
-	}
-	return rep.WriteTable(stdio.Out)
+	return rep.WriteTable(w)
 }
