@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -89,6 +90,11 @@ func rabbitmqCount(t *testing.T, queue string) (n int64, ok bool) {
 	cmd := exec.Command("bash", "-c", `cd ../../scripts/brokers && . ./common.sh && . ./rabbitmq-env.sh && "$RMQ_SBIN/rabbitmqctl" list_queues -q --no-table-headers name messages`)
 	out, err := cmd.Output()
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			// .ci/run starts RabbitMQ with these scripts: there the broker's
+			// own count must be checked, not skipped.
+			t.Fatalf("rabbitmqctl: %v (CI=true, where .ci/run started RabbitMQ with scripts/brokers)", err)
+		}
 		t.Logf("rabbitmqctl not usable here (%v): the drained count stands alone", err)
 		return 0, false
 	}
@@ -155,8 +161,11 @@ func TestThroughputAgreesWithIndependentCount(t *testing.T) {
 			cfg.Pub, cfg.Rate, cfg.Duration, cfg.Destination = 1, 5000, 2*time.Second, dest
 			res, wall := timedRun(t, cfg)
 			if tg.Name == testbroker.NameRabbitMQ {
-				if n, ok := rabbitmqCount(t, queue); ok && n != res.Sent {
-					t.Errorf("rabbitmqctl counts %d messages in %s, bench says it published %d", n, queue, res.Sent)
+				if n, ok := rabbitmqCount(t, queue); ok {
+					t.Logf("rabbitmqctl counts %d messages in %s", n, queue)
+					if n != res.Sent {
+						t.Errorf("rabbitmqctl counts %d messages in %s, bench says it published %d", n, queue, res.Sent)
+					}
 				}
 			}
 			got := drain(t, tg, dest)
