@@ -137,6 +137,10 @@ func (s *Spec) Prepare(env *Env, words []Word) []string {
 			return append(args, msg[0].Text)
 		}
 		for _, w := range msg {
+			if !w.Spaced { // no whitespace in it: Fields would return it whole
+				args = append(args, w.Raw)
+				continue
+			}
 			args = append(args, Fields(w.Raw)...)
 		}
 		return args

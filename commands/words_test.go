@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -202,5 +203,17 @@ func BenchmarkSplit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Split("send /queue/bench a hundred byte message body of plain words as a script would send it, quickly")
+	}
+}
+
+// BenchmarkSendLine is what a -F script's send line costs before it reaches
+// the session: split, then the words the send command gets.
+func BenchmarkSendLine(b *testing.B) {
+	send, _ := Commands().Lookup("send")
+	env := &Env{Out: NewPrinter(io.Discard, io.Discard, render.NewTheme(false))}
+	b.ReportAllocs()
+	for b.Loop() {
+		words := Split(`send /queue/bench a hundred byte message {"id": 42, "note": "plain words"} as a script sends it`)
+		send.Prepare(env, words[1:])
 	}
 }
