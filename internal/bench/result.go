@@ -10,6 +10,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Result is what one run measured. Its JSON form is `stomp bench --json`,
@@ -304,7 +306,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Latency (end to end, %s messages): p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 			commas(l.Count), us(l.P50), us(l.P90), us(l.P99), us(l.P999), us(l.Max))
 	}
-	_, err := io.WriteString(w, b.String())
+	// The broker's server header came from the network, and a result read
+	// by stomp bench report from anywhere: neither may drive the terminal.
+	_, err := io.WriteString(w, render.Visible(b.String()))
 	return err
 }
 
