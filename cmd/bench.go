@@ -87,7 +87,7 @@ failover and --embedded.`,
 	fs.StringVar(&b.Label, "label", "", "name of the run in reports (default: the broker's server header)")
 	fs.StringVar(&b.JSON, "json", "", "write the result as JSON to `FILE` (- for standard output): configuration, machine, per-second series, HdrHistogram")
 	fs.StringVar(&b.CSV, "csv", "", "write the per-second series as CSV to `FILE` (- for standard output)")
-	fs.StringVar(&b.Report, "report", "", "write a self-contained HTML report with charts to `FILE`")
+	fs.StringVar(&b.Report, "report", "", "write a self-contained HTML report with charts to `FILE` (- for standard output)")
 	c.AddCommand(newBenchReportCommand(stdio))
 	return c
 }

@@ -113,8 +113,14 @@ func (b *Flags) Config() (Config, []int, error) {
 	case b.TxSize > 0 && b.Pub == 0:
 		return cfg, nil, exitcode.Usagef("--tx-size applies to publishers: add --pub")
 	}
-	if b.JSON == "-" && b.CSV == "-" {
-		return cfg, nil, exitcode.Usagef("--json - and --csv - both want standard output: give one of them a file")
+	var toStdout []string
+	for _, o := range [][2]string{{"--json", b.JSON}, {"--csv", b.CSV}, {"--report", b.Report}} {
+		if o[1] == "-" {
+			toStdout = append(toStdout, o[0]+" -")
+		}
+	}
+	if len(toStdout) > 1 {
+		return cfg, nil, exitcode.Usagef("only one of %s can go to standard output: give the others a file", strings.Join(toStdout, " and "))
 	}
 	for _, o := range [][2]string{{"--json", b.JSON}, {"--csv", b.CSV}, {"--report", b.Report}} {
 		if err := checkWritable(o[0], o[1]); err != nil {
@@ -167,9 +173,13 @@ func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, 
 // a single step.
 func (b *Flags) sweep() bool { return strings.Count(b.Rate, ":") == 2 }
 
+// toStdout says whether an output (--json, --csv or --report) goes to
+// standard output, which the summary then leaves to it.
+func (b *Flags) toStdout() bool { return b.JSON == "-" || b.CSV == "-" || b.Report == "-" }
+
 // runAndWrite runs cfg (with its connection) once, or once at each of
 // rates when --rate asks for a sweep, and writes what the flags ask for. The
-// summary goes to stdout unless --json or --csv took it. live, when set (a
+// summary goes to stdout unless an output took it. live, when set (a
 // terminal), shows the live line.
 func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout, live io.Writer) error {
 	var results []*Result
@@ -179,7 +189,7 @@ func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout,
 			return err
 		}
 		results = append(results, res)
-		if b.JSON != "-" && b.CSV != "-" {
+		if !b.toStdout() {
 			if err := res.WriteText(stdout); err != nil {
 				return err
 			}
@@ -192,7 +202,7 @@ func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout,
 		}
 	} else {
 		text := stdout
-		if b.JSON == "-" || b.CSV == "-" {
+		if b.toStdout() {
 			text = io.Discard
 		}
 		sw, err := Sweep(ctx, cfg, rates, b.SLO, func(cfg Config) (*Result, error) {
