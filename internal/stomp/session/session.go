@@ -398,7 +398,8 @@ func (s *Session) PendingIDs() []string {
 
 // resolve finds what an ack or nack refers to: a message id as displayed, or
 // in 1.2 also the ack id itself. Unknown ids are passed through as typed, so
-// a user can still ack something we never saw (after a restart, say).
+// a user can still ack something we never saw (after a restart, say); not
+// a number this session gave a message, which is no broker's message-id.
 func (s *Session) resolve(id, subID string) (*Pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -432,8 +433,17 @@ func (s *Session) resolve(id, subID string) (*Pending, error) {
 				return p, nil
 			}
 		}
-		if strings.HasPrefix(id, "#") {
-			return nil, exitcode.Usagef("message #%d is not awaiting ack", n)
+		for _, p := range s.dropped {
+			if p.Num == n {
+				return p, nil // its gen is the lost connection's: ErrStaleAck
+			}
+		}
+		// One of ours that awaits nothing: acked already (in client mode
+		// maybe by a later message's ack, which covers it), or needing
+		// none. Sent as typed it would name no message, or one the broker
+		// has settled: RabbitMQ closes the connection for that.
+		if strings.HasPrefix(id, "#") || n >= 1 && n <= s.received {
+			return nil, exitcode.Usagef("message #%d is not awaiting ack: already acknowledged, or its subscription needs no ack", n)
 		}
 	}
 	gen := s.generation()

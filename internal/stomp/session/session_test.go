@@ -3,6 +3,8 @@ package session_test
 import (
 	"context"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,6 +239,53 @@ func TestUnsubscribeForgivesErrorCrossingIt(t *testing.T) {
 			defer rec.mu.Unlock()
 			if len(rec.bodies) != 0 {
 				t.Errorf("shown: %q, want nothing", rec.bodies)
+			}
+		})
+	}
+}
+
+// TestAckOfACoveredMessageIsRefused: in client mode an ack covers the
+// earlier messages; acking one of those afterwards by the number the shell
+// showed it with (`ack 1`) is answered here, as a usage error, instead of
+// being sent as a message-id "1": RabbitMQ closed the connection for it.
+func TestAckOfACoveredMessageIsRefused(t *testing.T) {
+	for _, target := range testbroker.All(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, conn := open(ctx, t, target)
+			q := testbroker.Unique(t, "/queue/covered-")
+			if _, err := s.Subscribe(ctx, q, session.AckClient, nil); err != nil {
+				t.Fatal(err)
+			}
+			var ps []*session.Pending
+			for _, body := range []string{"m1", "m2"} {
+				if err := s.Send(ctx, q, []byte(body), session.SendOptions{Receipt: true}); err != nil {
+					t.Fatal(err)
+				}
+				f, p := next(t, s, conn)
+				if string(f.Body) != body || p == nil {
+					t.Fatalf("got %q (pending %v), want %s awaiting ack", f.Body, p, body)
+				}
+				ps = append(ps, p)
+			}
+			if err := s.Ack(ctx, strconv.FormatUint(ps[1].Num, 10), "", true); err != nil {
+				t.Fatalf("ack %d: %v", ps[1].Num, err)
+			}
+			for _, id := range []string{strconv.FormatUint(ps[0].Num, 10), "#" + strconv.FormatUint(ps[0].Num, 10)} {
+				err := s.Ack(ctx, id, "", true)
+				if !exitcode.Is(err, exitcode.Usage) || !strings.Contains(err.Error(), "already acknowledged") {
+					t.Errorf("ack %s, covered by the ack of #%d: %v, want a usage error", id, ps[1].Num, err)
+				}
+			}
+			// The connection survived: a receipt still comes back.
+			if err := s.Send(ctx, q, []byte("probe"), session.SendOptions{Receipt: true}); err != nil {
+				t.Fatalf("after the acks: %v", err)
+			}
+			if f, p := next(t, s, conn); string(f.Body) != "probe" {
+				t.Fatalf("got %q, want probe (m1 was acked)", f.Body)
+			} else if err := s.Ack(ctx, p.MessageID, p.Subscription, true); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
