@@ -60,6 +60,7 @@ failover and --embedded.`,
 				return err
 			}
 			b.SLOGiven = c.Flags().Changed("slo")
+			b.DurationGiven = c.Flags().Changed("duration")
 			cfg, rates, err := b.Config()
 			if err != nil {
 				return err

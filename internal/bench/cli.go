@@ -31,6 +31,7 @@ type Flags struct {
 	Destination, Label     string
 	SLO                    time.Duration
 	SLOGiven               bool // --slo was on the command line: only a sweep uses it
+	DurationGiven          bool // --duration was on the command line: --msgs replaces it
 	Topic, Persistent      bool
 	JSON, CSV, Report      string // files to write; - is standard output
 }
@@ -98,6 +99,8 @@ func (b *Flags) Config() (Config, []int, error) {
 		return cfg, nil, exitcode.Usagef("nothing to do: give --pub or --sub")
 	case b.Msgs > 0 && b.Pub > b.Msgs:
 		return cfg, nil, exitcode.Usagef("--pub %d is more than --msgs %d: every publisher needs a message", b.Pub, b.Msgs)
+	case b.DurationGiven && b.Msgs > 0:
+		return cfg, nil, exitcode.Usagef("give --duration or --msgs, not both")
 	case b.Duration <= 0 && b.Msgs == 0:
 		return cfg, nil, exitcode.Usagef("--duration must be positive (or give --msgs)")
 	case b.Idle <= 0 || b.Warmup < 0 || b.SLO <= 0:
@@ -110,8 +113,19 @@ func (b *Flags) Config() (Config, []int, error) {
 		return cfg, nil, exitcode.Usagef("a rate sweep needs publishers (--pub)")
 	case sweep && b.Sub == 0:
 		return cfg, nil, exitcode.Usagef("a rate sweep measures latency: it needs subscribers (--sub)")
-	case b.TxSize > 0 && b.Pub == 0:
-		return cfg, nil, exitcode.Usagef("--tx-size applies to publishers: add --pub")
+	case b.Topic && strings.HasPrefix(b.Destination, "/queue/"):
+		return cfg, nil, exitcode.Usagef("--topic with a /queue/ destination: a queue's subscribers share its messages (give a /topic/ destination, or drop --topic)")
+	}
+	if b.Pub == 0 {
+		// What only publishers do would be ignored: say so.
+		for _, o := range []struct {
+			flag  string
+			given bool
+		}{{"--rate", lo > 0}, {"--warmup", b.Warmup > 0}, {"--persistent", b.Persistent}, {"--tx-size", b.TxSize > 0}} {
+			if o.given {
+				return cfg, nil, exitcode.Usagef("%s applies to publishers: add --pub", o.flag)
+			}
+		}
 	}
 	var toStdout []string
 	for _, o := range [][2]string{{"--json", b.JSON}, {"--csv", b.CSV}, {"--report", b.Report}} {
