@@ -52,6 +52,19 @@ func next(t *testing.T, s *session.Session, conn *client.Conn) (*frame.Frame, *s
 	}
 }
 
+// onEachBroker runs test on a session of its own against each broker
+// (testbroker.All), bounded by 30 seconds.
+func onEachBroker(t *testing.T, test func(ctx context.Context, t *testing.T, target testbroker.Target, s *session.Session, conn *client.Conn)) {
+	for _, target := range testbroker.All(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, conn := open(ctx, t, target)
+			test(ctx, t, target, s, conn)
+		})
+	}
+}
+
 // TestClientAckAcrossSubscriptions checks the session's model of a
 // cumulative (client mode) ACK against each broker. RabbitMQ's covers every
 // earlier message of the connection, whatever its subscription; the other
@@ -61,66 +74,61 @@ func next(t *testing.T, s *session.Session, conn *client.Conn) (*frame.Frame, *s
 // if it forgot one the other brokers still hold, that message would be left
 // unacked.
 func TestClientAckAcrossSubscriptions(t *testing.T) {
-	for _, target := range testbroker.All(t) {
-		t.Run(target.Name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			s, conn := open(ctx, t, target)
-			qa, qb := testbroker.Unique(t, "/queue/a-"), testbroker.Unique(t, "/queue/b-")
-			for _, q := range []string{qa, qb} {
-				if _, err := s.Subscribe(ctx, q, session.AckClient, nil); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Send(ctx, qa, []byte("a1"), session.SendOptions{Receipt: true}); err != nil {
+	onEachBroker(t, func(ctx context.Context, t *testing.T, target testbroker.Target, s *session.Session, conn *client.Conn) {
+		qa, qb := testbroker.Unique(t, "/queue/a-"), testbroker.Unique(t, "/queue/b-")
+		for _, q := range []string{qa, qb} {
+			if _, err := s.Subscribe(ctx, q, session.AckClient, nil); err != nil {
 				t.Fatal(err)
 			}
-			if f, _ := next(t, s, conn); string(f.Body) != "a1" {
-				t.Fatalf("got %q, want a1", f.Body)
-			}
-			if err := s.Send(ctx, qb, []byte("b1"), session.SendOptions{Receipt: true}); err != nil {
-				t.Fatal(err)
-			}
-			f, p := next(t, s, conn)
-			if string(f.Body) != "b1" || p == nil {
-				t.Fatalf("got %q (pending %v), want b1 awaiting ack", f.Body, p)
-			}
-			if err := s.Ack(ctx, p.MessageID, p.Subscription, true); err != nil {
-				t.Fatalf("ack b1: %v", err)
-			}
-			wholeConnection := target.Name == testbroker.NameRabbitMQ
-			want := 1 // a1, on its own subscription
-			if wholeConnection {
-				want = 0
-			}
-			if got := s.PendingCount(); got != want {
-				t.Fatalf("%d message(s) awaiting ack after acking b1, want %d", got, want)
-			}
-			err := s.Ack(ctx, "all", "", true)
-			switch {
-			case wholeConnection && !exitcode.Is(err, exitcode.Usage):
-				t.Fatalf("ack all with nothing pending: %v, want a usage error", err)
-			case !wholeConnection && err != nil:
-				t.Fatalf("ack all: %v", err)
-			}
-			// The connection survived: a receipt still comes back.
-			if err := s.Send(ctx, qa, []byte("probe"), session.SendOptions{Receipt: true}); err != nil {
-				t.Fatalf("after the acks: %v", err)
-			}
-			if err := s.Close(ctx); err != nil {
-				t.Fatalf("disconnect: %v", err)
-			}
+		}
+		if err := s.Send(ctx, qa, []byte("a1"), session.SendOptions{Receipt: true}); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := next(t, s, conn); string(f.Body) != "a1" {
+			t.Fatalf("got %q, want a1", f.Body)
+		}
+		if err := s.Send(ctx, qb, []byte("b1"), session.SendOptions{Receipt: true}); err != nil {
+			t.Fatal(err)
+		}
+		f, p := next(t, s, conn)
+		if string(f.Body) != "b1" || p == nil {
+			t.Fatalf("got %q (pending %v), want b1 awaiting ack", f.Body, p)
+		}
+		if err := s.Ack(ctx, p.MessageID, p.Subscription, true); err != nil {
+			t.Fatalf("ack b1: %v", err)
+		}
+		wholeConnection := target.Name == testbroker.NameRabbitMQ
+		want := 1 // a1, on its own subscription
+		if wholeConnection {
+			want = 0
+		}
+		if got := s.PendingCount(); got != want {
+			t.Fatalf("%d message(s) awaiting ack after acking b1, want %d", got, want)
+		}
+		err := s.Ack(ctx, "all", "", true)
+		switch {
+		case wholeConnection && !exitcode.Is(err, exitcode.Usage):
+			t.Fatalf("ack all with nothing pending: %v, want a usage error", err)
+		case !wholeConnection && err != nil:
+			t.Fatalf("ack all: %v", err)
+		}
+		// The connection survived: a receipt still comes back.
+		if err := s.Send(ctx, qa, []byte("probe"), session.SendOptions{Receipt: true}); err != nil {
+			t.Fatalf("after the acks: %v", err)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatalf("disconnect: %v", err)
+		}
 
-			// a1 was acked on every broker: a new subscriber gets the probe only.
-			s2, conn2 := open(ctx, t, target)
-			if _, err := s2.Subscribe(ctx, qa, session.AckAuto, nil); err != nil {
-				t.Fatal(err)
-			}
-			if f, _ := next(t, s2, conn2); string(f.Body) != "probe" {
-				t.Fatalf("first message on %s is %q, want probe (a1 was acked)", qa, f.Body)
-			}
-		})
-	}
+		// a1 was acked on every broker: a new subscriber gets the probe only.
+		s2, conn2 := open(ctx, t, target)
+		if _, err := s2.Subscribe(ctx, qa, session.AckAuto, nil); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := next(t, s2, conn2); string(f.Body) != "probe" {
+			t.Fatalf("first message on %s is %q, want probe (a1 was acked)", qa, f.Body)
+		}
+	})
 }
 
 // scriptedBroker answers CONNECT and every frame that asks for a receipt,
@@ -249,44 +257,39 @@ func TestUnsubscribeForgivesErrorCrossingIt(t *testing.T) {
 // showed it with (`ack 1`) is answered here, as a usage error, instead of
 // being sent as a message-id "1": RabbitMQ closed the connection for it.
 func TestAckOfACoveredMessageIsRefused(t *testing.T) {
-	for _, target := range testbroker.All(t) {
-		t.Run(target.Name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			s, conn := open(ctx, t, target)
-			q := testbroker.Unique(t, "/queue/covered-")
-			if _, err := s.Subscribe(ctx, q, session.AckClient, nil); err != nil {
+	onEachBroker(t, func(ctx context.Context, t *testing.T, _ testbroker.Target, s *session.Session, conn *client.Conn) {
+		q := testbroker.Unique(t, "/queue/covered-")
+		if _, err := s.Subscribe(ctx, q, session.AckClient, nil); err != nil {
+			t.Fatal(err)
+		}
+		var ps []*session.Pending
+		for _, body := range []string{"m1", "m2"} {
+			if err := s.Send(ctx, q, []byte(body), session.SendOptions{Receipt: true}); err != nil {
 				t.Fatal(err)
 			}
-			var ps []*session.Pending
-			for _, body := range []string{"m1", "m2"} {
-				if err := s.Send(ctx, q, []byte(body), session.SendOptions{Receipt: true}); err != nil {
-					t.Fatal(err)
-				}
-				f, p := next(t, s, conn)
-				if string(f.Body) != body || p == nil {
-					t.Fatalf("got %q (pending %v), want %s awaiting ack", f.Body, p, body)
-				}
-				ps = append(ps, p)
+			f, p := next(t, s, conn)
+			if string(f.Body) != body || p == nil {
+				t.Fatalf("got %q (pending %v), want %s awaiting ack", f.Body, p, body)
 			}
-			if err := s.Ack(ctx, strconv.FormatUint(ps[1].Num, 10), "", true); err != nil {
-				t.Fatalf("ack %d: %v", ps[1].Num, err)
+			ps = append(ps, p)
+		}
+		if err := s.Ack(ctx, strconv.FormatUint(ps[1].Num, 10), "", true); err != nil {
+			t.Fatalf("ack %d: %v", ps[1].Num, err)
+		}
+		for _, id := range []string{strconv.FormatUint(ps[0].Num, 10), "#" + strconv.FormatUint(ps[0].Num, 10)} {
+			err := s.Ack(ctx, id, "", true)
+			if !exitcode.Is(err, exitcode.Usage) || !strings.Contains(err.Error(), "already acknowledged") {
+				t.Errorf("ack %s, covered by the ack of #%d: %v, want a usage error", id, ps[1].Num, err)
 			}
-			for _, id := range []string{strconv.FormatUint(ps[0].Num, 10), "#" + strconv.FormatUint(ps[0].Num, 10)} {
-				err := s.Ack(ctx, id, "", true)
-				if !exitcode.Is(err, exitcode.Usage) || !strings.Contains(err.Error(), "already acknowledged") {
-					t.Errorf("ack %s, covered by the ack of #%d: %v, want a usage error", id, ps[1].Num, err)
-				}
-			}
-			// The connection survived: a receipt still comes back.
-			if err := s.Send(ctx, q, []byte("probe"), session.SendOptions{Receipt: true}); err != nil {
-				t.Fatalf("after the acks: %v", err)
-			}
-			if f, p := next(t, s, conn); string(f.Body) != "probe" {
-				t.Fatalf("got %q, want probe (m1 was acked)", f.Body)
-			} else if err := s.Ack(ctx, p.MessageID, p.Subscription, true); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+		}
+		// The connection survived: a receipt still comes back.
+		if err := s.Send(ctx, q, []byte("probe"), session.SendOptions{Receipt: true}); err != nil {
+			t.Fatalf("after the acks: %v", err)
+		}
+		if f, p := next(t, s, conn); string(f.Body) != "probe" {
+			t.Fatalf("got %q, want probe (m1 was acked)", f.Body)
+		} else if err := s.Ack(ctx, p.MessageID, p.Subscription, true); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
