@@ -58,6 +58,7 @@ type brokerSpec struct {
 	host, port string
 	user, pass string
 	server     string // CONNECTED server header, read at start
+	tcpNoDelay bool   // a broker started with TCP_NODELAY where its default is off
 }
 
 func (b *brokerSpec) addr() string { return net.JoinHostPort(b.host, b.port) }
@@ -173,7 +174,7 @@ func run() error {
 		rows := h.fixedRate(brokers)
 		rates := unthrottledRates(string(old))
 		for i := range rows {
-			r := rates[strings.ToLower(rows[i].broker.name)]
+			r := rates[rows[i].broker.key]
 			rows[i].expected = perfTestExpectation(r[0], r[1])
 		}
 		if err := os.WriteFile(*out, []byte(spliceFixedRate(string(old), fixedRateSection(rows))), 0o644); err != nil {
