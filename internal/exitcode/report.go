@@ -9,13 +9,15 @@ import (
 )
 
 // Report prints err once to stderr, as "stomp: " and one line (a usage
-// error whole: it may list the choices), and returns its exit code from
-// Table. An error already shown is not printed again.
+// error whole: it may list the choices), control characters made visible
+// (an error may quote the broker: listen --browse names its server
+// header), and returns its exit code from Table. An error already shown is
+// not printed again.
 func Report(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, IsShown(err): // already shown, once
 	case Is(err, Usage):
-		fmt.Fprintln(stderr, "stomp: "+err.Error())
+		fmt.Fprintln(stderr, "stomp: "+render.Visible(err.Error()))
 	default:
 		fmt.Fprintln(stderr, "stomp: "+oneLine(err.Error()))
 	}

@@ -16,6 +16,7 @@ func TestReport(t *testing.T) {
 		{"nil", nil, "", 0},
 		{"first line only, control bytes visible", errors.New("broker said \x1b[2J\nsecond line"), "stomp: broker said ^[[2J\n", Code(errors.New(""))},
 		{"usage error whole", Usagef("choose one of:\n  a\n  b"), "stomp: choose one of:\n  a\n  b\n", Code(Usagef(""))},
+		{"usage error, control bytes visible", Usagef("--browse is not supported by %s", "evil\x1b]0;pwned\x07"), "stomp: --browse is not supported by evil^[]0;pwned^G\n", Code(Usagef(""))},
 		{"already shown", Shown(errors.New("ERROR frame")), "", Code(errors.New(""))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
