@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/stomp-cli/stomp/internal/render"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
@@ -208,7 +209,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FEATURE\tRESULT\tDETAIL")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Feature, x.Result, oneLine(x.Detail))
+		// The broker's texts (its server header, its ERROR messages) go
+		// to a terminal: control characters made visible. JSON keeps them.
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Feature, render.VisibleLine(oneLine(x.Result)), render.VisibleLine(oneLine(x.Detail)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

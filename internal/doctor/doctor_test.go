@@ -216,3 +216,33 @@ func TestDoctorPinned10(t *testing.T) {
 		}
 	}
 }
+
+// TestTableShowsBrokerTextVisibly: the table goes to a terminal, so the
+// broker's texts in it (a server header, an ERROR message) show their
+// control characters as visible escapes; the JSON report keeps them.
+func TestTableShowsBrokerTextVisibly(t *testing.T) {
+	rep := &Report{Results: []Result{
+		{ID: "server", Feature: "server", Result: "evil\x1b]0;pwned\x07/1.0", Detail: "127.0.0.1:61613"},
+		{ID: "receipts", Feature: "receipts", Result: "no", Detail: "SEND with receipt: ERROR \x1b[2Jgone\x9b"},
+	}}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"evil^[]0;pwned^G/1.0", "ERROR ^[[2Jgone\uFFFD"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if strings.ContainsAny(table.String(), "\x1b\x07") {
+		t.Errorf("control characters reached the table: %q", table.String())
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Results[0].Result != rep.Results[0].Result {
+		t.Errorf("the JSON report changed the server header: %q (%v)", back.Results, err)
+	}
+}
