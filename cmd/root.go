@@ -157,6 +157,11 @@ var inapplicable = map[string][]string{
 	"serve":   {"*"}, // a broker, not a client
 	"context": {"*"}, // context add has its own -H, -P, ...
 	"send":    {"format", "no-newline", "save-dir", "no-save", "quiet"},
+	// raw shows every frame in verbose form, says nothing else, and ends
+	// when its one connection does.
+	"raw":     {"format", "no-newline", "save-dir", "no-save", "quiet", "reconnect", "reconnect-delay", "reconnect-max-delay", "reconnect-attempts"},
+	"shovel":  {"format", "no-newline", "save-dir", "no-save"}, // moves messages, shows none
+	"request": {"quiet"},                                       // prints the replies and nothing else
 	"doctor":  {"format", "no-newline", "save-dir", "no-save", "quiet", "reconnect", "reconnect-delay", "reconnect-max-delay", "reconnect-attempts"},
 	// bench: all but the connection flags, listed by markInapplicable.
 	"bench report": {"*"}, // reads result files, connects nowhere

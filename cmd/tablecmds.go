@@ -13,9 +13,9 @@ import (
 
 // tableInapplicable are the root's flags a subcommand made from the table
 // has no use for: they say how messages are shown and saved, and these
-// commands write lines of their own (purge's count). Giving one is a usage
-// error, not ignored.
-var tableInapplicable = []string{"format", "no-newline", "save-dir", "no-save"}
+// commands write lines of their own (purge's count), a result that -q does
+// not silence. Giving one is a usage error, not ignored.
+var tableInapplicable = []string{"format", "no-newline", "save-dir", "no-save", "quiet"}
 
 // tableSubcommandNames are the names of the table's one-shot commands.
 func tableSubcommandNames() []string {
