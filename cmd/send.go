@@ -89,6 +89,8 @@ sent and {{.ID}} a random id.`,
 					switch {
 					case in.JSONL:
 						fmt.Fprintln(stdio.Err, "stomp: type messages as JSON lines, then Ctrl-D to end")
+					case in.Lines && in.Delimiter != '\n':
+						fmt.Fprintf(stdio.Err, "stomp: type messages, each ended by '%s', then Ctrl-D to end\n", delimiter)
 					case in.Lines:
 						fmt.Fprintln(stdio.Err, "stomp: type messages, one per line, then Ctrl-D to end")
 					default:

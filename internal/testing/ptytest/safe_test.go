@@ -110,6 +110,20 @@ func TestSendSaysWhatItWaitsFor(t *testing.T) {
 	if want := "typed by hand\n\n"; string(got) != want {
 		t.Errorf("sent %q, want %q", got, want)
 	}
+
+	// With --delimiter it names the byte that ends each message.
+	tm = Start(t, NewEnv(t), append(append([]string{}, conn...), "send", "/queue/typed", "-D", ",")...)
+	tm.WaitContains("stomp: type messages, each ended by ',', then Ctrl-D to end")
+	tm.Type("one,two")
+	tm.Keys("C-d")
+	tm.Keys("C-d") // the first ends the line without a newline; the second ends the input
+	if code := tm.Exited(); code != 0 {
+		t.Fatalf("stomp send -D , exited %d:\n%s", code, tm.Dump())
+	}
+	got = runStomp(t, append(append([]string{}, conn...), "listen", "/queue/typed", "--count", "2", "--format", "raw")...)
+	if want := "one\ntwo\n"; string(got) != want {
+		t.Errorf("sent %q, want %q", got, want)
+	}
 }
 
 // TestHintsWhileTyping: after a command's name the shell shows its
