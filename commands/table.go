@@ -269,6 +269,15 @@ func (t *Table) nearest(name string) string {
 	if _, ok := t.byName[lower]; ok {
 		return lower
 	}
+	// A name cut short ("sub") means the command it begins, before any
+	// name a letter or two away ("run").
+	if len(name) >= 3 {
+		for _, n := range t.Names() {
+			if strings.HasPrefix(n, lower) {
+				return n
+			}
+		}
+	}
 	best, bestDist := "", 3
 	for n := range t.byName {
 		if n == "EOF" {
@@ -277,13 +286,6 @@ func (t *Table) nearest(name string) string {
 		d := editDistance(lower, n)
 		if d < bestDist || (d == bestDist && n < best) {
 			best, bestDist = n, d
-		}
-	}
-	if best == "" && len(name) >= 3 {
-		for _, n := range t.Names() {
-			if strings.HasPrefix(n, lower) {
-				return n
-			}
 		}
 	}
 	return best

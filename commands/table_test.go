@@ -106,3 +106,20 @@ func TestHelpListsGroupsInOrder(t *testing.T) {
 		last = i
 	}
 }
+
+// TestUnknownCommandSuggests: a typo gets the nearest name, a name cut
+// short the command it begins (not a short name a letter or two away),
+// and anything else the way to the list.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for typed, want := range map[string]string{
+		"sned":  "Unknown command: sned (did you mean send?)",
+		"sub":   "Unknown command: sub (did you mean subscribe?)",
+		"unsub": "Unknown command: unsub (did you mean unsubscribe?)",
+		"SEND":  "Unknown command: SEND (did you mean send?)",
+		"xyzzy": "Unknown command: xyzzy (type help for the list)",
+	} {
+		if got := Commands().UnknownCommand(typed).Error(); got != want {
+			t.Errorf("%s: %q, want %q", typed, got, want)
+		}
+	}
+}
