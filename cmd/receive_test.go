@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -33,6 +34,44 @@ func TestMessageForUnknownSubscription(t *testing.T) {
 	wantRun(t, r, 0, `ignored message stray-1: it came for subscription 99, which we do not have`)
 	if r.stdout != "ours\n" {
 		t.Errorf("stdout %q, want only the message of our subscription", r.stdout)
+	}
+}
+
+// A broker may push a queue's messages before it confirms the SUBSCRIBE
+// (RabbitMQ did, 101 of them): -L still prints stomp.py's "Subscribing to"
+// line first, which parsers of its output rely on, and each message in
+// stomp.py's layout, a redelivery too. The broker here holds the receipt
+// back until the messages had time to be printed.
+func TestListenSubscribingLineComesFirst(t *testing.T) {
+	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
+		_ = c.Connected("1.2")
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return
+			}
+			if f.Command != frame.SUBSCRIBE {
+				if c.Receipt(f) != nil || f.Command == frame.DISCONNECT {
+					return
+				}
+				continue
+			}
+			for i := 1; i <= 3; i++ {
+				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id), frame.MessageId, fmt.Sprintf("m-%d", i),
+					frame.Destination, "/queue/a", "redelivered", "true"))
+			}
+			time.Sleep(300 * time.Millisecond)
+			_ = c.Receipt(f)
+		}
+	})
+	r := runStomp(t, t.TempDir(), hostileEnv(h), "", "--reconnect=false", "-L", "/queue/a", "--count", "3", "--ack", "auto")
+	wantRun(t, r, 0, "")
+	want := "Subscribing to '/queue/a' with acknowledge set to 'auto', id set to '1'\n" +
+		"\nmessage-id: m-1\nsubscription: 1\n\n" +
+		"\nmessage-id: m-2\nsubscription: 1\n\n" +
+		"\nmessage-id: m-3\nsubscription: 1\n\n"
+	if r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
 	}
 }
 

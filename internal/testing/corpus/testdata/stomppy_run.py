@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run a script through stomp.py's own command-line client (Debian python3-stomp).
 
-  stomppy_run.py HOST PORT USER PASS VERSION [verbose] < script
+  stomppy_run.py HOST PORT USER PASS VHOST VERSION [verbose] < script
 
 This is stomp.py's main() for `-F` (reference §4.3): StompCLI is built with the same arguments
 (prompt "> ", not verbose, no heart-beats) and each line goes through its onecmd, as its do_run
@@ -9,13 +9,16 @@ does with a file's lines (the corpus test feeds the lines on standard input so t
 use the id of a message printed before it). At the end of the input it disconnects with a
 receipt and waits for it, as stomp's -F does: stomp.py's -F exits at once, so what it prints
 would depend on timing (the test closes the input only once the messages it expects have been
-printed). That DISCONNECT's receipt and the disconnection are not displayed.
+printed). That DISCONNECT's receipt and the disconnection are not displayed. VHOST is as for
+stomppy_cli.py.
 """
 import logging
 import sys
 import threading
 
 from stomp.__main__ import StompCLI
+
+from stomppy_cli import with_vhost
 
 BYE = "corpus-disconnect"
 
@@ -35,7 +38,8 @@ class Runner(StompCLI):
             super().on_disconnected()
 
 
-def main(host, port, user, passcode, version, *verbose):
+def main(host, port, user, passcode, vhost, version, *verbose):
+    with_vhost(vhost)
     cli = Runner(host, port, user, passcode, version, "> ", bool(verbose))
     for line in sys.stdin:
         cli.onecmd(line[:-1] if line.endswith("\n") else line)
