@@ -186,7 +186,7 @@ const quotingHelp = `
 Words are split on whitespace, and a message is its words joined by one
 space, as in stomp.py. Quotes are ordinary characters ({"a": "b"}, it's),
 except that a whole message quoted with whitespace inside keeps its spaces:
-send /queue/a "two  spaces" (inside double quotes \n, \t, \" and \\ are
+send /queue/a "two  spaces" (inside double quotes \n, \t, \r, \" and \\ are
 escapes). Words a command does not take are ignored with a warning. Lines
 starting with # are comments. send, sendrec, sendreply, sendfile and
 subscribe take --header key=value (repeatable) before the destination.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -75,6 +77,8 @@ func TestQuotesKeepStompPyMeaning(t *testing.T) {
 		{`send Q it's a 'test' message`, []string{"Q", "it's", "a", "'test'", "message"}},
 		{`send Q he said "hello   there"`, []string{"Q", "he", "said", `"hello`, "there\""}},
 		{`send Q "hello"`, []string{"Q", `"hello"`}},
+		{`send Q "two words", he said`, []string{"Q", `"two`, `words",`, "he", "said"}},
+		{`send Q "two  words" he said`, []string{"Q", `"two`, `words"`, "he", "said"}},
 		{`send Q "a\nb"`, []string{"Q", `"a\nb"`}},
 		{`send Q <order id="7" note="two words"/>`, []string{"Q", "<order", `id="7"`, `note="two`, `words"/>`}},
 		// The whole message quoted with whitespace inside keeps its spaces.
@@ -98,6 +102,40 @@ func TestQuotesKeepStompPyMeaning(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEQuoteExamples: each row of the README's table of quotes sends,
+// with stomp, the message the table shows, and it is what stomp.py sends.
+func TestREADMEQuoteExamples(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "| line | message sent (by both tools) |\n|---|---|\n")
+	if !ok {
+		t.Fatal("README.md has no table of quote examples")
+	}
+	rows := 0
+	for _, row := range strings.Split(table, "\n") {
+		m := readmeRowRE.FindStringSubmatch(row)
+		if m == nil {
+			break
+		}
+		rows++
+		line, want := m[1], m[2]
+		args, _ := prepared(t, line)
+		if got := strings.Join(args[1:], " "); got != want {
+			t.Errorf("README: %s sends %q, stomp sends %q", line, want, got)
+		}
+		if py := stompPyMessage(strings.TrimPrefix(line, "send Q ")); py != want {
+			t.Errorf("README: %s sends %q with both tools, stomp.py sends %q", line, want, py)
+		}
+	}
+	if rows < 3 {
+		t.Errorf("the README's table of quote examples has %d rows", rows)
+	}
+}
+
+var readmeRowRE = regexp.MustCompile("^\\| `(send Q [^`]+)` \\| `([^`]+)` \\|$")
 
 // TestExtraWordsAreIgnoredWithAWarning: stomp.py drops words a command does
 // not take (reference §7); so does stomp, saying so.

@@ -405,9 +405,10 @@ func (g *gen) shellCommands(r *roff, table *commands.Table) {
 	r.macro("PP")
 	r.prose("Words are split on whitespace, and a message is its words joined by one space, exactly as " +
 		"stomp.py's str.split() does. Quotes are ordinary characters ({\"a\": \"b c\"}, \"id\",\"name\", it's), " +
-		"except that a whole message, an argument or a `--header` value quoted with whitespace inside is one " +
-		"word without its quotes: send /queue/a \"two  spaces\" keeps both spaces (inside double quotes " +
-		"\\n, \\t, \\\" and \\\\ are escapes). Words a command does not take are ignored with a warning, " +
+		"except that a whole message, an argument or a `--header` value that is one quoted word with whitespace " +
+		"inside (it opens with \" or ' and its matching quote ends the word) loses its quotes: " +
+		"send /queue/a \"two  spaces\" keeps both spaces (inside double quotes " +
+		"\\n, \\t, \\r, \\\" and \\\\ are escapes). Words a command does not take are ignored with a warning, " +
 		"as stomp.py ignores them. " +
 		"Lines starting with # are comments. `send`, `sendrec`, `sendreply`, `sendfile` and `subscribe` take " +
 		"`--header` <key>=<value> (repeatable) before the destination.")
