@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-stomp/stomp/v3/frame"
+
 	"github.com/stomp-cli/stomp/cmd"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
@@ -189,5 +191,40 @@ func TestDoctorEachBrokerOfAList(t *testing.T) {
 		if !strings.Contains(tables[i], "\nserver ") || !strings.Contains(tables[i], tg.Addr()+", STOMP 1.2") {
 			t.Errorf("table %d does not describe %s:\n%s", i+1, tg.Addr(), tables[i])
 		}
+	}
+}
+
+// TestDoctorShowsBrokerTextVisibly: a broker's server header and ERROR
+// texts are the network's bytes; doctor's table shows their control
+// characters visibly (an OSC 0 would retitle the terminal), and --json
+// keeps them as they came.
+func TestDoctorShowsBrokerTextVisibly(t *testing.T) {
+	t.Parallel()
+	const evil = "\x1b]0;pwned\x07"
+	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+		if f.Command == frame.CONNECT || f.Command == frame.STOMP {
+			return "CONNECTED\nversion:1.2\nserver:evil" + evil + "/1.0\n\n\x00", false
+		}
+		return "ERROR\nmessage:no" + evil + "thanks\n\n\x00", true
+	})
+	code, out, errOut := runDoctor(t, b)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\x07") {
+		t.Errorf("a control character from the broker reached the terminal:\n%q", out+errOut)
+	}
+	for _, want := range []string{"evil^[]0;pwned^G/1.0", "ERROR no^[]0;pwned^Gthanks"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table does not show %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runDoctor(t, b, "--json")
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil {
+		t.Fatalf("--json: exit %d, %v\n%s", code, err, out)
+	}
+	if rep.Server != "evil"+evil+"/1.0" {
+		t.Errorf("--json server %q, want the header's bytes", rep.Server)
 	}
 }

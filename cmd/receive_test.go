@@ -159,3 +159,17 @@ func TestListenerSurvivesRefusedResubscribe(t *testing.T) {
 		t.Errorf("exit %v after SIGTERM, want 0\n%s", err, out)
 	}
 }
+
+// TestRefusalQuotingServerShownVisibly: --browse on a broker that would
+// consume instead is refused in a line naming the broker by its server
+// header, the network's bytes: its control characters show visibly.
+func TestRefusalQuotingServerShownVisibly(t *testing.T) {
+	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
+		if f.Command == frame.CONNECT || f.Command == frame.STOMP {
+			return "CONNECTED\nversion:1.2\nserver:evil\x1b]0;pwned\x07/1\n\n\x00", false
+		}
+		return testbroker.Receipt(f), f.Command == frame.DISCONNECT
+	})
+	r := runStomp(t, t.TempDir(), nil, "", "-H", b.Host, "-P", b.Port, "listen", "/queue/a", "--browse")
+	wantRun(t, r, 2, `^stomp: --browse is not supported by evil\^\[\]0;pwned\^G/1: `)
+}

@@ -292,3 +292,38 @@ func TestServeMemoryBounded(t *testing.T) {
 	close(stop)
 	<-sampled
 }
+
+// TestServeLogShowsClientTextVisibly: stomp serve's log quotes what
+// clients sent (here the name of a queue whose poison message it
+// dead-letters, made of terminal escapes); it reaches the terminal with
+// its control characters visible.
+func TestServeLogShowsClientTextVisibly(t *testing.T) {
+	p := startServeShell(t, "stomp", "", "--listen", "127.0.0.1:0", "--max-redeliveries", "1")
+	c := dialServe(t, p.addr())
+	const dest = "/queue/e\x1b]0;pwned\x07"
+	if err := c.write("CONNECT\naccept-version:1.2\n\n\x00" +
+		"SUBSCRIBE\nid:1\ndestination:" + dest + "\nack:client-individual\n\n\x00" +
+		"SEND\ndestination:" + dest + "\n\npoison\x00"); err != nil {
+		t.Fatal(err)
+	}
+	for nacks := 0; nacks < 2; {
+		f, err := c.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("reading: %v\n%s", err, p.log)
+		}
+		if f.Command == frame.MESSAGE {
+			if err := c.write("NACK\nid:" + f.Header.Get(frame.Ack) + "\n\n\x00"); err != nil {
+				t.Fatal(err)
+			}
+			nacks++
+		}
+	}
+	const shown = "moved to /queue/DLQ.e^[]0;pwned^G"
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.log.String(), shown) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := p.log.String(); !strings.Contains(log, shown) || strings.ContainsAny(log, "\x1b\x07") {
+		t.Errorf("the log does not show the queue's name visibly:\n%q", log)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"github.com/stomp-cli/stomp/internal/render"
 )
 
 // Serve runs a broker in the foreground, as `stomp serve` does: it logs to
@@ -19,7 +21,9 @@ import (
 // listening). cfg.Logf is replaced by logTo's logger.
 func Serve(ctx context.Context, cfg Config, logTo io.Writer, version string) error {
 	logger := log.New(logTo, "", log.LstdFlags)
-	cfg.Logf = logger.Printf
+	// A log line can quote a client (a command, a header, a destination):
+	// its control characters show visibly rather than drive the terminal.
+	cfg.Logf = func(format string, args ...any) { logger.Print(render.Visible(fmt.Sprintf(format, args...))) }
 	b, err := Start(cfg)
 	if err != nil {
 		return listenError(err)

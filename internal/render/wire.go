@@ -15,7 +15,7 @@ var wireEscaper = strings.NewReplacer(`\`, `\\`, "\r", `\r`, "\n", `\n`, ":", `\
 // Wire renders a frame as it travels (for --trace): ">>> " or "<<< " and the
 // command, then `key:value` headers escaped as on the wire, a blank line,
 // the body, and ^@ for the NUL. The passcode is redacted; control
-// characters in headers show as in AppendVisible; a body that is not
+// characters in the command and headers show as in AppendVisible; a body that is not
 // printable text shows as its length and hex.
 func Wire(buf *bytes.Buffer, f *frame.Frame, outgoing bool) {
 	if outgoing {
@@ -23,7 +23,7 @@ func Wire(buf *bytes.Buffer, f *frame.Frame, outgoing bool) {
 	} else {
 		buf.WriteString("<<< ")
 	}
-	buf.WriteString(f.Command + "\n")
+	buf.WriteString(VisibleLine(f.Command) + "\n")
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
 		buf.WriteString(VisibleLine(wireEscaper.Replace(k)) + ":" + VisibleLine(wireEscaper.Replace(redact(k, v))) + "\n")
