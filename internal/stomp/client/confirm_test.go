@@ -117,6 +117,50 @@ func TestTrackedSendAsksAtOnce(t *testing.T) {
 	}
 }
 
+// A tracked SEND followed at once by another frame, not a SEND (stomp
+// reply answers a request, then acks it), asks for a receipt: nothing else
+// would confirm it, and the session's Close waited --receipt-timeout for
+// it, then failed with "1 message was sent but not confirmed".
+func TestTrackedSendThenAckAsks(t *testing.T) {
+	checkLeaks(t)
+	h := startHostile(t, func(nc net.Conn, br *bufio.Reader) {
+		_, _ = io.WriteString(nc, connected)
+		readFrames(br, func(f *frame.Frame) {
+			if id := f.Header.Get(frame.Receipt); id != "" {
+				_, _ = io.WriteString(nc, "RECEIPT\nreceipt-id:"+id+"\n\n\x00")
+			}
+		})
+	})
+	c := mustConnect(t, h, Options{})
+	confirmed := make(chan uint64, 1)
+	c.OnConfirm(func(seq uint64) {
+		select {
+		case <-confirmed:
+		default:
+		}
+		confirmed <- seq
+	})
+	ctx := context.Background()
+	// Each pair follows the last receipt closely, as a replier's answers
+	// do: within confirmInterval, so only the ACK after it can make it ask.
+	for seq := uint64(1); seq <= 50; seq++ {
+		if err := c.SendTracked(ctx, frame.New(frame.SEND, frame.Destination, "/queue/reply"), seq, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(ctx, frame.New(frame.ACK, frame.Id, "m"+strconv.FormatUint(seq, 10))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-confirmed:
+			if got != seq {
+				t.Fatalf("confirmed %d, want %d", got, seq)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("SEND %d, followed by an ACK, was never confirmed", seq)
+		}
+	}
+}
+
 // A CONNECTED frame naming a version we never offered is refused.
 func TestHostileUnofferedVersion(t *testing.T) {
 	checkLeaks(t)

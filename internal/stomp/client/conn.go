@@ -630,9 +630,18 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 		receipt := false
 		if o.seq > 0 {
 			receipt = o.force || batch.due(len(o.f.Body))
-			if !receipt && c.idle() {
+			switch {
+			case receipt:
+			case !c.idle():
+				// Only a tracked SEND that follows carries the batch on
+				// to a receipt. Anything else (the ACK of the request
+				// this SEND answers, a DISCONNECT) may be the last frame
+				// for a while: then this one asks.
+				next, haveNext = <-c.out, true // only this goroutine receives: it is there
+				receipt = next.seq == 0
+			default:
 				// The last SEND of a burst, for now. It asks for a
-				// receipt unless another frame follows before the
+				// receipt unless a tracked SEND follows before the
 				// interval ends: the end of a run is always confirmed,
 				// and a stream is not slowed by a receipt per message.
 				if !flush() {
@@ -647,6 +656,7 @@ func (c *Conn) writeLoop(w *frame.Writer, bw *bufio.Writer) {
 					select {
 					case next = <-c.out:
 						haveNext = true
+						receipt = next.seq == 0
 					case <-hold.C:
 						if time.Now().Before(holdUntil) { // a deadline since moved on
 							hold.Reset(time.Until(holdUntil))
