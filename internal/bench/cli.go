@@ -178,7 +178,7 @@ func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, 
 	}
 	var be *client.BrokerError
 	if errors.As(err, &be) {
-		return fmt.Errorf("broker %s: %v", cc.Describe(), be)
+		err = fmt.Errorf("broker %s: %v", cc.Describe(), be)
 	}
 	return cc.Redact(err)
 }

@@ -105,10 +105,12 @@ func (c Config) dialError(err error, kind exitcode.Kind) error {
 }
 
 // Redact is err with the password starred out of its text, whatever the
-// broker echoed.
+// error; its kind, and so the exit code, stays (a refused login is still
+// 77, an unreachable broker 75). Nothing else of its chain is kept: what
+// unwrapped it could show the password again.
 func (c Config) Redact(err error) error {
 	if pw := c.Client.Passcode; len(pw) >= 3 && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "********"))
+		return exitcode.Wrap(exitcode.KindOf(err), errors.New(strings.ReplaceAll(err.Error(), pw, "********")))
 	}
 	return err
 }

@@ -293,3 +293,20 @@ func TestAckOfACoveredMessageIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestRedactKeepsTheKind: an error that quotes the password loses the
+// password, not its kind: the exit code stays what it was.
+func TestRedactKeepsTheKind(t *testing.T) {
+	const pw = "Zq7-secret"
+	cfg := session.Config{Client: client.Options{Passcode: pw}}
+	for _, kind := range []exitcode.Kind{exitcode.LoginRefused, exitcode.Unreachable, exitcode.Timeout, exitcode.Failure} {
+		err := exitcode.New(kind, "broker said: bad passcode %s for alice", pw)
+		got := cfg.Redact(err)
+		if code := exitcode.Code(got); code != exitcode.Code(err) {
+			t.Errorf("%s: exit code %d after Redact, want %d", kind, code, exitcode.Code(err))
+		}
+		if want := "broker said: bad passcode ******** for alice"; got.Error() != want {
+			t.Errorf("%s: %q, want %q", kind, got, want)
+		}
+	}
+}
