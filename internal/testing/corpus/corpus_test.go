@@ -54,7 +54,7 @@ func run(m *testing.M) int {
 type entry struct {
 	name         string
 	messages     map[string]int // messages it prints, by broker ("" for any)
-	versions     []string       // only these protocol versions; nil: all
+	versions     []string       // only these protocol versions (1.1) or combos (rabbitmq-1.2); nil: all
 	on           string         // only this broker; "": all
 	improvements []string       // what turns stomp.py's results into stomp's
 }
@@ -67,7 +67,7 @@ func (e entry) want(broker string) int {
 }
 
 // readManifest reads testdata/manifest.txt: per line a script, messages=N (or
-// messages=rabbitmq:N,activemq:M), optional only=1.1,1.2, then improvement ids.
+// messages=rabbitmq:N,activemq:M), optional only=1.1,rabbitmq-1.2, then improvement ids.
 func readManifest(t *testing.T) []entry {
 	t.Helper()
 	data, err := os.ReadFile("testdata/manifest.txt")
@@ -406,7 +406,7 @@ func runCombo(t *testing.T, c combo, manifest []entry) map[string][]string {
 		sem   = make(chan struct{}, 6)
 	)
 	for _, e := range manifest {
-		if e.versions != nil && !slices.Contains(e.versions, c.version) || e.on != "" && e.on != c.tg.Name {
+		if e.versions != nil && !slices.Contains(e.versions, c.version) && !slices.Contains(e.versions, c.String()) || e.on != "" && e.on != c.tg.Name {
 			continue
 		}
 		p := &pair{e: e}
