@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stomp-cli/stomp/commands"
 )
 
 // Improvement is a difference between stomp.py and stomp that is intended: what turns
@@ -35,7 +37,23 @@ var (
 	receiptLineRE  = regexp.MustCompile(`(?m)^Receipt: \S+\n`)
 	versionRE      = regexp.MustCompile("(?m)^(?:> )*\x1b\\[1m[0-9.]+ (\\[Protocol version [0-9.]+\\])\x1b\\[0m$")
 	heartbeatsRE   = regexp.MustCompile(`(?m)^((?:> )*Heartbeats received: )[0-9]+$`)
+	// stomp.py's help: Python cmd's table of names, and one command's page (coloured
+	// headings, tab-indented, ending in a line of eight spaces).
+	helpListRE = regexp.MustCompile(`(?m)^(?:> )*Documented commands \(type help <topic>\):\n=+\n(?:.*\S.*\n)+`)
+	helpPageRE = regexp.MustCompile("(?ms)^(?:> )*\x1b\\[1m\x1b\\[32mUsage:\x1b\\[0m\n.*?^ {8}\n")
 )
+
+// withoutStompHelp takes out of stomp's output every text its help prints.
+func withoutStompHelp(s string) string {
+	table := commands.Commands()
+	for _, spec := range table.Specs() {
+		if page, err := table.Help(spec.Name); err == nil {
+			s = strings.ReplaceAll(s, page, "<help>\n")
+		}
+	}
+	list, _ := table.Help("")
+	return strings.ReplaceAll(s, list, "<help>\n")
+}
 
 // Improvements is the table the README's compatibility section is made from.
 var Improvements = []Improvement{
@@ -48,6 +66,12 @@ var Improvements = []Improvement{
 		Doc:         "stomp asks the broker for heart-beats (`--heartbeats`, 10 s each way), so a broker gone silent counts as a lost connection, and `stats` counts the heart-beats that came: stomp.py's client asks for none (its `--heartbeats` is `0,0` unless given), so its count stays 0.",
 		Stdout:      func(s string) string { return heartbeatsRE.ReplaceAllString(s, "${1}<n>") },
 		StompStdout: func(s string) string { return heartbeatsRE.ReplaceAllString(s, "${1}<n>") }},
+	{ID: "help-text",
+		Doc: "`help` lists stomp's commands by group, a line each, and `help CMD` (or `?CMD`) shows stomp.py's sections (Usage, Required and Optional Parameters, Description) uncoloured, with an Example: stomp.py lists Python cmd's table of names.",
+		Stdout: func(s string) string {
+			return helpPageRE.ReplaceAllString(helpListRE.ReplaceAllString(s, "<help>\n"), "<help>\n")
+		},
+		StompStdout: withoutStompHelp},
 	{ID: "comments",
 		Doc:    "Lines starting with `#` are comments: stomp.py answers each with `Unknown command: #`.",
 		Stdout: func(s string) string { return commentRE.ReplaceAllString(s, "") }},
