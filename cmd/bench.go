@@ -33,6 +33,10 @@ measured), or until --msgs messages are published. On a queue the subscribers
 share the messages; on a topic (--topic, or a /topic/ destination) each
 subscriber receives every message. Subscribers alone (--pub 0) drain a queue.
 
+Ctrl-C stops a run early: publishing stops, and what was measured until then
+is printed and written (--json, --csv, --report) all the same, marked as
+interrupted; the exit code is still 130. A second Ctrl-C ends at once.
+
 --rate FROM:TO:STEP sweeps the rate and reports the highest at which p99
 latency stays under --slo. While it runs, a line on standard error (on a
 terminal) shows the current rates and p99. --json FILE keeps everything (the

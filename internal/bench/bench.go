@@ -193,18 +193,39 @@ type runState struct {
 	sentMeasured atomic.Int64
 	live         *Live
 	queue        *tracker // shared by the subscribers of a queue
+
+	// halted is set, and halt cancelled, when the caller's context ends
+	// once measuring has begun (Ctrl-C): publishing stops and the run
+	// reports what it measured. halt is also cancelled when the run fails.
+	halted atomic.Bool
+	halt   context.Context
 }
+
+// interruptGrace is how long an interrupted run still waits for the
+// messages in flight before it reports: what has not come by then counts
+// as lost.
+const interruptGrace = 2 * time.Second
 
 // Run runs one benchmark: it connects every client, subscribes, publishes,
 // waits for the subscribers to receive what they should (or to give up
 // after Idle), disconnects and returns the measurements.
+//
+// When ctx ends while connecting, Run fails with ctx's error. When it ends
+// once measuring has begun (the user pressed Ctrl-C), publishing stops,
+// the clients disconnect as usual, and Run returns what was measured until
+// then, marked Interrupted.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
 	st := &runState{cfg: cfg, runID: newRunID(), live: cfg.Live, queue: newTracker(cfg.Pub)}
-	ctx, cancel := context.WithCancel(ctx)
+	caller := ctx
+	// The clients' own context outlives the caller's, so that an
+	// interrupted run still disconnects cleanly; while connecting, the
+	// caller's end ends it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(caller))
 	defer cancel()
+	stopSetup := context.AfterFunc(caller, cancel)
 
 	var conns []*client.Conn
 	closeAll := func() {
@@ -268,6 +289,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		pubs[i] = p
 	}
 
+	if !stopSetup() {
+		closeAll()
+		return nil, caller.Err() // interrupted while connecting
+	}
+	halt, stopPublishing := context.WithCancel(ctx)
+	defer stopPublishing()
+	st.halt = halt
+	defer context.AfterFunc(caller, func() { st.halted.Store(true); stopPublishing() })()
+
 	res := &Result{Label: cfg.Label, Config: summary(cfg), Machine: thisMachine()}
 	if len(conns) > 0 {
 		res.Broker, res.Version = conns[0].Server(), conns[0].Version()
@@ -311,6 +341,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	go func() { defer close(samplerDone); sampler.run(stop) }()
 
 	runErr := st.wait(ctx, pubs, pubsDone, errs)
+	res.Interrupted = st.halted.Load()
 	close(stop)
 	if runErr != nil {
 		cancel()
@@ -352,7 +383,8 @@ func subscribe(ctx context.Context, c *client.Conn, id string, cfg Config) error
 }
 
 // wait returns when every message sent has arrived, when no message came
-// for Idle after publishing ended, or on the first error.
+// for Idle after publishing ended, on the first error, or interruptGrace
+// after the run was halted.
 func (st *runState) wait(ctx context.Context, pubs []*publisher, pubsDone <-chan struct{}, errs <-chan error) error {
 	cfg := st.cfg
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -360,8 +392,19 @@ func (st *runState) wait(ctx context.Context, pubs []*publisher, pubsDone <-chan
 	published := false
 	var expected int64
 	lastCount, lastChange := int64(-1), time.Now()
+	halted := st.halt.Done()
+	var haltedAt time.Time
 	for {
 		select {
+		case <-halted:
+			halted = nil
+			if !st.halted.Load() {
+				continue // the run failed: errs says why
+			}
+			if cfg.Pub == 0 {
+				return nil // draining: nothing in flight to wait for
+			}
+			haltedAt = time.Now()
 		case <-pubsDone:
 			pubsDone = nil
 			if cfg.Pub == 0 {
@@ -385,6 +428,8 @@ func (st *runState) wait(ctx context.Context, pubs []*publisher, pubsDone <-chan
 		case cfg.Pub == 0 && cfg.Msgs == 0 && time.Now().After(st.measureUntil):
 			return nil
 		case published && n >= expected:
+			return nil
+		case !haltedAt.IsZero() && time.Since(haltedAt) >= interruptGrace:
 			return nil
 		}
 		if n != lastCount {
@@ -437,11 +482,14 @@ func (p *publisher) publish(ctx context.Context, st *runState) error {
 	pubIndex := strconv.Itoa(p.index)
 	tx := ""
 	inTx := 0
-	for k := int64(0); ; k++ {
+	for k := int64(0); !st.halted.Load(); k++ {
 		due := time.Now()
 		if cfg.Rate > 0 {
 			due = st.t0.Add(time.Duration(float64(k*pubs+int64(p.index)) * float64(time.Second) / float64(cfg.Rate)))
-			if err := sleepUntil(ctx, due); err != nil {
+			if err := sleepUntil(st.halt, due); err != nil {
+				if st.halted.Load() {
+					break // interrupted: what was sent is confirmed below
+				}
 				return err
 			}
 		}

@@ -283,6 +283,38 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// TestSweepInterrupted: a sweep interrupted in a step stops there and
+// keeps its steps, the interrupted one marked, with the best rate so far.
+func TestSweepInterrupted(t *testing.T) {
+	ep := embedded(t)
+	cfg := Config{Endpoint: ep, Pub: 1, Sub: 1, Duration: 2 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runner := func(c Config) (*Result, error) {
+		if c.Rate == 200 {
+			time.AfterFunc(700*time.Millisecond, cancel) // Ctrl-C in the second step
+		}
+		return Run(ctx, c)
+	}
+	var out bytes.Buffer
+	sw, err := Sweep(ctx, cfg, []int{100, 200, 300}, time.Hour, runner, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Best != 100 || len(sw.Steps) != 2 || sw.Steps[0].Interrupted || !sw.Steps[1].Interrupted {
+		t.Fatalf("best %d, %d steps:\n%s", sw.Best, len(sw.Steps), out.String())
+	}
+	if last := sw.Steps[1]; last.End.Sub(last.Start) >= 2*time.Second || last.Published == 0 || last.Received != last.Published {
+		t.Errorf("interrupted step measured %v, published %d, received %d: want under 2s, all of what was sent",
+			last.End.Sub(last.Start), last.Published, last.Received)
+	}
+	for _, want := range []string{"lost 0: interrupted\n", "Interrupted; highest rate with p99 under 1h0m0s until then: 100 msg/s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("sweep output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestReports(t *testing.T) {
 	res := run(t, Config{Pub: 2, Sub: 2, Msgs: 100, Size: 1024})
 	var text bytes.Buffer

@@ -155,7 +155,8 @@ func (b *Flags) Config() (Config, []int, error) {
 // Command runs stomp bench: it starts the embedded broker if conn asks for
 // it, connects cfg (from Config) to conn's first broker, runs it and words
 // what went wrong as every command does (a signal's stop, the broker's
-// ERROR with its address, no password shown).
+// ERROR with its address, no password shown). A run interrupted by a
+// signal still writes what it measured, then fails with the signal's code.
 func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, b *Flags, stdio *iostreams.IOStreams) error {
 	cc, stopBroker, err := conn.Start()
 	if err != nil {
@@ -170,10 +171,10 @@ func Command(ctx context.Context, conn connect.Config, cfg Config, rates []int, 
 		live = stdio.Err
 	}
 	err = runAndWrite(ctx, cfg, rates, b, stdio.Out, live)
-	if err == nil {
-		return nil
-	}
-	if stopped := exitcode.StoppedBy(ctx); stopped != nil && errors.Is(err, context.Canceled) {
+	stopped := exitcode.StoppedBy(ctx)
+	if err == nil || stopped != nil && errors.Is(err, context.Canceled) {
+		// Interrupted: what was measured is written all the same (Run),
+		// and the exit code still says the run was stopped.
 		return stopped
 	}
 	var be *client.BrokerError
@@ -233,7 +234,7 @@ func runAndWrite(ctx context.Context, cfg Config, rates []int, b *Flags, stdout,
 			return err
 		}
 	}
-	if b.Report != "" {
+	if b.Report != "" && len(results) > 0 { // none: a sweep interrupted at its start
 		return writeOutput(b.Report, stdout, func(w io.Writer) error {
 			return WriteHTML(w, "stomp bench: "+results[0].Label, results)
 		})

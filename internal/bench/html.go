@@ -39,6 +39,9 @@ td:first-child,th:first-child{text-align:left}
 		if c.Rate > 0 {
 			workload += fmt.Sprintf(", %s msg/s", commas(int64(c.Rate)))
 		}
+		if r.Interrupted {
+			workload += ", interrupted"
+		}
 		machine := fmt.Sprintf("%s, %d CPUs", r.Machine.Hostname, r.Machine.CPUs)
 		if r.Machines > 1 {
 			machine = fmt.Sprintf("%d machines", r.Machines)

@@ -99,6 +99,7 @@ func Merge(rs []*Result) (*Result, error) {
 		m.Lost += r.Lost
 		m.Dups += r.Dups
 		m.Stale += r.Stale
+		m.Interrupted = m.Interrupted || r.Interrupted
 		m.Publishers = mergeGroup(m.Publishers, r.Publishers)
 		m.Subscribers = mergeGroup(m.Subscribers, r.Subscribers)
 		for i, p := range r.Series {

@@ -32,6 +32,9 @@ type Result struct {
 	Lost      int64     `json:"lost"`               // deliveries due that never came
 	Dups      int64     `json:"duplicates"`         // deliveries of a message already received
 	Stale     int64     `json:"stale_received"`     // leftovers of earlier runs found in the queue (acked, not counted)
+	// Interrupted says the run was stopped early (Ctrl-C): its figures
+	// cover what was measured until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	Publishers  *Group   `json:"publishers,omitempty"`
 	Subscribers *Group   `json:"subscribers,omitempty"`
@@ -100,6 +103,7 @@ type Stats struct {
 }
 
 func newStats(name string, msgs, bytes int64, d time.Duration) Stats {
+	d = max(d, 0) // a run interrupted in the warm-up measured nothing
 	s := Stats{Name: name, Msgs: msgs, Bytes: bytes, Seconds: d.Seconds()}
 	if d > 0 {
 		s.MsgsPerSec = float64(msgs) / d.Seconds()
@@ -266,11 +270,22 @@ func (r *Result) WriteText(w io.Writer) error {
 	if broker == "" {
 		broker = "broker"
 	}
-	fmt.Fprintf(&b, "%s at %s, STOMP %s, measured %s", broker, c.Addr, r.Version, r.End.Sub(r.Start).Round(time.Millisecond))
+	fmt.Fprintf(&b, "%s at %s, STOMP %s, measured %s", broker, c.Addr, r.Version, r.measured())
 	if r.Machines > 1 {
 		fmt.Fprintf(&b, ", %d machines merged", r.Machines)
 	}
-	b.WriteString("\n\n")
+	b.WriteString("\n")
+	switch {
+	case r.Interrupted && r.End.Before(r.Start):
+		b.WriteString("Interrupted in the warm-up, before measuring began\n")
+	case r.Interrupted:
+		fmt.Fprintf(&b, "Interrupted after %s of measuring: these figures cover only that", r.measured())
+		if r.Lost > 0 {
+			b.WriteString(" (messages still in flight count as lost)")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 
 	group := func(title string, g *Group) {
 		if g == nil {
@@ -310,6 +325,12 @@ func (r *Result) WriteText(w io.Writer) error {
 	// by stomp bench report from anywhere: neither may drive the terminal.
 	_, err := io.WriteString(w, render.Visible(b.String()))
 	return err
+}
+
+// measured is how long the run measured: none when it was interrupted in
+// the warm-up.
+func (r *Result) measured() time.Duration {
+	return max(r.End.Sub(r.Start), 0).Round(time.Millisecond)
 }
 
 func (c Summary) sizeText() string {

@@ -37,14 +37,16 @@ func (r *Result) Verdict(slo time.Duration) (ok bool, why string) {
 
 // Sweep runs cfg at each rate in turn, through run, writing a line per
 // step to w, and stops at the first rate that misses the bound: the
-// answer is the step before it.
+// answer is the step before it. Interrupted (ctx ends), it stops and keeps
+// the steps done, the interrupted one included.
 func Sweep(ctx context.Context, cfg Config, rates []int, slo time.Duration,
 	run func(Config) (*Result, error), w io.Writer) (*SweepResult, error) {
 	sw := &SweepResult{SLO: slo, SLOMicro: slo.Microseconds()}
 	label := cfg.Label
+	interrupted := false
 	for _, rate := range rates {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if interrupted = ctx.Err() != nil; interrupted {
+			break // between steps: the steps done stand
 		}
 		c := cfg
 		c.Rate = rate
@@ -53,11 +55,17 @@ func Sweep(ctx context.Context, cfg Config, rates []int, slo time.Duration,
 			c.Label = label + " " + c.Label
 		}
 		r, err := run(c)
+		if interrupted = err != nil && ctx.Err() != nil && len(sw.Steps) > 0; interrupted {
+			break // while connecting a step: the steps done stand
+		}
 		if err != nil {
 			return nil, err
 		}
 		sw.Steps = append(sw.Steps, r)
 		ok, why := r.Verdict(slo)
+		if interrupted = r.Interrupted; interrupted {
+			ok, why = false, "interrupted"
+		}
 		p99 := "-"
 		if r.Latency != nil {
 			p99 = us(r.Latency.P99)
@@ -69,9 +77,14 @@ func Sweep(ctx context.Context, cfg Config, rates []int, slo time.Duration,
 		}
 		sw.Best = rate
 	}
-	if sw.Best > 0 {
+	switch {
+	case interrupted && sw.Best > 0:
+		fmt.Fprintf(w, "Interrupted; highest rate with p99 under %s until then: %s msg/s\n", slo, commas(int64(sw.Best)))
+	case interrupted:
+		fmt.Fprintf(w, "Interrupted before any rate was shown to keep p99 under %s\n", slo)
+	case sw.Best > 0:
 		fmt.Fprintf(w, "Highest rate with p99 under %s: %s msg/s\n", slo, commas(int64(sw.Best)))
-	} else {
+	default:
 		fmt.Fprintf(w, "No rate tried kept p99 under %s\n", slo)
 	}
 	return sw, nil
