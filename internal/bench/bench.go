@@ -201,10 +201,14 @@ type runState struct {
 	halt   context.Context
 }
 
-// interruptGrace is how long an interrupted run still waits for the
-// messages in flight before it reports: what has not come by then counts
-// as lost.
-const interruptGrace = 2 * time.Second
+// An interrupted run still waits interruptGrace for the messages in
+// flight (what has not come by then counts as lost), then gives its
+// clients interruptWindDown to disconnect before it cuts them off: a broker
+// that stopped reading must not keep the user waiting.
+const (
+	interruptGrace    = 2 * time.Second
+	interruptWindDown = 5 * time.Second
+)
 
 // Run runs one benchmark: it connects every client, subscribes, publishes,
 // waits for the subscribers to receive what they should (or to give up
@@ -346,10 +350,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if runErr != nil {
 		cancel()
 	}
+	if res.Interrupted {
+		cutOff := time.AfterFunc(interruptWindDown, func() { cancel(); closeAll() })
+		defer cutOff.Stop()
+	}
 	pubWG.Wait()
 	subWG.Wait()
 	<-samplerDone
-	if runErr == nil {
+	if runErr == nil && !res.Interrupted { // an interrupted run's wind-down may be cut off: it reports all the same
 		select {
 		case err := <-errs:
 			runErr = err
@@ -523,7 +531,10 @@ func (p *publisher) publish(ctx context.Context, st *runState) error {
 			kv = append(kv, frame.Transaction, tx)
 		}
 		f := &frame.Frame{Command: frame.SEND, Header: frame.NewHeader(kv...), Body: body[:size]}
-		if err := p.conn.Send(ctx, f); err != nil {
+		if err := p.conn.Send(st.halt, f); err != nil { // halt: a broker that stopped reading does not hold up Ctrl-C
+			if st.halted.Load() {
+				break // interrupted: f was not sent
+			}
 			return err
 		}
 		p.sent++

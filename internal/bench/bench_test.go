@@ -315,6 +315,35 @@ func TestSweepInterrupted(t *testing.T) {
 	}
 }
 
+// TestInterruptedWhileBrokerStoppedReading: a broker that stops reading
+// blocks the publishers; Ctrl-C still ends the run soon (its clients cut
+// off after the wind-down) with what it measured, marked interrupted.
+func TestInterruptedWhileBrokerStoppedReading(t *testing.T) {
+	testEnd := make(chan struct{})
+	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
+		_ = c.Connected("1.2")
+		<-testEnd // reads nothing more: the publisher's socket fills up
+	})
+	t.Cleanup(func() { close(testEnd) }) // before the broker's Close, which waits for this script
+	tg := h.Target()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(time.Second, cancel)
+	start := time.Now()
+	res, err := Run(ctx, Config{Endpoint: client.Endpoint{Host: tg.Host, Port: tg.Port}, Pub: 1, Sub: 1, Size: 10000, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Since(start)
+	t.Logf("interrupted after 1s, ended after %v", d)
+	if d > 20*time.Second {
+		t.Errorf("the interrupted run took %v to end", d)
+	}
+	if !res.Interrupted || res.Published == 0 {
+		t.Errorf("interrupted %v, published %d: want an interrupted run that sent messages", res.Interrupted, res.Published)
+	}
+}
+
 func TestReports(t *testing.T) {
 	res := run(t, Config{Pub: 2, Sub: 2, Msgs: 100, Size: 1024})
 	var text bytes.Buffer
