@@ -22,8 +22,9 @@ type Improvement struct {
 	Stdout, StompStdout func(string) string
 	// Bodies maps a message body as stomp.py sends it to stomp's (printed and on the broker).
 	Bodies map[string]string
-	// Stderr matches the lines stomp may write on standard error for it.
-	Stderr *regexp.Regexp
+	// Stderr matches the lines stomp may write on standard error for it, StompPyStderr
+	// those stomp.py may.
+	Stderr, StompPyStderr *regexp.Regexp
 	// ExitNonZero: stomp exits non-zero.
 	ExitNonZero bool
 }
@@ -33,10 +34,12 @@ var (
 	commentRE      = regexp.MustCompile("(?m)^(?:> )*\x1b\\[1m\x1b\\[31mUnknown command: #.*\x1b\\[0m\n")
 	savedFileRE    = regexp.MustCompile(`(?m)^Saved file: files/(.+?)\.1[0-9]{9}$`)
 	stompVersionRE = regexp.MustCompile(`(?m)^stomp \S+ (\[Protocol version [0-9.]+\])$`)
-	rabbitErrorRE  = regexp.MustCompile(`(?m)^(?:> )*NOT_FOUND - no exchange .*\n`)
-	receiptLineRE  = regexp.MustCompile(`(?m)^Receipt: \S+\n`)
-	versionRE      = regexp.MustCompile("(?m)^(?:> )*\x1b\\[1m[0-9.]+ (\\[Protocol version [0-9.]+\\])\x1b\\[0m$")
-	heartbeatsRE   = regexp.MustCompile(`(?m)^((?:> )*Heartbeats received: )[0-9]+$`)
+	rabbitErrorRE  = regexp.MustCompile("(?m)^(?:> )*(?:NOT_FOUND - no exchange .*|\x1b\\[1m\x1b\\[31mlost connection\x1b\\[0m)\n")
+	// pyTracebackRE is Python's report of an exception, as stomp.py's logging writes it.
+	pyTracebackRE = regexp.MustCompile(`^(Error sending frame|Traceback \(most recent call last\):|  .*|[A-Za-z.]*(Error|Exception): .*)$`)
+	receiptLineRE = regexp.MustCompile(`(?m)^Receipt: \S+\n`)
+	versionRE     = regexp.MustCompile("(?m)^(?:> )*\x1b\\[1m[0-9.]+ (\\[Protocol version [0-9.]+\\])\x1b\\[0m$")
+	heartbeatsRE  = regexp.MustCompile(`(?m)^((?:> )*Heartbeats received: )[0-9]+$`)
 	// stomp.py's help: Python cmd's table of names, and one command's page (coloured
 	// headings, tab-indented, ending in a line of eight spaces).
 	helpListRE = regexp.MustCompile(`(?m)^(?:> )*Documented commands \(type help <topic>\):\n=+\n(?:.*\S.*\n)+`)
@@ -108,8 +111,8 @@ var Improvements = []Improvement{
 	// and 1.1, and at 1.2 on RabbitMQ only (manifest only=1.0,1.1,rabbitmq-1.2).
 	{ID: "ack-message-id",
 		Doc: "`ack` and `nack` take the `message-id` a message was shown with in every STOMP version: under 1.2 stomp.py wants the `ack` header's value, which it shows only with `-V` (ActiveMQ answers its ACK with `Unexpected ACK received for message-id [null]`)."},
-	{ID: "failed-send-exits-nonzero", Stderr: regexp.MustCompile(`.`), ExitNonZero: true,
-		Doc:    "A message the broker did not take (RabbitMQ: `send /exchange/<missing>/rk x`) makes the script exit non-zero, with the broker's error on standard error: stomp.py prints the error on standard output (when it arrives before it exits) and exits 0.",
+	{ID: "failed-send-exits-nonzero", Stderr: regexp.MustCompile(`.`), StompPyStderr: pyTracebackRE, ExitNonZero: true,
+		Doc:    "A message the broker did not take (RabbitMQ: `send /exchange/<missing>/rk x`) makes the script exit non-zero, with the broker's error on standard error: stomp.py prints the error on standard output (when it arrives before it exits) and exits 0, and when RabbitMQ has closed the connection before its next line it prints `lost connection`, may log a Python traceback, and stops there.",
 		Stdout: func(s string) string { return rabbitErrorRE.ReplaceAllString(s, "") }},
 }
 

@@ -42,7 +42,14 @@ def main(host, port, user, passcode, vhost, version, *verbose):
     with_vhost(vhost)
     cli = Runner(host, port, user, passcode, version, "> ", bool(verbose))
     for line in sys.stdin:
-        cli.onecmd(line[:-1] if line.endswith("\n") else line)
+        try:
+            cli.onecmd(line[:-1] if line.endswith("\n") else line)
+        except Exception:
+            # stomp.py's -F runs the file inside main(), whose bare except ends
+            # the program quietly, exit 0, when a command raises: a send on a
+            # connection the broker closed after an ERROR does.
+            sys.stdout.flush()
+            return
         sys.stdout.flush()
     cli.leaving = True
     # The protocol's DISCONNECT, without conn.disconnect's immediate stop of
