@@ -680,9 +680,10 @@ func (s *Session) Closing() bool {
 // not found" ("There is no current subscription with tag ...";
 // rabbitmq-server#7531; seen with 3.10 when a nacked message was requeued
 // and redelivered as a listener stopped; purge and the shell's unsubscribe
-// meet it when a message is on its way), and the connection ends with it. It comes only after the broker processed the
-// UNSUBSCRIBE, so it had every frame we sent before; the message in flight
-// was not acked and stays queued. Before any UNSUBSCRIBE on the connection,
+// meet it when a message is on its way), and the connection ends with it.
+// It comes only after the broker processed the UNSUBSCRIBE, so it had every
+// frame we sent before; the message in flight was not acked and stays
+// queued. Before any UNSUBSCRIBE on the connection,
 // or with another text (RabbitMQ says "Subscription not found" of an ACK
 // for a subscription it does not have, too), it is a real error.
 func (s *Session) crossedUnsubscribe(f *frame.Frame) bool {
