@@ -1,9 +1,11 @@
 package cmd_test
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -172,4 +174,91 @@ func TestRefusalQuotingServerShownVisibly(t *testing.T) {
 	})
 	r := runStomp(t, t.TempDir(), nil, "", "-H", b.Host, "-P", b.Port, "listen", "/queue/a", "--browse")
 	wantRun(t, r, 2, `^stomp: --browse is not supported by evil\^\[\]0;pwned\^G/1: `)
+}
+
+// A listener stopped (SIGTERM, Ctrl-C) while a queue floods in exits 0,
+// shows nothing after the signal is handled and acks every message it
+// showed: the queue keeps exactly the messages it did not show. Before, an
+// ack queued after the signal could fail on the run's cancelled context,
+// so a message shown came back, and that failure could make the exit 143
+// (CI: TestFreezeDuringListenRabbitMQ); messages shown while the
+// DISCONNECT was going out were not acked at all. Each mode acks its own
+// way: one ack per message, stomp.py's -L (client), and --count's batches
+// of 100.
+func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin, err := testbin.Build(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startServeShell(t, bin, "", "--listen", "127.0.0.1:0").addr()
+	host, port, _ := strings.Cut(addr, ":")
+	const total = 100000
+	var lines strings.Builder
+	for i := 1; i <= total; i++ {
+		fmt.Fprintf(&lines, "%d\n", i)
+	}
+	for _, c := range []struct {
+		name string
+		sig  os.Signal
+		args []string
+	}{
+		{"client-individual", syscall.SIGTERM, []string{"listen", "--ack", "client-individual", "--format", "raw"}},
+		{"stomp.py -L", syscall.SIGTERM, []string{"--ack", "client", "-L"}},
+		{"count batches", os.Interrupt, []string{"listen", "--count", "90000", "--format", "raw"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dest := testbroker.Unique(t, "/queue/stopped-mid-flood")
+			conn := []string{"-H", host, "-P", port}
+			send := exec.Command(bin, append(conn, "send", dest, "--lines")...)
+			send.Stdin = strings.NewReader(lines.String())
+			if out, err := send.CombinedOutput(); err != nil {
+				t.Fatalf("send: %v\n%s", err, out)
+			}
+			listen := exec.Command(bin, append(append(conn, c.args...), dest)...)
+			stdout, err := listen.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stderr := &testbin.Buffer{}
+			listen.Stderr = stderr
+			if err := listen.Start(); err != nil {
+				t.Fatal(err)
+			}
+			shown := map[string]int{}
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				body := sc.Text()
+				if _, err := strconv.Atoi(body); err != nil {
+					continue // -L's layout: the body lines only
+				}
+				shown[body]++
+				if len(shown) == 3000 {
+					_ = listen.Process.Signal(c.sig)
+				}
+			}
+			err = listen.Wait()
+			if err != nil || len(shown) < 3000 {
+				t.Fatalf("stopped with %v after %d messages: %v, want exit 0\n%s", c.sig, len(shown), err, stderr)
+			}
+			for body, n := range shown {
+				if n > 1 {
+					t.Errorf("message %s shown %d times", body, n)
+				}
+			}
+			purge := exec.Command(bin, append(conn, "purge", dest)...)
+			out, err := purge.CombinedOutput()
+			var left int
+			if _, serr := fmt.Sscanf(string(out), "purged %d message(s)", &left); err != nil || serr != nil {
+				t.Fatalf("purge: %v %v\n%s", err, serr, out)
+			}
+			if len(shown)+left != total {
+				t.Errorf("%d shown and acked + %d left on the queue = %d, want %d: %d shown message(s) were not acked",
+					len(shown), left, len(shown)+left, total, len(shown)+left-total)
+			}
+		})
+	}
 }

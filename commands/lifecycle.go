@@ -37,6 +37,7 @@ type Hooks struct {
 // reconnected, gave up).
 type Receiver struct {
 	inner *session.Receiver
+	sink  *sink
 
 	mu      sync.Mutex
 	err     error
@@ -46,7 +47,18 @@ type Receiver struct {
 // Receive starts showing what the session receives (see Receiver).
 func (e *Env) Receive(h Hooks) *Receiver {
 	o := session.ReceiveOptions{Listening: h.Listening, Interactive: h.Interactive}
-	return &Receiver{inner: e.Session.Receive(&sink{env: e, h: h}, o)}
+	s := &sink{env: e, h: h}
+	return &Receiver{inner: e.Session.Receive(s, o), sink: s}
+}
+
+// Between runs fn while no frame is being handled: fn and the hooks never
+// run at once, so fn may touch what only the hooks touch otherwise. A
+// listener that is stopped uses it to stop showing messages and ack those it
+// showed before anything else goes out.
+func (r *Receiver) Between(fn func()) {
+	r.sink.mu.Lock()
+	defer r.sink.mu.Unlock()
+	fn()
 }
 
 // Done is closed when receiving has ended.
@@ -80,9 +92,12 @@ func (r *Receiver) clear() {
 type sink struct {
 	env *Env
 	h   Hooks
+	mu  sync.Mutex // held while a frame is handled (see Receiver.Between)
 }
 
 func (s *sink) Frame(f *frame.Frame, num uint64, p *session.Pending) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var sinkErr error
 	if s.h.Skip == nil || !s.h.Skip(f) {
 		sinkErr = s.env.Show(f, num)

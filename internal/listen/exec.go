@@ -84,7 +84,9 @@ func runExec(ctx context.Context, env *commands.Env, lo Options) error {
 	settle := func(j job, ack bool) {
 		var err error
 		if ack {
-			err = env.Session.Ack(ctx, j.p.MessageID, j.p.Subscription, false)
+			// Its command ran: Ctrl-C or SIGTERM since must not make the
+			// broker deliver it again.
+			err = env.Session.Ack(context.WithoutCancel(ctx), j.p.MessageID, j.p.Subscription, false)
 		} else {
 			err = env.Session.Nack(context.Background(), j.p.MessageID, j.p.Subscription, false)
 		}

@@ -80,6 +80,7 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 		failure  error // the first sink or ack failure: it ends the run
 		seen     int
 		skipped  bool
+		stopped  bool                  // by the user: nothing more is shown
 		unacked  []*session.Pending    // batchAck: shown, not yet acked
 		done     = make(chan struct{}) // count reached, browse ended or a sink failed
 		doneOnce sync.Once
@@ -97,10 +98,15 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 	// Output is batched and flushed whenever no message waits, so a trickle
 	// shows at once and a flood costs one write per batch, not per message.
 	env.Out.Buffer()
+	// A message shown is acked even after Ctrl-C or SIGTERM: the stop must
+	// not turn it into a redelivery, nor its ack into the run's failure.
+	// The ack cannot hang: Finish closes the connection within
+	// --receipt-timeout.
+	settleCtx := context.WithoutCancel(ctx)
 	ack := func(p *session.Pending) {
 		// A stale ack (the message came before a reconnect) is fine: the
 		// broker redelivers that message.
-		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
+		if err := env.Session.Ack(settleCtx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
 			fail(err)
 		}
 	}
@@ -135,7 +141,7 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 		Skip: func(f *frame.Frame) bool {
 			mu.Lock()
 			defer mu.Unlock()
-			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (lo.Count > 0 && seen >= lo.Count || failure != nil)
+			skipped = browseEnd(f) || f.Command == frame.MESSAGE && (stopped || lo.Count > 0 && seen >= lo.Count || failure != nil)
 			return skipped
 		},
 		After: func(f *frame.Frame, p *session.Pending, sinkErr error) {
@@ -152,7 +158,7 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 				// Not acked: NACK gives it back at once where the protocol
 				// has it; otherwise the broker redelivers it when we go.
 				if p != nil && env.Session.Version() != "1.0" {
-					_ = env.Session.Nack(ctx, p.MessageID, p.Subscription, false)
+					_ = env.Session.Nack(settleCtx, p.MessageID, p.Subscription, false)
 				}
 				fail(fmt.Errorf("message %s was not acked: %w", render.VisibleLine(f.Header.Get(frame.MessageId)), sinkErr))
 				return
@@ -222,6 +228,15 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 			}
 			return err
 		case <-ctx.Done():
+			// Stopped by the user: show nothing more (what comes now goes
+			// back to the queue) and ack what was shown, before the
+			// UNSUBSCRIBE and DISCONNECT go out.
+			r.Between(func() {
+				mu.Lock()
+				stopped = true
+				mu.Unlock()
+				flushAcks()
+			})
 			env.FinishStopped(r)
 			return nil
 		case <-r.Done():
