@@ -25,6 +25,7 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/testing/testbin"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testenv"
 )
 
 // python is the interpreter with Debian's stomp module (the first python3 on PATH may lack it).
@@ -328,8 +329,7 @@ func realTargets(t *testing.T) []testbroker.Target {
 	t.Helper()
 	if out, err := exec.Command(python, "-c", "import stomp").CombinedOutput(); err != nil {
 		why := fmt.Sprintf("%s cannot import stomp (install python3-stomp): %v %s", python, err, out)
-		failInCI(t, why)
-		t.Skip(why)
+		testenv.Missing(t, why)
 	}
 	targets := testbroker.Real()
 	if len(targets) < 2 {
@@ -338,23 +338,13 @@ func realTargets(t *testing.T) []testbroker.Target {
 			why = "only " + targets[0].Name + " of the real brokers configured"
 		}
 		why += ": run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\""
-		failInCI(t, why)
+		testenv.FailInCI(t, why)
 		if len(targets) == 0 {
 			t.Skip(why)
 		}
 		t.Log(why)
 	}
 	return targets
-}
-
-// failInCI fails the test under CI=true, where .ci/run installs
-// python3-stomp and starts both brokers: there a missing one is a broken
-// install that must not hide behind a skip.
-func failInCI(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s; CI=true and .ci/run provides it, so the install is broken", why)
-	}
 }
 
 // TestCorpus runs every script through both tools on every real broker configured.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stomp-cli/stomp/internal/broker"
 	"github.com/stomp-cli/stomp/internal/testing/testbroker"
+	"github.com/stomp-cli/stomp/internal/testing/testenv"
 )
 
 // TestShellKeepsGoingAfterBrokerError: on RabbitMQ, `subscribe /bogus/dest`
@@ -21,7 +22,7 @@ func TestShellKeepsGoingAfterBrokerError(t *testing.T) {
 		}
 	}
 	if rabbit == nil {
-		t.Skip("needs RabbitMQ (STOMP_TEST_RABBITMQ)")
+		testenv.Missing(t, "needs RabbitMQ (STOMP_TEST_RABBITMQ)")
 	}
 	sh := inProcessShell(t, NewEnv(t), *rabbit)
 	d := dest(t, *rabbit, "kept")

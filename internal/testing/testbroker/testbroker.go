@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/stomp-cli/stomp/internal/broker"
+	"github.com/stomp-cli/stomp/internal/testing/testenv"
 )
 
 // Names of the brokers.
@@ -148,7 +149,7 @@ func Require(t testing.TB, name string) Target {
 	}
 	tg, ok, err := d.target("")
 	if !ok {
-		t.Skipf("%s not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"", d.env)
+		testenv.Missing(t, d.env+" not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
 	}
 	if err != nil {
 		t.Fatalf("%s=%q: want host:port: %v", d.env, os.Getenv(d.env), err)
@@ -167,7 +168,7 @@ func RequireTLS(t testing.TB, name string) (Target, *tls.Config) {
 	}
 	tg, ok, err := d.target("_TLS")
 	if !ok {
-		t.Skipf("%s_TLS not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"", d.env)
+		testenv.Missing(t, d.env+"_TLS not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
 	}
 	if err != nil {
 		t.Fatalf("%s_TLS=%q: want host:port: %v", d.env, os.Getenv(d.env+"_TLS"), err)
@@ -180,7 +181,7 @@ func TLSDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("STOMP_TEST_TLS_DIR")
 	if dir == "" {
-		t.Skip("STOMP_TEST_TLS_DIR not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
+		testenv.Missing(t, "STOMP_TEST_TLS_DIR not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
 	}
 	return dir
 }
@@ -216,7 +217,7 @@ func RequireWebSocket(t testing.TB, name string) string {
 	}
 	u := os.Getenv(d.env + "_WS")
 	if u == "" {
-		t.Skipf("%s_WS not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"", d.env)
+		testenv.Missing(t, d.env+"_WS not set: run scripts/ci-brokers.sh start && eval \"$(scripts/ci-brokers.sh env)\"")
 	}
 	return u
 }
