@@ -94,6 +94,34 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// A password with ':' and '\\' logs in whether the client sends it as is
+// (the spec for CONNECT, and stomp.py) or escaped (go-stomp's encoder, and
+// so stomp's own client); a wrong one is still refused in either form.
+func TestLoginWithCharactersTheFrameEscapes(t *testing.T) {
+	b := startBroker(t, Config{Login: "a:b", Passcode: `p:w\x`})
+	for _, c := range []struct {
+		connect string
+		ok      bool
+	}{
+		{"CONNECT\naccept-version:1.2\nlogin:a:b\npasscode:p:w\\x\n\n\x00", true},
+		{"CONNECT\naccept-version:1.2\nlogin:a\\cb\npasscode:p\\cw\\\\x\n\n\x00", true},
+		{"CONNECT\naccept-version:1.2\nlogin:a:b\npasscode:p\\cw\n\n\x00", false},
+		{"CONNECT\naccept-version:1.2\nlogin:a\\cb\npasscode:p:wx\n\n\x00", false},
+	} {
+		conn := dial(t, b)
+		conn.sendRaw(c.connect)
+		f, err := conn.read()
+		if err != nil {
+			t.Fatalf("%q: %v", c.connect, err)
+		}
+		if ok := f.Command == frame.CONNECTED; ok != c.ok {
+			t.Errorf("%q: got %s, want connected %v", c.connect, describe(f), c.ok)
+		}
+	}
+	// What stomp's own client sends: the escaping frame writer.
+	connect(t, b, "1.2", frame.Login, "a:b", frame.Passcode, `p:w\x`)
+}
+
 func TestFramesBeforeConnect(t *testing.T) {
 	b := startBroker(t, Config{})
 	c := dial(t, b)

@@ -96,6 +96,16 @@ func negotiate(accept string, present bool) (wire.Version, bool) {
 	return best, best != wire.Unnegotiated
 }
 
+// credentialMatches compares a CONNECT's login or passcode with the one
+// configured, as sent and, failing that, unescaped. The spec sends CONNECT
+// headers as they are, and stomp.py does; go-stomp's encoder, and so stomp's
+// own client, escapes ':' and '\' there, and RabbitMQ takes either. Both
+// must log in to stomp serve with a password such as "p:w".
+func credentialMatches(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 ||
+		subtle.ConstantTimeCompare([]byte(wire.Unescape(got)), []byte(want)) == 1
+}
+
 func (c *conn) onConnect(f *frame.Frame) error {
 	accept, present := f.Header.Contains(frame.AcceptVersion)
 	ver, ok := negotiate(accept, present)
@@ -112,9 +122,7 @@ func (c *conn) onConnect(f *frame.Frame) error {
 		if !hasLogin {
 			return protoErr("access refused", "this broker requires a login and passcode")
 		}
-		okLogin := subtle.ConstantTimeCompare([]byte(login), []byte(cfg.Login)) == 1
-		okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.Passcode)) == 1
-		if !okLogin || !okPass {
+		if !credentialMatches(login, cfg.Login) || !credentialMatches(pass, cfg.Passcode) {
 			return protoErr("access refused", "bad login or passcode")
 		}
 	}

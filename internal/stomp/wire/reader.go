@@ -341,6 +341,15 @@ func decode(b []byte, escaped bool) string {
 	return string(b)
 }
 
+// Unescape undoes STOMP 1.1/1.2 header escaping (\c \n \r \\), as liberally
+// as the reader does.
+func Unescape(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	return unescape([]byte(s))
+}
+
 func unescape(b []byte) string {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
