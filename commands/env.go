@@ -193,7 +193,8 @@ func NewEnv(out *Printer, sess *session.Session, style render.Style, version str
 		SaveDir: ".", Now: time.Now}
 }
 
-// Shown is called after a message has been written out; `wait` counts them.
+// Shown is called once a message was handled (written out, or not: see
+// written); `wait` counts them.
 func (e *Env) Shown() {
 	e.shownMu.Lock()
 	defer e.shownMu.Unlock()
@@ -204,7 +205,7 @@ func (e *Env) Shown() {
 	}
 }
 
-// ShownCount is how many messages have been written out, and a channel
+// ShownCount is how many messages have been handled, and a channel
 // closed when the next one is.
 func (e *Env) ShownCount() (uint64, <-chan struct{}) {
 	e.shownMu.Lock()
@@ -291,11 +292,13 @@ func (e *Env) Show(f *frame.Frame, num uint64) error {
 	return nil
 }
 
-// written counts a message written out, or says why it was not.
+// written counts a message handled and says why it was not written out,
+// if it was not. `wait` counts it either way: it did arrive, and the run
+// fails for the output (FinishRun), not for a wait that cannot end.
 func (e *Env) written(_ int, err error) error {
+	e.Shown()
 	if err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
-	e.Shown()
 	return nil
 }

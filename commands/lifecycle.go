@@ -93,6 +93,10 @@ type sink struct {
 	env *Env
 	h   Hooks
 	mu  sync.Mutex // held while a frame is handled (see Receiver.Between)
+
+	// unshown is the first message without an After hook that could not
+	// be shown (output not written): the run goes on, but fails (FinishRun).
+	unshown error
 }
 
 func (s *sink) Frame(f *frame.Frame, num uint64, p *session.Pending) {
@@ -106,6 +110,9 @@ func (s *sink) Frame(f *frame.Frame, num uint64, p *session.Pending) {
 		s.h.After(f, p, sinkErr)
 	} else if sinkErr != nil {
 		s.env.Out.Error(sinkErr.Error())
+		if s.unshown == nil {
+			s.unshown = exitcode.Shown(sinkErr)
+		}
 	}
 }
 
@@ -160,8 +167,9 @@ func (e *Env) FinishStopped(r *Receiver) {
 // FinishRun ends a run that did its work (err is how that went) with the
 // receiver r running: it disconnects (Finish) and returns the run's
 // verdict: the work's error first, then what ended the receiving, then an
-// unconfirmed disconnect. Only a confirmed DISCONNECT proves the broker
-// has every message.
+// unconfirmed disconnect, then a message that could not be shown (a
+// script's output on a full disk). Only a confirmed DISCONNECT proves the
+// broker has every message.
 func (e *Env) FinishRun(r *Receiver, err error) error {
 	ferr := e.Finish(r)
 	if err != nil {
@@ -170,7 +178,10 @@ func (e *Env) FinishRun(r *Receiver, err error) error {
 	if r.Err() != nil {
 		return r.Err()
 	}
-	return ferr
+	if ferr != nil {
+		return ferr
+	}
+	return r.sink.unshown // receiving has ended (Finish): no frame is being handled
 }
 
 // Finish waits for the broker to confirm every message sent, disconnects
