@@ -175,7 +175,7 @@ func TestTransactions(t *testing.T) {
 			s.send("subscribe " + q + " client-individual")
 			s.expect("^Subscribing to ")
 			s.send("commit")
-			// The message may be shown before or after "Committing ...".
+			s.expect(`^Committing `) // said before the COMMIT: the message comes after
 			id := s.expect(`^message-id: (\S+)$`)[1]
 			s.expect(`^committed$`)
 			s.send("begin")

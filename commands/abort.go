@@ -11,6 +11,11 @@ func init() {
 	})
 }
 
+// abort says so once the broker took the ABORT.
 func abort(ctx context.Context, c *Call) error {
-	return endTransaction(ctx, c, false, "Aborted transaction: ")
+	tx, err := c.Env.Session.End(ctx, false)
+	if err == nil {
+		c.Env.Out.Info("Aborted transaction: " + tx + "\n")
+	}
+	return err
 }

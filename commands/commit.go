@@ -11,16 +11,12 @@ func init() {
 	})
 }
 
+// commit says so before the COMMIT goes out, as stomp.py does: the
+// messages the commit releases are shown after the line, never before it.
 func commit(ctx context.Context, c *Call) error {
-	return endTransaction(ctx, c, true, "Committing ")
-}
-
-// endTransaction runs commit or abort: it ends the open transaction and,
-// when there was one, tells it in stomp.py's words (said, then the id).
-func endTransaction(ctx context.Context, c *Call, commit bool, said string) error {
-	tx, err := c.Env.Session.End(ctx, commit)
-	if tx != "" && err == nil {
-		c.Env.Out.Info(said + tx + "\n")
+	if tx := c.Env.Session.Transaction(); tx != "" {
+		c.Env.Out.Info("Committing " + tx + "\n")
 	}
+	_, err := c.Env.Session.End(ctx, true)
 	return err
 }
