@@ -83,7 +83,10 @@ func purge(ctx context.Context, c *Call) error {
 	if err != nil {
 		return fmt.Errorf("purge: %w (%d message(s) from %s removed before)", err, n, dest)
 	}
-	c.Env.Out.Print(fmt.Sprintf("purged %d message(s) from %s\n", n, dest))
+	// The count is purge's answer: one that cannot be written fails the run.
+	if _, err := fmt.Fprintf(c.Env.Out, "purged %d message(s) from %s\n", n, dest); err != nil {
+		return fmt.Errorf("purge: %d message(s) removed from %s, but writing that failed: %w", n, dest, err)
+	}
 	return context.Cause(ctx) // stopped (Ctrl-C) or nil
 }
 
