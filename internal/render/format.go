@@ -169,7 +169,12 @@ func (f Format) Write(buf *bytes.Buffer, fr *frame.Frame, received time.Time) er
 		}
 		enc := json.NewEncoder(buf)
 		enc.SetEscapeHTML(false)
-		return enc.Encode(d) // Encode ends the line
+		start := buf.Len()
+		if err := enc.Encode(d); err != nil { // Encode ends the line
+			return err
+		}
+		escapeHidden(buf, start)
+		return nil
 	case "template":
 		if err := f.tmpl.Execute(buf, Data(fr, received)); err != nil {
 			return fmt.Errorf("--format template: %v", err)
@@ -178,4 +183,32 @@ func (f Format) Write(buf *bytes.Buffer, fr *frame.Frame, received time.Time) er
 		return nil
 	}
 	return fmt.Errorf("format %q is not a machine format", f.Name)
+}
+
+// escapeHidden rewrites the C1 and bidirectional controls (see hidden) in
+// the JSON that buf holds from start as \u escapes: the same string to a
+// JSON reader, but nothing a terminal obeys (a JSON line often goes to
+// one), as encoding/json already escapes C0 controls. Encode's output is
+// valid UTF-8.
+func escapeHidden(buf *bytes.Buffer, start int) {
+	b := buf.Bytes()[start:]
+	i := 0
+	for i < len(b) && b[i] < utf8.RuneSelf { // ASCII, the common case, has none
+		i++
+	}
+	if j := bytes.IndexFunc(b[i:], hidden); j < 0 {
+		return
+	} else {
+		i += j
+	}
+	out := append([]byte(nil), b[:i]...)
+	for _, r := range string(b[i:]) {
+		if hidden(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	buf.Truncate(start)
+	buf.Write(out)
 }

@@ -25,6 +25,9 @@ func TestFormats(t *testing.T) {
 		{"{{.MessageID}}:{{.Headers.nothere}}", false, nil, "7:\n"},
 		{"json", false, nil, `{"command":"MESSAGE","headers":{"destination":"/queue/a","message-id":"7"},"body":"héllo","received":"2026-11-23T12:00:00Z"}` + "\n"},
 		{"json", false, []byte{0xff, 0}, `{"command":"MESSAGE","headers":{"destination":"/queue/a","message-id":"7"},"body":"/wA=","body_base64":true,"received":"2026-11-23T12:00:00Z"}` + "\n"},
+		// C0, C1 and bidirectional controls escaped: a JSON line on a
+		// terminal cannot drive it (U+009B is CSI to some terminals).
+		{"json", false, []byte("a\x1b]0;x\x07b\u009b2Jc\u202ed"), `{"command":"MESSAGE","headers":{"destination":"/queue/a","message-id":"7"},"body":"a\u001b]0;x\u0007b\u009b2Jc\u202ed","received":"2026-11-23T12:00:00Z"}` + "\n"},
 	}
 	for _, c := range cases {
 		fm, err := ParseFormat(c.format, c.noNewline)
@@ -42,8 +45,13 @@ func TestFormats(t *testing.T) {
 		if buf.String() != c.want {
 			t.Errorf("%s: got %q, want %q", c.format, buf.String(), c.want)
 		}
-		if c.format == "json" && !json.Valid(buf.Bytes()) {
-			t.Errorf("invalid JSON %q", buf.String())
+		if c.format == "json" {
+			var d MessageData
+			if err := json.Unmarshal(buf.Bytes(), &d); err != nil {
+				t.Errorf("invalid JSON %q: %v", buf.String(), err)
+			} else if c.body != nil && !d.BodyBase64 && d.Body != string(c.body) {
+				t.Errorf("JSON body %q, want %q", d.Body, c.body)
+			}
 		}
 	}
 	for _, bad := range []string{"yaml", "{{.Body", "{{.Nope}}x"} {

@@ -19,7 +19,9 @@ import (
 //     decode(errors="replace") shows them.
 //
 // Machine formats (raw, json, templates) keep their bytes: they are for
-// programs, and a program asked for exactly what was sent.
+// programs, and a program asked for exactly what was sent. JSON escapes
+// every control character (the same string to its reader: see
+// escapeHidden).
 
 // AppendVisible appends b to dst with control characters made visible;
 // multiline keeps newlines and tabs (a body) or escapes them too (a header
