@@ -82,7 +82,7 @@ var Improvements = []Improvement{
 		Doc:    "Errors go to standard error, one line saying what to do: stomp.py prints them in red on standard output.",
 		Stdout: func(s string) string { return redLineRE.ReplaceAllString(s, "") }},
 	{ID: "stops-at-error", Stderr: regexp.MustCompile(`^stomp: standard input, line [0-9]+: `), ExitNonZero: true,
-		Doc: "A script stops at its first failing line and exits 1 (`FILE, line N: ...`): stomp.py goes on with the next line and exits 0."},
+		Doc: "A script stops at its first failing line and exits non-zero with that line's code (1, 2 for a usage error, 3 for a `wait` that ran out; `FILE, line N: ...`): stomp.py goes on with the next line and exits 0."},
 	{ID: "extra-words-warning", Stderr: regexp.MustCompile(`^warning: [a-z]+: ignored the extra words ".*"( \(.*\))?, as stomp.py does$`),
 		Doc: "Words a command does not take are ignored as stomp.py ignores them, with a warning on standard error (`begin mytx`, `unsubscribe Q now`; `sendfile Q FILE headers.json extra` sends the file without the headers, as stomp.py does, and says so)."},
 	{ID: "quoted-message",
