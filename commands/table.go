@@ -188,8 +188,10 @@ space, as in stomp.py. Quotes are ordinary characters ({"a": "b"}, it's),
 except that a whole message quoted with whitespace inside keeps its spaces:
 send /queue/a "two  spaces" (inside double quotes \n, \t, \r, \" and \\ are
 escapes). Words a command does not take are ignored with a warning. Lines
-starting with # are comments. send, sendrec, sendreply, sendfile and
-subscribe take --header key=value (repeatable) before the destination.
+starting with # are comments. A command's name ends at the first character
+that is not a letter, digit or _, as in stomp.py: send/queue/a hi is
+send /queue/a hi. send, sendrec, sendreply, sendfile and subscribe take
+--header key=value (repeatable) before the destination.
 `
 
 // GroupOrder is the order help and the man page list the groups in: the
@@ -252,10 +254,15 @@ func (t *Table) Names() []string {
 	return slices.Sorted(maps.Keys(t.byName))
 }
 
-// UnknownCommand is the error for a name not in the table, with the nearest
-// name as a suggestion when one is close.
-func (t *Table) UnknownCommand(name string) error {
-	msg := "Unknown command: " + name
+// UnknownCommand is the error for a line whose first word is word and whose
+// name (SplitName) is not in the table, with the nearest name as a
+// suggestion when one is close.
+func (t *Table) UnknownCommand(word string) error {
+	msg := "Unknown command: " + word
+	name, _ := SplitName(word)
+	if name == "" {
+		name = word
+	}
 	if s := t.nearest(name); s != "" {
 		msg += " (did you mean " + s + "?)"
 	} else {

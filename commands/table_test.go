@@ -117,6 +117,9 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		"unsub": "Unknown command: unsub (did you mean unsubscribe?)",
 		"SEND":  "Unknown command: SEND (did you mean send?)",
 		"xyzzy": "Unknown command: xyzzy (type help for the list)",
+		// The first word names the line; the name in it (SplitName) finds the suggestion.
+		"sned/queue/a": "Unknown command: sned/queue/a (did you mean send?)",
+		"!ls":          "Unknown command: !ls (type help for the list)",
 	} {
 		if got := Commands().UnknownCommand(typed).Error(); got != want {
 			t.Errorf("%s: %q, want %q", typed, got, want)

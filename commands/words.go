@@ -65,6 +65,25 @@ func Split(line string) []Word {
 	}
 }
 
+// SplitName cuts a command line's name off as Python's cmd module does
+// (stomp.py's shell is a cmd.Cmd): the name is the run of ASCII letters,
+// digits and _ the line starts with, and whatever follows is the arguments,
+// with or without a space between. So "send/queue/a x" is send to /queue/a,
+// "ver." is ver, "stats;on" is stats with the argument ";on", and a line
+// that starts with any other character ("/send x", "!ls") has no name.
+func SplitName(line string) (name, rest string) {
+	i := 0
+	for i < len(line) && isNameByte(line[i]) {
+		i++
+	}
+	return line[:i], line[i:]
+}
+
+// isNameByte is Python cmd's identchars: string.ascii_letters, digits and _.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
 // Fields splits s on whitespace as Python's str.split() does.
 func Fields(s string) []string { return strings.FieldsFunc(s, IsSpace) }
 

@@ -124,11 +124,12 @@ func execute(ctx context.Context, env *commands.Env, line string, o Options) err
 	if strings.HasPrefix(line, "?") { // stomp.py's "?send" means "help send"
 		line = "help " + line[1:]
 	}
-	words := commands.Split(line)
+	name, rest := commands.SplitName(line)
 	table := commands.Commands()
-	spec, ok := table.Lookup(words[0].Raw)
+	spec, ok := table.Lookup(name)
 	if !ok {
-		return table.UnknownCommand(words[0].Raw)
+		// Named by the line's first word, as stomp.py names it.
+		return table.UnknownCommand(commands.Split(line)[0].Raw)
 	}
 	if spec.Broker {
 		if err := env.Session.Ready(); err != nil {
@@ -141,7 +142,7 @@ func execute(ctx context.Context, env *commands.Env, line string, o Options) err
 		cmdCtx, cancel = o.CommandContext(ctx)
 		defer cancel()
 	}
-	err := spec.Run(cmdCtx, &commands.Call{Spec: spec, Env: env, Args: spec.Prepare(env, words[1:]),
+	err := spec.Run(cmdCtx, &commands.Call{Spec: spec, Env: env, Args: spec.Prepare(env, commands.Split(rest)),
 		Scripts: scripts{env: env, parent: o}})
 	if err != nil && cmdCtx.Err() != nil && ctx.Err() == nil {
 		// Ctrl-C stopped this command alone: say so in a word, not as

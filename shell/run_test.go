@@ -48,3 +48,30 @@ func TestRunNestsThroughTheLoop(t *testing.T) {
 		t.Errorf("a script that runs itself: %v", err)
 	}
 }
+
+// TestNameNeedsNoSpaceAfterIt: a line's command name ends at its first
+// character that cannot be in a name, as in stomp.py (Python's cmd), so
+// echo"two  spaces" is echo with one quoted argument; a line with no name,
+// or an unknown one, is named by its first word. (script_mode.txtar sends
+// and subscribes this way through a broker.)
+func TestNameNeedsNoSpaceAfterIt(t *testing.T) {
+	var out bytes.Buffer
+	env := newEnv(t, &out)
+	script := "echo\"two  spaces\"\necho.\n"
+	if err := Run(context.Background(), newScriptReader(strings.NewReader(script)), env, Options{Script: true, Name: "s.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "two  spaces\n.\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	for line, want := range map[string]string{
+		"sned/queue/glued x": "s.txt, line 1: Unknown command: sned/queue/glued (did you mean send?)",
+		"/send x":            "s.txt, line 1: Unknown command: /send (did you mean send?)",
+		"!ls -l":             "s.txt, line 1: Unknown command: !ls (type help for the list)",
+	} {
+		err := Run(context.Background(), newScriptReader(strings.NewReader(line+"\n")), env, Options{Script: true, Name: "s.txt"})
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %q", line, err, want)
+		}
+	}
+}

@@ -410,6 +410,8 @@ func (g *gen) shellCommands(r *roff, table *commands.Table) {
 		"send /queue/a \"two  spaces\" keeps both spaces (inside double quotes " +
 		"\\n, \\t, \\r, \\\" and \\\\ are escapes). Words a command does not take are ignored with a warning, " +
 		"as stomp.py ignores them. " +
+		"A command's name ends at the first character that is not a letter, digit or _, as in stomp.py: " +
+		"send/queue/a hi is send /queue/a hi. " +
 		"Lines starting with # are comments. `send`, `sendrec`, `sendreply`, `sendfile` and `subscribe` take " +
 		"`--header` <key>=<value> (repeatable) before the destination.")
 	r.macro("PP")
