@@ -258,8 +258,12 @@ func runTool(ctx context.Context, dir, script string, want int, name string, arg
 	if err := cmd.Start(); err != nil {
 		return "", "", 0, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// Closed, not sent on, when the tool exits: printed may see that first,
+	// and the wait at the end must see it too (a tool that exited before
+	// printing want messages hung the test until its timeout).
+	exited := make(chan struct{})
+	var werr error
+	go func() { werr = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	printed := func(n int) [][]string {
 		for {
@@ -296,7 +300,7 @@ func runTool(ctx context.Context, dir, script string, want int, name string, arg
 	}
 	printed(want)
 	_ = in.Close()
-	werr := <-exited
+	<-exited
 	var ee *exec.ExitError
 	switch {
 	case errors.As(werr, &ee):
