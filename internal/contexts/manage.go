@@ -183,7 +183,7 @@ func Show(path, name string, out io.Writer) error {
 		return err
 	}
 	if p.Password != "" {
-		p.Password = render.Redacted
+		p.Password = secret.Mask
 	}
 	p.URL = endpoint.Redact(p.URL)
 	fmt.Fprintf(out, "[contexts.%s]\n", name)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/stomp-cli/stomp/internal/secret"
 )
 
 // Style says how frames are shown.
@@ -159,12 +161,9 @@ func Frame(buf *bytes.Buffer, f *frame.Frame, outgoing bool, th *Theme) {
 	}
 }
 
-// Redacted is what a secret header's value shows as.
-const Redacted = "********"
-
 func redact(k, v string) string {
 	if k == frame.Passcode {
-		return Redacted
+		return secret.Mask
 	}
 	return v
 }

@@ -1,5 +1,6 @@
 // Package secret asks for a password on the terminal without echoing it,
-// and checks passwords that STOMP cannot carry intact.
+// checks passwords that STOMP cannot carry intact, and says how a password
+// is shown (Mask).
 package secret
 
 import (
@@ -10,6 +11,11 @@ import (
 
 	"golang.org/x/term"
 )
+
+// Mask is what a password shows as wherever stomp prints one: a traced
+// frame's passcode header, a context's password, the password in a broker
+// URL, an error that quoted it. One mask, so it reads the same everywhere.
+const Mask = "********"
 
 // ErrNoTerminal means there is no terminal to ask on.
 var ErrNoTerminal = errors.New("no terminal to ask for the password on")

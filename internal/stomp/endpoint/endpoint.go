@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/stomp-cli/stomp/internal/secret"
 )
 
 // URL is a parsed broker URL. Empty fields were not given.
@@ -111,7 +113,7 @@ func Parse(s string) (URL, error) {
 }
 
 // Redact returns s with any password in its user information replaced by
-// "xxxxx", for messages.
+// secret.Mask, for messages.
 func Redact(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
@@ -130,7 +132,7 @@ func Redact(s string) string {
 	if !hasPass {
 		return s
 	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	return scheme + "://" + user + ":" + secret.Mask + rest[at:]
 }
 
 // FailoverList reads the brokers given as -H values: each may be a host,

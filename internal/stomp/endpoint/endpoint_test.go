@@ -45,10 +45,10 @@ func TestParseErrorsHidePassword(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"stomp://u:p@h/v":    "stomp://u:xxxxx@h/v",
+		"stomp://u:p@h/v":    "stomp://u:********@h/v",
 		"stomp://u@h":        "stomp://u@h",
 		"ws://h/ws?x=a@b":    "ws://h/ws?x=a@b",
-		"wss://u:p:q@h:1/ws": "wss://u:xxxxx@h:1/ws",
+		"wss://u:p:q@h:1/ws": "wss://u:********@h:1/ws",
 		"not a url":          "not a url",
 	} {
 		if got := Redact(in); got != want {
@@ -75,8 +75,8 @@ func TestFailoverList(t *testing.T) {
 		}
 	}
 	bad := map[string][]string{
-		`empty broker in -H "a,,b"`:      {"a,,b"},
-		`not URLs ("stomp://u:xxxxx@h")`: {"a", "stomp://u:secret@h"},
+		`empty broker in -H "a,,b"`:         {"a,,b"},
+		`not URLs ("stomp://u:********@h")`: {"a", "stomp://u:secret@h"},
 	}
 	for want, in := range bad {
 		_, err := FailoverList(in)

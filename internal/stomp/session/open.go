@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stomp-cli/stomp/internal/exitcode"
+	"github.com/stomp-cli/stomp/internal/secret"
 	"github.com/stomp-cli/stomp/internal/stomp/client"
 )
 
@@ -110,7 +111,7 @@ func (c Config) dialError(err error, kind exitcode.Kind) error {
 // unwrapped it could show the password again.
 func (c Config) Redact(err error) error {
 	if pw := c.Client.Passcode; len(pw) >= 3 && strings.Contains(err.Error(), pw) {
-		return exitcode.Wrap(exitcode.KindOf(err), errors.New(strings.ReplaceAll(err.Error(), pw, "********")))
+		return exitcode.Wrap(exitcode.KindOf(err), errors.New(strings.ReplaceAll(err.Error(), pw, secret.Mask)))
 	}
 	return err
 }
