@@ -54,7 +54,7 @@ Exit status: 0 when stopped by the user or --count was reached, 3 when
 			}
 			lo.AckGiven = c.Flags().Changed("ack")
 			lo.Dests = args
-			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+			return oneShot(c, o, stdio, listenerShot, func(ctx context.Context, env *commands.Env) error {
 				env.Style.AllHeaders = allHeaders
 				// Several destinations share the output: say which each
 				// message came from, from the first message on.

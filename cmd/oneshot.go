@@ -12,9 +12,31 @@ import (
 	"github.com/stomp-cli/stomp/internal/render"
 )
 
+// shot is what kind of one-shot command runs: how it shows messages and
+// how long it keeps reconnecting.
+type shot struct {
+	// separator: stomp.py's shell layout, a blank line between a message's
+	// headers and its body; without it, its -L layout, which listen keeps.
+	separator bool
+	// staysUp: reconnect until stopped; otherwise give up after
+	// --reconnect-attempts (3 unless given).
+	staysUp bool
+}
+
+var (
+	// shellShot: send, raw and the shell's commands run once, showing
+	// messages as stomp.py's shell does.
+	shellShot = shot{separator: true}
+	// listenerShot: listen, reply and shovel run until stopped.
+	listenerShot = shot{staysUp: true}
+	// requestShot: request shows its replies as listen shows messages, but
+	// is done once they came, so it gives up as a send does.
+	requestShot = shot{}
+)
+
 // oneShot runs a subcommand's work on a fresh connection: resolve the
 // shared flags, connect, run, disconnect.
-func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, separator bool, run func(ctx context.Context, env *commands.Env) error) error {
+func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, kind shot, run func(ctx context.Context, env *commands.Env) error) error {
 	if err := o.conn.resolve(c.Flags()); err != nil {
 		return err
 	}
@@ -25,9 +47,8 @@ func oneShot(c *cobra.Command, o *options, stdio *iostreams.IOStreams, separator
 		return err
 	}
 	printer := o.out.Printer(stdio)
-	// Listeners (no separator) retry until stopped; sends give up.
-	cc := o.conn.config(printer, o.reconnect.backoff(!separator))
-	style := render.Style{Verbose: o.conn.verbose, Separator: separator}
+	cc := o.conn.config(printer, o.reconnect.backoff(kind.staysUp))
+	style := render.Style{Verbose: o.conn.verbose, Separator: kind.separator}
 	env, stop, err := commands.Open(c.Context(), cc, o.out.Output, printer, style, false, "stomp "+Version())
 	if err != nil {
 		return err

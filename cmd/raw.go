@@ -43,7 +43,7 @@ is not a valid frame.`,
 			if wait <= 0 {
 				return exitcode.Usagef("--wait must be positive")
 			}
-			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+			return oneShot(c, o, stdio, shellShot, func(ctx context.Context, env *commands.Env) error {
 				return rawstream.Run(ctx, env, stdio.In, wait)
 			})
 		},

@@ -42,7 +42,7 @@ Exit status 3 when fewer replies than asked for came within --timeout (with
 			if replies < 0 {
 				return exitcode.Usagef("--replies must be 0 (all within --timeout) or more")
 			}
-			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+			return oneShot(c, o, stdio, requestShot, func(ctx context.Context, env *commands.Env) error {
 				return rpc.Request(ctx, env, args[0], []byte(args[1]), hs, timeout, replies)
 			})
 		},
@@ -83,7 +83,7 @@ fails) is nacked, so the broker keeps it, and the run stops with exit 1.`,
 			if count < 0 {
 				return exitcode.Usagef("--count cannot be negative")
 			}
-			return oneShot(c, o, stdio, false, func(ctx context.Context, env *commands.Env) error {
+			return oneShot(c, o, stdio, listenerShot, func(ctx context.Context, env *commands.Env) error {
 				collectSooner(stdio.Getenv)
 				return rpc.Serve(ctx, env, args[0], answer, count)
 			})

@@ -82,7 +82,7 @@ sent and {{.ID}} a random id.`,
 				return err
 			}
 			opts := session.SendOptions{Headers: hs, Receipt: receipt}
-			return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+			return oneShot(c, o, stdio, shellShot, func(ctx context.Context, env *commands.Env) error {
 				r := env.Receive(commands.Hooks{})
 				if stdio.IsStdinTTY() && in.ReadsStdin() {
 					// A person at a terminal, not a pipe: say what we wait for.

@@ -45,7 +45,7 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 			if err != nil {
 				return err
 			}
-			return oneShot(c, o, stdio, false, func(ctx context.Context, src *commands.Env) error {
+			return oneShot(c, o, stdio, listenerShot, func(ctx context.Context, src *commands.Env) error {
 				dst, err := openTarget(ctx, o, to, src)
 				if err != nil {
 					src.Finish(src.Receive(commands.Hooks{}))

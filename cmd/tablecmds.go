@@ -59,7 +59,7 @@ func tableSubcommands(o *options, stdio *iostreams.IOStreams) []*cobra.Command {
 			Example: strings.Join(example, "\n"),
 			Args:    rangeArgs(required, most),
 			RunE: func(c *cobra.Command, args []string) error {
-				return oneShot(c, o, stdio, true, func(ctx context.Context, env *commands.Env) error {
+				return oneShot(c, o, stdio, shellShot, func(ctx context.Context, env *commands.Env) error {
 					r := env.Receive(commands.Hooks{})
 					err := s.Run(ctx, &commands.Call{Spec: s, Env: env, Args: args})
 					return env.FinishRun(r, err)
