@@ -32,19 +32,13 @@ var quickReconnect = []string{"--reconnect-delay", "10ms", "--reconnect-max-dela
 func resetAtDisconnect(confirm bool) func(c *testbroker.HostileConn) {
 	return func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
-		for {
-			f, err := c.Read()
-			if err != nil {
-				return
-			}
+		c.Serve(func(f *frame.Frame) bool {
 			if f.Command == frame.DISCONNECT {
 				c.Reset()
-				return
+				return true
 			}
-			if confirm && c.Receipt(f) != nil {
-				return
-			}
-		}
+			return !confirm // unconfirmed: no receipt
+		})
 	}
 }
 
@@ -101,7 +95,7 @@ func TestLedgerScriptResendsAfterDrop(t *testing.T) {
 			}
 			return
 		}
-		c.Serve()
+		c.Serve(nil)
 	})
 	dir := t.TempDir()
 	var script strings.Builder
@@ -137,22 +131,21 @@ func TestLedgerLinesResendAfterDropMidStream(t *testing.T) {
 	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
 		if c.N > 1 {
-			c.Serve()
+			c.Serve(nil)
 			return
 		}
-		for seen := 0; seen < dropAfter; {
-			f, err := c.Read()
-			if err != nil {
-				return
+		seen := 0
+		c.Serve(func(f *frame.Frame) bool {
+			if f.Command != frame.SEND {
+				return false
 			}
-			if f.Command == frame.SEND {
-				seen++
+			if seen++; seen == dropAfter {
+				_ = c.Receipt(f)
+				c.Reset()
+				return true
 			}
-			if c.Receipt(f) != nil {
-				return
-			}
-		}
-		c.Reset()
+			return false
+		})
 	})
 	var in strings.Builder
 	var lines []string
@@ -239,7 +232,7 @@ func TestConnectedWithUnofferedVersion(t *testing.T) {
 		t.Run(tc.answer+strings.Join(tc.args, ""), func(t *testing.T) {
 			h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 				_ = c.Connected(tc.answer)
-				c.Serve()
+				c.Serve(nil)
 			})
 			r := runStomp(t, t.TempDir(), hostileEnv(h), "", append(tc.args, "send", "/queue/a", "hello")...)
 			wantRun(t, r, 1, `^stomp: .*answered CONNECT with STOMP version "`+regexp.QuoteMeta(tc.answer)+`", which was not offered \(offered `)

@@ -47,16 +47,9 @@ func TestMessageForUnknownSubscription(t *testing.T) {
 func TestListenSubscribingLineComesFirst(t *testing.T) {
 	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
-		for {
-			f, err := c.Read()
-			if err != nil {
-				return
-			}
+		c.Serve(func(f *frame.Frame) bool {
 			if f.Command != frame.SUBSCRIBE {
-				if c.Receipt(f) != nil || f.Command == frame.DISCONNECT {
-					return
-				}
-				continue
+				return false
 			}
 			for i := 1; i <= 3; i++ {
 				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id), frame.MessageId, fmt.Sprintf("m-%d", i),
@@ -64,7 +57,8 @@ func TestListenSubscribingLineComesFirst(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond)
 			_ = c.Receipt(f)
-		}
+			return true
+		})
 	})
 	r := runStomp(t, t.TempDir(), hostileEnv(h), "", "--reconnect=false", "-L", "/queue/a", "--count", "3", "--ack", "auto")
 	wantRun(t, r, 0, "")

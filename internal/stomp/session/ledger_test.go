@@ -78,7 +78,7 @@ func TestLedgerTransactionNotResent(t *testing.T) {
 	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
 		if c.N > 1 {
-			c.Serve()
+			c.Serve(nil)
 			return
 		}
 		for sends := 0; ; {
@@ -190,21 +190,19 @@ func TestLedgerReceiptAcrossReconnectAndAbandon(t *testing.T) {
 func TestAckAfterReconnectIsStale(t *testing.T) {
 	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
-		for {
-			f, err := c.Read()
-			if err != nil {
-				return
-			}
-			if f.Command == frame.ACK {
+		c.Serve(func(f *frame.Frame) bool {
+			switch {
+			case f.Command == frame.ACK:
 				c.Reset() // the test fails below if an ACK ever comes
-				return
-			}
-			_ = c.Receipt(f)
-			if f.Command == frame.SUBSCRIBE && c.N == 1 {
+				return true
+			case f.Command == frame.SUBSCRIBE && c.N == 1:
+				_ = c.Receipt(f)
 				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id),
 					frame.MessageId, "m-1", frame.Ack, "a-1", frame.Destination, "/queue/a"))
+				return true
 			}
-		}
+			return false
+		})
 	})
 	s := awaitingAck(t, h)
 	ctx := context.Background()
@@ -234,19 +232,16 @@ func TestUnconfirmedExitsFailure(t *testing.T) {
 func TestAckOnADeadConnectionIsStale(t *testing.T) {
 	h := testbroker.StartHostile(t, func(c *testbroker.HostileConn) {
 		_ = c.Connected("1.2")
-		for {
-			f, err := c.Read()
-			if err != nil {
-				return
+		c.Serve(func(f *frame.Frame) bool {
+			if f.Command != frame.SUBSCRIBE {
+				return false
 			}
 			_ = c.Receipt(f)
-			if f.Command == frame.SUBSCRIBE {
-				_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id),
-					frame.MessageId, "m-1", frame.Ack, "a-1", frame.Destination, "/queue/a"))
-				c.Reset()
-				return
-			}
-		}
+			_ = c.Write(frame.New(frame.MESSAGE, frame.Subscription, f.Header.Get(frame.Id),
+				frame.MessageId, "m-1", frame.Ack, "a-1", frame.Destination, "/queue/a"))
+			c.Reset()
+			return true
+		})
 	})
 	s := awaitingAck(t, h)
 	ctx := context.Background()

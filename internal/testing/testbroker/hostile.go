@@ -153,12 +153,18 @@ func (c *HostileConn) Receipt(f *frame.Frame) error {
 }
 
 // Serve behaves as a broker should until the client leaves: every receipt
-// is answered, and DISCONNECT's receipt ends the connection.
-func (c *HostileConn) Serve() {
+// is answered, and DISCONNECT's receipt ends the connection. handle, when
+// not nil, sees each frame first and returns true when it dealt with the
+// frame itself (answered it, or chose not to), so Serve answers nothing for
+// it; a handle that ends the connection (Reset) ends Serve with it.
+func (c *HostileConn) Serve(handle func(f *frame.Frame) bool) {
 	for {
 		f, err := c.Read()
 		if err != nil {
 			return
+		}
+		if handle != nil && handle(f) {
+			continue
 		}
 		if c.Receipt(f) != nil || f.Command == frame.DISCONNECT {
 			return
