@@ -266,7 +266,8 @@ func TestCheckListen(t *testing.T) {
 			t.Errorf("message %q", err)
 		}
 	}
-	for _, spec := range []string{"nonsense", "http://127.0.0.1:80/", "ws://127.0.0.1/ws", "tcp://127.0.0.1:1/path", "ws://u:p@127.0.0.1:1/ws"} {
+	for _, spec := range []string{"nonsense", "http://127.0.0.1:80/", "ws://127.0.0.1/ws", "tcp://127.0.0.1:1/path", "ws://u:p@127.0.0.1:1/ws",
+		"127.0.0.1:99999", "ws://127.0.0.1:65536/ws", "127.0.0.1:-1", "127.0.0.1:http"} {
 		err := CheckListen(spec, "")
 		if err == nil || !strings.HasPrefix(err.Error(), "listen address "+strconv.Quote(spec)+": ") {
 			t.Errorf("CheckListen(%q) = %v, want a listen address error", spec, err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,7 +46,7 @@ func parseListen(spec string) (listenSpec, error) {
 		if _, _, err := net.SplitHostPort(spec); err != nil {
 			return listenSpec{}, fmt.Errorf("listen address %q: want HOST:PORT, tcp://HOST:PORT, ssl://HOST:PORT or ws://HOST:PORT/PATH", spec)
 		}
-		return listenSpec{scheme: "tcp", addr: spec}, nil
+		return listenSpec{scheme: "tcp", addr: spec}, checkPort(spec, spec)
 	}
 	u, err := url.Parse(spec)
 	if err != nil || u.Host == "" || u.Port() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
@@ -65,7 +66,17 @@ func parseListen(spec string) (listenSpec, error) {
 	default:
 		return listenSpec{}, fmt.Errorf("listen address %q: unknown scheme %q (use tcp://, ssl://, ws:// or wss://)", spec, u.Scheme)
 	}
-	return s, nil
+	return s, checkPort(spec, s.addr)
+}
+
+// checkPort refuses a port that is no port number before listening, which
+// would say so as a Go error chain.
+func checkPort(spec, addr string) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("listen address %q: the port must be a number from 1 to 65535 (0 picks a free one)", spec)
+	}
+	return nil
 }
 
 // CheckListen validates a listener spec and refuses to expose an
