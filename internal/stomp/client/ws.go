@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/coder/websocket"
 
@@ -73,6 +74,11 @@ func dialWebSocket(ctx context.Context, e Endpoint, opts Options) (*Conn, error)
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, &DialError{Addr: u, TLS: e.TLS != nil, Cause: fmt.Errorf(
 				"the server answered HTTP %q instead of upgrading to a WebSocket (check the path: RabbitMQ web-stomp serves /ws)", resp.Status)}
+		}
+		if resp == nil && strings.Contains(err.Error(), "malformed HTTP response") {
+			// Not an HTTP server: net/http says so only in words. A STOMP
+			// port answers the upgrade request with an ERROR frame.
+			err = fmt.Errorf("the server on port %s does not speak HTTP, so it is no WebSocket endpoint (a STOMP port? connect to it without ws://; RabbitMQ web-stomp listens on 15674)", e.Port)
 		}
 		return nil, &DialError{Addr: u, Cause: err, TLS: e.TLS != nil}
 	}

@@ -35,6 +35,19 @@ func TestWSHTTPErrorIsOneLine(t *testing.T) {
 	}
 }
 
+// TestWSToAStompPortIsOneLine: ws:// to a plain STOMP port (which answers
+// the upgrade request with an ERROR frame, not HTTP) says what to do, not
+// net/http's error chain.
+func TestWSToAStompPortIsOneLine(t *testing.T) {
+	b := testbroker.Embedded(t)
+	_, err := Dial(context.Background(), Endpoint{Host: b.Host, Port: b.Port, WSPath: "/ws"}, 5*time.Second, Options{})
+	var de *DialError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "does not speak HTTP, so it is no WebSocket endpoint") ||
+		strings.Contains(err.Error(), "net/http") || strings.Contains(err.Error(), "failed to") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 // TestWSRabbitMQ runs a session over RabbitMQ web-stomp: subscribe, send,
 // receive, ack inside a transaction, and a DISCONNECT that RabbitMQ may
 // answer by closing the socket.
