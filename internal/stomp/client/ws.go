@@ -11,9 +11,11 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -75,10 +77,17 @@ func dialWebSocket(ctx context.Context, e Endpoint, opts Options) (*Conn, error)
 			return nil, &DialError{Addr: u, TLS: e.TLS != nil, Cause: fmt.Errorf(
 				"the server answered HTTP %q instead of upgrading to a WebSocket (check the path: RabbitMQ web-stomp serves /ws)", resp.Status)}
 		}
-		if resp == nil && strings.Contains(err.Error(), "malformed HTTP response") {
-			// Not an HTTP server: net/http says so only in words. A STOMP
-			// port answers the upgrade request with an ERROR frame.
+		var ue *url.Error // under the websocket library's "failed to WebSocket dial: ..." words
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		// net/http says these two only in words.
+		switch {
+		case resp == nil && strings.Contains(err.Error(), "malformed HTTP response"):
+			// A STOMP port answers the upgrade request with an ERROR frame.
 			err = fmt.Errorf("the server on port %s does not speak HTTP, so it is no WebSocket endpoint (a STOMP port? connect to it without ws://; RabbitMQ web-stomp listens on 15674)", e.Port)
+		case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+			err = fmt.Errorf("the server on port %s does not speak TLS (use ws:// rather than wss://, or its TLS port)", e.Port)
 		}
 		return nil, &DialError{Addr: u, Cause: err, TLS: e.TLS != nil}
 	}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,15 @@ func TestWSToAStompPortIsOneLine(t *testing.T) {
 	var de *DialError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "does not speak HTTP, so it is no WebSocket endpoint") ||
 		strings.Contains(err.Error(), "net/http") || strings.Contains(err.Error(), "failed to") {
+		t.Errorf("err = %v", err)
+	}
+	// wss:// to a plain HTTP port: the same, for TLS.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	host, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	_, err = Dial(context.Background(), Endpoint{Host: host, Port: port, WSPath: "/ws", TLS: &tls.Config{}}, 5*time.Second, Options{})
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "does not speak TLS (use ws:// rather than wss://") ||
+		strings.Contains(err.Error(), "failed to") {
 		t.Errorf("err = %v", err)
 	}
 }
