@@ -20,6 +20,7 @@ import (
 	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 	"github.com/stomp-cli/stomp/internal/signals"
+	"github.com/stomp-cli/stomp/internal/stomp/session"
 )
 
 // Set at release time with -ldflags "-X github.com/stomp-cli/stomp/cmd.version=...".
@@ -111,6 +112,9 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.conn.resolve(c.Flags()); err != nil {
 				return err
+			}
+			if c.Flags().Changed("listen") && o.listen == "" { // -L "$UNSET": not the shell nor a script
+				return session.ErrEmptyDestination
 			}
 			if err := o.validate(); err != nil {
 				return err

@@ -38,6 +38,9 @@ It runs until Ctrl-C, --count messages, or --timeout without a message.`,
 			if count < 0 || idle < 0 {
 				return exitcode.Usagef("--count and --timeout cannot be negative")
 			}
+			if args[1] == "" { // found before a message waits on it
+				return session.ErrEmptyDestination
+			}
 			if err := to.Check(); err != nil {
 				return err
 			}

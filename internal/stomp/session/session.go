@@ -146,8 +146,15 @@ type SendOptions struct {
 	Transaction bool // put it in the open transaction, if any
 }
 
+// ErrEmptyDestination refuses a SEND or SUBSCRIBE to "" (a shell variable
+// that was not set) before the broker answers it with an ERROR.
+var ErrEmptyDestination = exitcode.Usagef("the destination is empty: give one such as /queue/a")
+
 // Send sends one message.
 func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOptions) error {
+	if dest == "" {
+		return ErrEmptyDestination
+	}
 	// The headers are gathered first and the frame's header list made once
 	// at its size: adding them one by one regrows it for every message of
 	// a stream.
@@ -199,6 +206,9 @@ func (s *Session) SubscribeAnnounced(ctx context.Context, dest, ack string, head
 	case AckAuto, AckClient, AckClientIndividual:
 	default:
 		return nil, exitcode.Usagef("unknown ack mode %q: use auto, client or client-individual", ack)
+	}
+	if dest == "" {
+		return nil, ErrEmptyDestination
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {
