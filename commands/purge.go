@@ -72,11 +72,10 @@ func purge(ctx context.Context, c *Call) error {
 		}
 		return err
 	}
-	// Past a Ctrl-C, the last ack and the UNSUBSCRIBE still go out, each
-	// bounded by the receipt timeout.
-	settle := context.WithoutCancel(ctx)
-	n, err := drainQueue(ctx, settle, sess, sub, msgs, quiet)
-	if uerr := unsubscribeDraining(settle, sess, sub, msgs); err == nil {
+	// Past a Ctrl-C, the acks (the session settles past a stop) and the
+	// UNSUBSCRIBE still go out, each bounded by the receipt timeout.
+	n, err := drainQueue(ctx, sess, sub, msgs, quiet)
+	if uerr := unsubscribeDraining(context.WithoutCancel(ctx), sess, sub, msgs); err == nil {
 		err = uerr
 	}
 	release()
@@ -96,7 +95,7 @@ func purge(ctx context.Context, c *Call) error {
 // last one waits for its receipt, which confirms the earlier ones too (the
 // broker handles a connection's frames in order, and client acks are
 // cumulative).
-func drainQueue(ctx, settle context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame, quiet time.Duration) (int, error) {
+func drainQueue(ctx context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame, quiet time.Duration) (int, error) {
 	var last *frame.Frame // received, not acked yet
 	acked := 0            // sent, not confirmed yet
 	idle := time.NewTimer(quiet)
@@ -119,24 +118,35 @@ func drainQueue(ctx, settle context.Context, sess *session.Session, sub *session
 		if last == nil {
 			return 0, nil
 		}
-		if err := sess.Ack(settle, last.Header.Get(frame.MessageId), sub.ID, true); err != nil {
+		// Stopped mid-queue, messages keep coming while the receipt is
+		// awaited, and it comes behind them: they are read, not acked.
+		err := whileDraining(msgs, func() error {
+			return sess.Ack(ctx, last.Header.Get(frame.MessageId), sub.ID, true)
+		})
+		if err != nil {
 			return 0, err
 		}
 		return acked + 1, nil
 	}
 }
 
-// unsubscribeDraining ends sub, reading what still comes for it meanwhile (frames
-// are received one at a time: one not read would hold up the receipt).
+// unsubscribeDraining ends sub, reading what still comes for it meanwhile.
 // Those messages are not acked: the broker keeps them. RabbitMQ's ERROR
 // for one that crossed the UNSUBSCRIBE is no failure (the session forgives
 // it): the count was confirmed before the UNSUBSCRIBE went out.
 func unsubscribeDraining(ctx context.Context, sess *session.Session, sub *session.Subscription, msgs <-chan *frame.Frame) error {
-	done := make(chan error, 1)
-	go func() {
+	return whileDraining(msgs, func() error {
 		_, err := sess.Unsubscribe(ctx, sub.ID)
-		done <- err
-	}()
+		return err
+	})
+}
+
+// whileDraining runs fn, which waits for a receipt, reading and dropping
+// the messages that come meanwhile: frames are received one at a time, so
+// one not read would hold up the receipt behind it.
+func whileDraining(msgs <-chan *frame.Frame, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
 	for {
 		select {
 		case <-msgs:

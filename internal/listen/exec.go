@@ -83,12 +83,12 @@ func runExec(ctx context.Context, env *commands.Env, lo Options) error {
 	})
 	settle := func(j job, ack bool) {
 		var err error
+		// Past Ctrl-C or SIGTERM too (the session settles past a stop): a
+		// message whose command ran must not be delivered again.
 		if ack {
-			// Its command ran: Ctrl-C or SIGTERM since must not make the
-			// broker deliver it again.
-			err = env.Session.Ack(context.WithoutCancel(ctx), j.p.MessageID, j.p.Subscription, false)
+			err = env.Session.Ack(ctx, j.p.MessageID, j.p.Subscription, false)
 		} else {
-			err = env.Session.Nack(context.Background(), j.p.MessageID, j.p.Subscription, false)
+			err = env.Session.Nack(ctx, j.p.MessageID, j.p.Subscription, false)
 		}
 		if err != nil && !errors.Is(err, session.ErrStaleAck) {
 			env.Out.Error("ack: " + err.Error())

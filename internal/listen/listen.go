@@ -98,15 +98,13 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 	// Output is batched and flushed whenever no message waits, so a trickle
 	// shows at once and a flood costs one write per batch, not per message.
 	env.Out.Buffer()
-	// A message shown is acked even after Ctrl-C or SIGTERM: the stop must
-	// not turn it into a redelivery, nor its ack into the run's failure.
-	// The ack cannot hang: Finish closes the connection within
-	// --receipt-timeout.
-	settleCtx := context.WithoutCancel(ctx)
+	// A message shown is acked even after Ctrl-C or SIGTERM (the session
+	// settles past a stop): the stop must not turn it into a redelivery,
+	// nor its ack into the run's failure.
 	ack := func(p *session.Pending) {
 		// A stale ack (the message came before a reconnect) is fine: the
 		// broker redelivers that message.
-		if err := env.Session.Ack(settleCtx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
+		if err := env.Session.Ack(ctx, p.MessageID, p.Subscription, false); err != nil && !errors.Is(err, session.ErrStaleAck) {
 			fail(err)
 		}
 	}
@@ -158,7 +156,7 @@ func Run(ctx context.Context, env *commands.Env, lo Options) error {
 				// Not acked: NACK gives it back at once where the protocol
 				// has it; otherwise the broker redelivers it when we go.
 				if p != nil && env.Session.Version() != "1.0" {
-					_ = env.Session.Nack(settleCtx, p.MessageID, p.Subscription, false)
+					_ = env.Session.Nack(ctx, p.MessageID, p.Subscription, false)
 				}
 				fail(fmt.Errorf("message %s was not acked: %w", render.VisibleLine(f.Header.Get(frame.MessageId)), sinkErr))
 				return

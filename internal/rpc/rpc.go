@@ -144,12 +144,16 @@ func Serve(ctx context.Context, env *commands.Env, dest string, answer func(cont
 	var once sync.Once
 	answered := 0
 	var failure error // a request that could not be answered: it ends the run
-	r := env.Receive(commands.Hooks{Listening: true, After: func(f *frame.Frame, p *session.Pending, _ error) {
-		if f.Command != frame.MESSAGE || failure != nil {
-			return // after a failure, what still comes is not acked: the broker gives it back
+	stopped := func(f *frame.Frame) bool { return f.Command == frame.MESSAGE && ctx.Err() != nil }
+	r := env.Receive(commands.Hooks{Listening: true, Skip: stopped, After: func(f *frame.Frame, p *session.Pending, _ error) {
+		if f.Command != frame.MESSAGE || failure != nil || stopped(f) {
+			// After a failure or a stop, what still comes is not acked:
+			// the broker gives it back (nor shown, once stopped).
+			return
 		}
 		// The answer is the sink: the request is acked only once it is
-		// sent, and nacked (given back) when it cannot be.
+		// sent, and nacked (given back) when it cannot be. Ack and Nack
+		// go out even if the run is stopped meanwhile.
 		err := answerOne(ctx, env, f, answer)
 		if p != nil {
 			settle := env.Session.Ack
@@ -159,6 +163,9 @@ func Serve(ctx context.Context, env *commands.Env, dest string, answer func(cont
 			if aerr := settle(ctx, p.MessageID, p.Subscription, false); aerr != nil && !errors.Is(aerr, session.ErrStaleAck) && err == nil {
 				err = aerr
 			}
+		}
+		if err != nil && ctx.Err() != nil {
+			return // stopped while answering (the command was killed): given back, no failure of the run
 		}
 		if err != nil {
 			failure = fmt.Errorf("%w; it was not acked and the run stops", err)

@@ -90,6 +90,10 @@ func Run(ctx context.Context, src, dst *commands.Env, o Options) error {
 			// Extra headers first: in STOMP the first of repeated headers wins.
 			headers := append(slices.Clone(o.Headers), sender.SenderHeaders(render.Data(it.f, time.Time{}).Headers)...)
 			err := dst.Session.Send(ctx, o.To, it.f.Body, session.SendOptions{Headers: headers, Receipt: true})
+			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				count = moved // stopped before it went out: it stays at the source
+				continue
+			}
 			if err != nil {
 				return done(fmt.Errorf("sending message %d to %s: %w (it stays unacked at %s)", moved+1, o.To, err, o.From))
 			}

@@ -150,7 +150,8 @@ type SendOptions struct {
 // that was not set) before the broker answers it with an ERROR.
 var ErrEmptyDestination = exitcode.Usagef("the destination is empty: give one such as /queue/a")
 
-// Send sends one message.
+// Send sends one message. If ctx ends before the message is queued on the
+// connection, Send returns ctx.Err() and the message was not sent.
 func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOptions) error {
 	if dest == "" {
 		return ErrEmptyDestination
@@ -187,7 +188,11 @@ func (s *Session) Send(ctx context.Context, dest string, body []byte, o SendOpti
 	if err != nil || !o.Receipt {
 		return err
 	}
-	return s.awaitConfirm(ctx, seq)
+	// On the wire now: its fate is known only from its receipt, so ctx
+	// ending (Ctrl-C) does not stop the wait. Stopped, shovel still acks
+	// its source once the copy is confirmed, and `send --receipt` still
+	// counts it. The wait is bounded by the receipt timeout, as Flush's.
+	return s.awaitConfirm(context.WithoutCancel(ctx), seq)
 }
 
 // Subscribe subscribes to dest with a new numeric id, as stomp.py does, and
@@ -526,11 +531,14 @@ func AckFrame(version, command string, p *Pending) *frame.Frame {
 
 // Ack acknowledges a message. With wait, it waits for the broker's receipt,
 // so a rejected ack is reported here rather than later as a lost connection.
+// ctx ending does not stop it (see settling): a message handled is acked
+// even when the run was stopped since.
 func (s *Session) Ack(ctx context.Context, id, subID string, wait bool) error {
 	return s.ackOrNack(ctx, frame.ACK, id, subID, wait)
 }
 
-// Nack rejects a message (STOMP 1.1 and later).
+// Nack rejects a message (STOMP 1.1 and later), ctx ending or not (see
+// settling).
 func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
 	if s.Version() == "1.0" {
 		return exitcode.Usagef("nack needs STOMP 1.1 or later: this connection uses 1.0 (connect with -S 1.1 or -S 1.2)")
@@ -538,10 +546,23 @@ func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
 	return s.ackOrNack(ctx, frame.NACK, id, subID, wait)
 }
 
+// settling is the context of what must still go out after ctx ended
+// (Ctrl-C, SIGTERM, a shell command's Ctrl-C): the ACK of a message its
+// sink took, the NACK that gives one back. Stopped, a run would otherwise
+// drop them (conn.Send fails with "context canceled"), and the message
+// shown, passed on or answered comes again: listen, shovel, reply and purge
+// all settle what they handled this way. The receipt timeout bounds it, so
+// a broker that stopped reading cannot hold the run.
+func (s *Session) settling(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.receiptTimeout)
+}
+
 func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait bool) error {
 	if id == "all" {
-		return s.settleAll(ctx, command, wait)
+		return s.settleAll(ctx, command, wait) // each one settling
 	}
+	ctx, cancel := s.settling(ctx)
+	defer cancel()
 	p, err := s.resolve(id, subID)
 	if err != nil {
 		return err
@@ -588,6 +609,9 @@ func (s *Session) settleAll(ctx context.Context, command string, wait bool) erro
 	}
 	slices.SortFunc(ps, func(a, b *Pending) int { return cmp.Compare(a.seq, b.seq) })
 	for _, p := range ps {
+		if err := ctx.Err(); err != nil {
+			return err // Ctrl-C in the shell: those settled stay settled
+		}
 		if err := s.ackOrNack(ctx, command, p.MessageID, p.Subscription, wait); err != nil {
 			if errors.Is(err, ErrStaleAck) {
 				continue
