@@ -92,7 +92,7 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 		if path == "" {
 			path = "-" // commands piped in
 		}
-		return shell.Script(ctx, env, path, stdio.In, shell.Options{ContinueOnError: o.continueOnError})
+		return shell.Script(ctx, env, path, stdio.InUntil(ctx), shell.Options{ContinueOnError: o.continueOnError})
 	default:
 		// While a command runs the terminal is not in raw mode, so Ctrl-C
 		// arrives as SIGINT: it stops that command and the shell goes on.

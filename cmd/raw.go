@@ -44,7 +44,7 @@ is not a valid frame.`,
 				return exitcode.Usagef("--wait must be positive")
 			}
 			return oneShot(c, o, stdio, shellShot, func(ctx context.Context, env *commands.Env) error {
-				return rawstream.Run(ctx, env, stdio.In, wait)
+				return rawstream.Run(ctx, env, stdio.InUntil(ctx), wait)
 			})
 		},
 	}

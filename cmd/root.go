@@ -74,7 +74,7 @@ func Run(ctx context.Context, args []string, stdio *iostreams.IOStreams) int {
 	go func() { done <- root.ExecuteContext(ctx) }()
 	select {
 	case err := <-done:
-		if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil {
+		if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil && !exitcode.Is(err, exitcode.KindOf(stopped)) {
 			err = stopped // it failed because it was stopped before it was done
 		}
 		return exitcode.Report(err, stdio.Err)

@@ -100,11 +100,15 @@ sent and {{.ID}} a random id.`,
 				if in.Lines {
 					collectSooner(stdio.Getenv) // a stream may run as long as a listener (tail -f | stomp send --lines)
 				}
-				src, err := in.Source(stdio.In)
+				src, err := in.Source(stdio.InUntil(ctx))
 				if err == nil {
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
-				return env.FinishRun(r, err)
+				err = env.FinishRun(r, err)
+				if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil {
+					return stoppedSending(stopped, env.Session)
+				}
+				return err
 			})
 		},
 	}
@@ -121,4 +125,16 @@ sent and {{.ID}} a random id.`,
 	fs.BoolVar(&jsonl, "jsonl", false, "send the messages read from standard input as JSON lines (what listen --format json writes), with their headers")
 	fs.StringVar(&to, "to", "", "with --jsonl: send every message to `DEST` instead of its own destination")
 	return c
+}
+
+// stoppedSending is the verdict of a send stopped (Ctrl-C, SIGTERM) before
+// its input ended: the signal's exit code, and how many messages the broker
+// has, counted from its receipts, so the user knows where to start again.
+func stoppedSending(stopped error, sess *session.Session) error {
+	confirmed, unconfirmed := sess.Confirmed(), sess.Unconfirmed()
+	if unconfirmed == 0 {
+		return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) sent, all confirmed by the broker; the rest were not sent", stopped, confirmed)
+	}
+	return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) confirmed by the broker, %d more sent but not confirmed (they may or may not have arrived); the rest were not sent",
+		stopped, confirmed, unconfirmed)
 }

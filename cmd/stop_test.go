@@ -154,6 +154,97 @@ func duplicates(bodies []string) []string {
 func TestStoppedRunsKeepTheirPromises(t *testing.T) {
 	r := newStopRig(t)
 
+	// send --lines stopped mid-stream says how many messages the broker
+	// confirmed, and exactly those, the first lines of its input, are on
+	// the queue. Before, it said only "stomp: interrupted".
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run("send --lines "+sig.String(), func(t *testing.T) {
+			dest := testbroker.Unique(t, "")
+			send := r.command("send", dest, "--lines")
+			stdin, err := send.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stderr := &testbin.Buffer{}
+			send.Stderr = stderr
+			if err := send.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Lines without end: once 20,000 went into the pipe, the
+			// sender has read most of them (a pipe holds 64 KiB).
+			for i := 1; ; i++ {
+				if _, err := fmt.Fprintf(stdin, "%d\n", i); err != nil {
+					break // it stopped reading
+				}
+				if i == 20000 {
+					_ = send.Process.Signal(sig)
+				}
+			}
+			code := exitCode(t, send)
+			m := regexp.MustCompile(`^stomp: (interrupted|terminated): (\d+) message\(s\) sent, all confirmed by the broker; the rest were not sent\n$`).FindStringSubmatch(stderr.String())
+			if want := map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143}[sig]; code != want || m == nil {
+				t.Fatalf("stopped with %v: exit %d, want %d, and a line saying how many were confirmed:\n%s", sig, code, want, stderr)
+			}
+			confirmed, _ := strconv.Atoi(m[2])
+			got := r.take(dest)
+			if len(got) != confirmed {
+				t.Fatalf("it said %d message(s) were confirmed; the queue had %d", confirmed, len(got))
+			}
+			for i, body := range got {
+				if body != strconv.Itoa(i+1) {
+					t.Fatalf("message %d on the queue is %q, want line %d of the input", i+1, body, i+1)
+				}
+			}
+		})
+	}
+
+	// A run reading a pipe that has gone quiet (tail -f | stomp send
+	// --lines, a script piped in) stops at SIGTERM, and what it sent is
+	// confirmed. Before, it waited for the pipe's writer, here for ever.
+	for _, c := range []struct {
+		name string
+		args func(dest string) []string
+		line func(dest string, n int) string
+		want string
+	}{
+		{"send --lines", func(dest string) []string { return []string{"send", dest, "--lines"} },
+			func(_ string, n int) string { return strconv.Itoa(n) },
+			`^stomp: terminated: 3 message\(s\) sent, all confirmed by the broker; the rest were not sent\n$`},
+		{"script", func(string) []string { return []string{"-F", "-"} },
+			func(dest string, n int) string { return fmt.Sprintf("send %s %d", dest, n) },
+			`^stomp: standard input, line 4: terminated\n$`},
+	} {
+		t.Run("quiet input "+c.name, func(t *testing.T) {
+			dest := testbroker.Unique(t, "")
+			run := r.command(c.args(dest)...)
+			stdin, err := run.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close() // only once the run ended
+			stderr := &testbin.Buffer{}
+			run.Stderr = stderr
+			if err := run.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 3; i++ {
+				fmt.Fprintln(stdin, c.line(dest, i))
+			}
+			// Once a consumer got the three, the run waits for a fourth.
+			if out, err := r.command("listen", dest, "--count", "3", "--format", "raw").Output(); err != nil || string(out) != "1\n2\n3\n" {
+				t.Fatalf("listen: %v\n%s", err, out)
+			}
+			_ = run.Process.Signal(syscall.SIGTERM)
+			code := exitCode(t, run)
+			if code != 143 || !regexp.MustCompile(c.want).MatchString(stderr.String()) {
+				t.Fatalf("exit %d, want 143 and %s:\n%s", code, c.want, stderr)
+			}
+			if got := r.purge(dest); got != 0 {
+				t.Errorf("%d message(s) more on the queue, want none", got)
+			}
+		})
+	}
+
 	// shovel stopped mid-flow exits 0 ("Moved N message(s)"), and each
 	// message is at the source or the destination, once. Before, the copy
 	// in flight was confirmed after the stop but the wait for its receipt

@@ -162,6 +162,14 @@ func (s *Session) confirmed(seq uint64) {
 	l.broadcast()
 }
 
+// Confirmed is how many messages sent outside a transaction the broker has
+// confirmed in this session.
+func (s *Session) Confirmed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.ledger.first - 1)
+}
+
 // Unconfirmed is how many messages the broker has not confirmed yet.
 func (s *Session) Unconfirmed() int {
 	s.mu.Lock()
