@@ -294,6 +294,34 @@ func TestStoppedRunsKeepTheirPromises(t *testing.T) {
 		})
 	}
 
+	// purge stopped mid-queue says how many messages it removed, and that
+	// is how many left the queue. Before, its last ack waited for a
+	// receipt that came behind the messages still flowing, which nobody
+	// read: after --receipt-timeout it failed, saying only "interrupted".
+	// (-V traces each ACK: the stop comes once a thousand went out.)
+	t.Run("purge", func(t *testing.T) {
+		const total = 100000
+		dest := testbroker.Unique(t, "")
+		r.fill(dest, total)
+		purge := r.command("-V", "--receipt-timeout", "3s", "purge", dest)
+		trace, stderr := watch(t, purge)
+		acks, purged := 0, -1
+		for line := range trace {
+			if line == "Sending ACK" {
+				if acks++; acks == 1000 {
+					_ = purge.Process.Signal(os.Interrupt)
+				}
+			}
+			_, _ = fmt.Sscanf(line, "purged %d message(s)", &purged)
+		}
+		if code := exitCode(t, purge); code != 130 || purged < 0 || stderr.String() != "stomp: interrupted\n" {
+			t.Fatalf("purge stopped after %d acks: exit %d, want 130, 'purged N message(s)' and 'interrupted' (%d):\n%s", acks, code, purged, stderr)
+		}
+		if left := r.purge(dest); purged+left != total {
+			t.Errorf("purged %d + %d left = %d, want %d", purged, left, purged+left, total)
+		}
+	})
+
 	// reply stopped while requests flow exits 0; a request is answered
 	// and acked, or given back unanswered: never answered twice. Before,
 	// an answer sent after the stop could have its ack dropped ('context

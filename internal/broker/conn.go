@@ -272,6 +272,14 @@ func (c *conn) writeLoop() {
 			for i := range batch {
 				it := &batch[i]
 				var err error
+				if it.msg != nil && it.sub.mode != ackAuto && it.sub.cancelled.Load() {
+					// Its subscription ended and the message went back to
+					// the queue: sent now, it would come after the
+					// UNSUBSCRIBE's receipt (it was held back, see
+					// outbox.hold), for a subscription the client no
+					// longer has, and to another consumer as well.
+					continue
+				}
 				if it.msg != nil {
 					if bw.Size() < writeBufSize {
 						if err := bw.Flush(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-stomp/stomp/v3/frame"
 )
@@ -42,6 +43,10 @@ type subscription struct {
 	unacked   list.List // of *delivery, oldest first (client modes only)
 	implicit  bool      // RabbitMQ-style automatic temp-queue subscription
 	dropped   uint64    // topic messages lost because the connection was too slow
+	// cancelled is set when the subscription ends (UNSUBSCRIBE, the
+	// connection closing): its unacked messages went back to the queue,
+	// so the writer must not send those still in the outbox (see writeLoop).
+	cancelled atomic.Bool
 }
 
 // delivery is a MESSAGE awaiting ACK/NACK.
@@ -115,6 +120,7 @@ func (r *router) unsubscribe(c *conn, id string) error {
 // cancel ends a subscription. Its unacked messages go back; failure is
 // why they count as a failed delivery ("" when they do not: UNSUBSCRIBE).
 func (r *router) cancel(s *subscription, failure string) {
+	s.cancelled.Store(true)
 	delete(s.conn.subs, s.id)
 	r.detachSub(s)
 	r.redeliver(s, r.takeUnacked(s, nil), failure)
