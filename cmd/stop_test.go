@@ -94,17 +94,7 @@ func watch(t *testing.T, cmd *exec.Cmd) (seen <-chan string, stderr *testbin.Buf
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr = &testbin.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
+	stderr = startCollectingErrors(t, cmd)
 	lines := make(chan string, 1024)
 	go func() {
 		defer close(lines)
@@ -115,6 +105,35 @@ func watch(t *testing.T, cmd *exec.Cmd) (seen <-chan string, stderr *testbin.Buf
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	return lines, stderr
+}
+
+// feed starts cmd with its standard input a pipe the test writes to, and
+// returns it and standard error.
+func feed(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, stderr *testbin.Buffer) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdin, startCollectingErrors(t, cmd)
+}
+
+// startCollectingErrors starts cmd with its standard error going to the
+// buffer returned; a process the test did not wait for is killed at its end.
+func startCollectingErrors(t *testing.T, cmd *exec.Cmd) *testbin.Buffer {
+	t.Helper()
+	stderr := &testbin.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return stderr
 }
 
 // exitCode waits for cmd and returns its exit code; it fails the test if
@@ -161,15 +180,7 @@ func TestStoppedRunsKeepTheirPromises(t *testing.T) {
 		t.Run("send --lines "+sig.String(), func(t *testing.T) {
 			dest := testbroker.Unique(t, "")
 			send := r.command("send", dest, "--lines")
-			stdin, err := send.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stderr := &testbin.Buffer{}
-			send.Stderr = stderr
-			if err := send.Start(); err != nil {
-				t.Fatal(err)
-			}
+			stdin, stderr := feed(t, send)
 			// Lines without end: once 20,000 went into the pipe, the
 			// sender has read most of them (a pipe holds 64 KiB).
 			for i := 1; ; i++ {
@@ -217,16 +228,8 @@ func TestStoppedRunsKeepTheirPromises(t *testing.T) {
 		t.Run("quiet input "+c.name, func(t *testing.T) {
 			dest := testbroker.Unique(t, "")
 			run := r.command(c.args(dest)...)
-			stdin, err := run.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			stdin, stderr := feed(t, run)
 			defer stdin.Close() // only once the run ended
-			stderr := &testbin.Buffer{}
-			run.Stderr = stderr
-			if err := run.Start(); err != nil {
-				t.Fatal(err)
-			}
 			for i := 1; i <= 3; i++ {
 				fmt.Fprintln(stdin, c.line(dest, i))
 			}
