@@ -92,7 +92,8 @@ func runMain(ctx context.Context, o *options, stdio *iostreams.IOStreams) error 
 		if path == "" {
 			path = "-" // commands piped in
 		}
-		return shell.Script(ctx, env, path, stdio.InUntil(ctx), shell.Options{ContinueOnError: o.continueOnError})
+		err := shell.Script(ctx, env, path, stdio.InUntil(ctx), shell.Options{ContinueOnError: o.continueOnError})
+		return stoppedSending(ctx, err, env.Session, "the rest of the script was not run")
 	default:
 		// While a command runs the terminal is not in raw mode, so Ctrl-C
 		// arrives as SIGINT: it stops that command and the shell goes on.

@@ -105,10 +105,7 @@ sent and {{.ID}} a random id.`,
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
 				err = env.FinishRun(r, err)
-				if stopped := exitcode.StoppedBy(ctx); err != nil && stopped != nil {
-					return stoppedSending(stopped, env.Session)
-				}
-				return err
+				return stoppedSending(ctx, err, env.Session, "the rest were not sent")
 			})
 		},
 	}
@@ -127,14 +124,20 @@ sent and {{.ID}} a random id.`,
 	return c
 }
 
-// stoppedSending is the verdict of a send stopped (Ctrl-C, SIGTERM) before
-// its input ended: the signal's exit code, and how many messages the broker
-// has, counted from its receipts, so the user knows where to start again.
-func stoppedSending(stopped error, sess *session.Session) error {
+// stoppedSending is the verdict of a run that sends (send, a script) when
+// it ended with err: unchanged, unless a signal (Ctrl-C, SIGTERM) stopped it
+// before it was done. Then it is the signal's exit code and how many
+// messages the broker has, counted from its receipts, so the user knows
+// where to start again; rest says what was not done.
+func stoppedSending(ctx context.Context, err error, sess *session.Session, rest string) error {
+	stopped := exitcode.StoppedBy(ctx)
+	if err == nil || stopped == nil {
+		return err
+	}
 	confirmed, unconfirmed := sess.Confirmed(), sess.Unconfirmed()
 	if unconfirmed == 0 {
-		return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) sent, all confirmed by the broker; the rest were not sent", stopped, confirmed)
+		return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) sent, all confirmed by the broker; %s", stopped, confirmed, rest)
 	}
-	return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) confirmed by the broker, %d more sent but not confirmed (they may or may not have arrived); the rest were not sent",
-		stopped, confirmed, unconfirmed)
+	return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) confirmed by the broker, %d more sent but not confirmed (they may or may not have arrived); %s",
+		stopped, confirmed, unconfirmed, rest)
 }
