@@ -105,8 +105,10 @@ func (s *Session) receive(sink Sink, o ReceiveOptions) error {
 				continue // the broker's noise as we leave a subscription, not an error of the run
 			}
 			num, p := s.Observe(f)
-			if f.Command == frame.MESSAGE && num == 0 && s.unknownSubscription(f) && !sink.Unsubscribed(f) {
-				continue
+			if f.Command == frame.MESSAGE && num == 0 {
+				if unknown, givenBack := s.unknownSubscription(f); givenBack || unknown && !sink.Unsubscribed(f) {
+					continue
+				}
 			}
 			sink.Frame(f, num, p)
 		}

@@ -88,6 +88,10 @@ type Session struct {
 	// unsubscribedOn is the connection an UNSUBSCRIBE of ours last went
 	// out on: from then on a delivery may cross it (crossedUnsubscribe).
 	unsubscribedOn *client.Conn
+	// givenBack holds the ids of the client-ack subscriptions Unsubscribe
+	// ended: a message for one was on its way (received before the
+	// UNSUBSCRIBE's receipt, or crossing it) and the broker has it back.
+	givenBack map[string]bool
 
 	sendMu sync.Mutex // held while a tracked message is recorded and queued
 }
@@ -297,6 +301,12 @@ func (s *Session) Unsubscribe(ctx context.Context, dest string) (*Subscription, 
 	}
 	if sub != nil {
 		s.unsubscribedOn = s.Conn()
+		if sub.Ack != AckAuto {
+			if s.givenBack == nil {
+				s.givenBack = map[string]bool{}
+			}
+			s.givenBack[sub.ID] = true
+		}
 	}
 	s.mu.Unlock()
 	if sub == nil {
@@ -346,15 +356,22 @@ func (s *Session) Observe(f *frame.Frame) (uint64, *Pending) {
 }
 
 // unknownSubscription reports a MESSAGE for a subscription this session
-// does not have (a broker bug, or one delivered after its UNSUBSCRIBE).
-func (s *Session) unknownSubscription(f *frame.Frame) bool {
+// does not have (a broker bug, or an auto-ack one delivered after its
+// UNSUBSCRIBE). One for a client-ack subscription we ended is not: the
+// frames are received one at a time, so it can come after the
+// UNSUBSCRIBE's receipt was handled, and the broker has it back (it was
+// never acked): the receiver drops it without a word.
+func (s *Session) unknownSubscription(f *frame.Frame) (unknown, givenBack bool) {
 	if f.Command != frame.MESSAGE {
-		return false
+		return false, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	subID := f.Header.Get(frame.Subscription)
-	return s.subByID(subID) == nil && !s.rawSubs[subID] && s.knowsSubscriptions(subID)
+	if s.subByID(subID) != nil || s.rawSubs[subID] || !s.knowsSubscriptions(subID) {
+		return false, false
+	}
+	return true, s.givenBack[subID]
 }
 
 // RawSubscription records a subscription id the user made (subscribed
