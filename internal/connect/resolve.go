@@ -79,6 +79,10 @@ func (r *resolver) warnf(format string, args ...any) {
 }
 
 func (r *resolver) resolve() (Config, error) {
+	if r.Embedded && (r.URL != "" || r.Given["host"] || r.Given["port"] || r.Given["context"] || r.Given["ssl"] || r.Given["ws"]) {
+		// Config.Start would connect to its own broker all the same.
+		return Config{}, exitcode.Usagef("--embedded connects to its own broker on loopback: drop it, or drop the broker's address (a URL, -H, -P, --context, --ssl, --ws)")
+	}
 	var host string
 	var alternates []string // failover brokers after the first, host or host:port
 	if r.Given["host"] {
