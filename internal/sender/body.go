@@ -41,8 +41,15 @@ func Body(arg, path string, stdin io.Reader) (func(n int) ([]byte, error), error
 		fixed = data
 	case strings.Contains(arg, "{{"):
 		t, err := template.New("body").Option("missingkey=error").Parse(arg)
+		if err == nil { // tried now, so a mistake is found before connecting
+			err = t.Execute(io.Discard, bodyTemplate{Count: 1, Time: time.Now().Format(time.RFC3339Nano), ID: NewID()})
+		}
 		if err != nil {
-			return nil, exitcode.Usagef("bad body template: %v", err)
+			// The error names Go types past " in type ", which mean
+			// nothing to the user: keep what precedes. A body that only
+			// happens to hold {{ (a Mustache text) has another way in.
+			msg, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "template: "), " in type ")
+			return nil, exitcode.Usagef("bad body template: %s (a BODY with {{ is a template with .Count, .Time and .ID; to send it as it is, give it on standard input or with --file)", msg)
 		}
 		return func(n int) ([]byte, error) {
 			var b bytes.Buffer

@@ -101,9 +101,14 @@ func TestRepeatAndBody(t *testing.T) {
 	if _, err := Body("{{.Nope", "", nil); !exitcode.Is(err, exitcode.Usage) {
 		t.Errorf("bad template: got %v, want a usage error", err)
 	}
-	body, _ = Body("{{.Nope}}", "", nil)
-	if _, err := body(1); !exitcode.Is(err, exitcode.Usage) {
-		t.Errorf("unknown field: got %v, want a usage error", err)
+	// A field it does not have, or a Mustache text, is refused before
+	// anything is sent, saying how to send it as it is, naming no Go type.
+	for _, arg := range []string{"{{.Nope}}", "Hello {{name}}"} {
+		_, err := Body(arg, "", nil)
+		if !exitcode.Is(err, exitcode.Usage) || !strings.Contains(err.Error(), "give it on standard input or with --file") ||
+			strings.Contains(err.Error(), "sender.") {
+			t.Errorf("Body(%q): got %v, want a usage error saying how to send it as it is", arg, err)
+		}
 	}
 	if _, err := Body("", "/nonexistent/file", nil); !exitcode.Is(err, exitcode.Usage) {
 		t.Errorf("missing --file: got %v, want a usage error", err)
