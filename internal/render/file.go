@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // SaveFile writes a received sendfile message: the body is base64 (as
@@ -18,7 +20,9 @@ import (
 // .<unix-seconds> suffix, then a counter. It returns the name written.
 func SaveFile(dir, filename string, body []byte, now time.Time) (string, error) {
 	base := filepath.Base(filepath.Clean("/" + filepath.ToSlash(filename)))
-	if base == "/" || base == "." || base == ".." {
+	// A control character in a name (a newline, an ESC) would go into
+	// "Saved file: NAME" and into every listing of the directory.
+	if base == "/" || base == "." || base == ".." || strings.ContainsFunc(base, unicode.IsControl) {
 		return "", fmt.Errorf("received file has no usable name (%q)", filename)
 	}
 	data := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
