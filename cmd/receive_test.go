@@ -2,9 +2,11 @@ package cmd_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -254,5 +256,49 @@ func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
 					len(shown), left, len(shown)+left, total, len(shown)+left-total)
 			}
 		})
+	}
+}
+
+// A listener whose reader quits (`| head -1` under pipefail) exits 141, as
+// README's exit code table says, killed by SIGPIPE at its next write as
+// Unix tools are, without a word on standard error; what it had not
+// written stays on the queue.
+func TestListenerIntoClosedPipeExits141(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin, err := testbin.Build(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startServeShell(t, bin, "", "--listen", "127.0.0.1:0").addr()
+	host, port, _ := strings.Cut(addr, ":")
+	dest := testbroker.Unique(t, "/queue/closed-pipe")
+	conn := "-H " + host + " -P " + port
+	const total = 20000
+	pipeline := fmt.Sprintf("seq %d | %s %s send %s --lines && %s %s listen %s --ack client-individual --format raw 2>stderr.txt | head -1",
+		total, bin, conn, dest, bin, conn, dest)
+	c := exec.Command("bash", "-o", "pipefail", "-c", pipeline)
+	c.Dir = dir
+	out, err := c.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 141 {
+		t.Fatalf("listen | head -1: %v, want exit 141; stdout %q", err, out)
+	}
+	if string(out) != "1\n" {
+		t.Errorf("head printed %q, want the first message", out)
+	}
+	stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
+	if strings.TrimSpace(string(stderr)) != fmt.Sprintf("Subscribing to '%s' with acknowledge set to 'client-individual', id set to '1'", dest) {
+		t.Errorf("standard error %q, want the Subscribing line alone", stderr)
+	}
+	purge, err := exec.Command(bin, "-H", host, "-P", port, "purge", dest).CombinedOutput()
+	var left int
+	if _, serr := fmt.Sscanf(string(purge), "purged %d message(s)", &left); err != nil || serr != nil {
+		t.Fatalf("purge: %v %v\n%s", err, serr, purge)
+	}
+	if left == 0 || left >= total {
+		t.Errorf("%d of %d messages left on the queue: want those the listener had not written (some, not all)", left, total)
 	}
 }

@@ -77,6 +77,7 @@ var Table = []Entry{
 	{75, []Kind{Unreachable}, "broker unreachable", "the broker is unreachable (connection refused, timed out, name not found, closed during the handshake): try again later"},
 	{77, []Kind{LoginRefused}, "login refused", "the broker refused the login (it answered CONNECT with an ERROR, which is shown): fix the credentials or the vhost before retrying"},
 	{130, []Kind{Interrupted}, "SIGINT", "interrupted with Ctrl-C (SIGINT) before the work was done (a script, `send`, `request`)"},
+	{141, nil, "SIGPIPE", "standard output was closed by its reader (a listener piped into `head -1`): stomp ends at its next write, killed by SIGPIPE as Unix tools are; what was not written is not acked and stays on the queue"},
 	{143, []Kind{Terminated}, "SIGTERM", "stopped with SIGTERM before the work was done"},
 }
 
