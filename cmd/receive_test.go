@@ -276,7 +276,7 @@ func TestListenerIntoClosedPipeExits141(t *testing.T) {
 	host, port, _ := strings.Cut(addr, ":")
 	dest := testbroker.Unique(t, "/queue/closed-pipe")
 	conn := "-H " + host + " -P " + port
-	const total = 20000
+	const total = 100000
 	pipeline := fmt.Sprintf("seq %d | %s %s send %s --lines && %s %s listen %s --ack client-individual --format raw 2>stderr.txt | head -1",
 		total, bin, conn, dest, bin, conn, dest)
 	c := exec.Command("bash", "-o", "pipefail", "-c", pipeline)
@@ -298,7 +298,10 @@ func TestListenerIntoClosedPipeExits141(t *testing.T) {
 	if _, serr := fmt.Sscanf(string(purge), "purged %d message(s)", &left); err != nil || serr != nil {
 		t.Fatalf("purge: %v %v\n%s", err, serr, purge)
 	}
-	if left == 0 || left >= total {
-		t.Errorf("%d of %d messages left on the queue: want those the listener had not written (some, not all)", left, total)
+	// The pipe holds 64 KiB and head reads at most as much: the listener
+	// cannot have written more than about 24,000 of these lines, and those
+	// it wrote may still be there too (killed before their acks went out).
+	if left < total-30000 {
+		t.Errorf("%d of %d messages left on the queue: the listener acked some it never wrote", left, total)
 	}
 }
