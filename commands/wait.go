@@ -17,7 +17,7 @@ func init() {
 			{Name: "count", Desc: "how many messages, counted from the start of the session"},
 			{Name: "timeout", Desc: "how long to wait at most, in seconds or with a unit: 5, 5s, 500ms (default 10s)", Optional: true},
 		},
-		Description: "Waits until this session has shown count messages, so a script can send and then\ncheck what came back. Fails if the timeout passes first.",
+		Description: "Waits until count messages have arrived in this session, so a script can send and then\ncheck what came back. A message whose output could not be written counts as arrived\n(the run fails for the output instead). Fails if the timeout passes first.",
 		Example:     "subscribe /queue/a\nsend /queue/a ping\nwait 1",
 		Run:         wait,
 	})
