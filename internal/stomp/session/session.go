@@ -568,18 +568,18 @@ func (s *Session) Nack(ctx context.Context, id, subID string, wait bool) error {
 // sink took, the NACK that gives one back. Stopped, a run would otherwise
 // drop them (conn.Send fails with "context canceled"), and the message
 // shown, passed on or answered comes again: listen, shovel, reply and purge
-// all settle what they handled this way. The receipt timeout bounds it, so
-// a broker that stopped reading cannot hold the run.
-func (s *Session) settling(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), s.receiptTimeout)
-}
+// all settle what they handled this way. It has no deadline of its own: an
+// ack waits only while the connection's queue is full, which a broker
+// paused for a while may cause and which must not fail the run; a dead
+// connection (heart-beats) or a second signal ends that wait. With a
+// receipt, the receipt timeout bounds it (request).
+func settling(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 func (s *Session) ackOrNack(ctx context.Context, command, id, subID string, wait bool) error {
 	if id == "all" {
 		return s.settleAll(ctx, command, wait) // each one settling
 	}
-	ctx, cancel := s.settling(ctx)
-	defer cancel()
+	ctx = settling(ctx)
 	p, err := s.resolve(id, subID)
 	if err != nil {
 		return err
