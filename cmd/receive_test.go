@@ -182,21 +182,8 @@ func TestRefusalQuotingServerShownVisibly(t *testing.T) {
 // way: one ack per message, stomp.py's -L (client), and --count's batches
 // of 100.
 func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin, err := testbin.Build(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := startServeShell(t, bin, "", "--listen", "127.0.0.1:0").addr()
-	host, port, _ := strings.Cut(addr, ":")
+	rig := newStopRig(t)
 	const total = 100000
-	var lines strings.Builder
-	for i := 1; i <= total; i++ {
-		fmt.Fprintf(&lines, "%d\n", i)
-	}
 	for _, c := range []struct {
 		name string
 		sig  os.Signal
@@ -208,13 +195,8 @@ func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dest := testbroker.Unique(t, "/queue/stopped-mid-flood")
-			conn := []string{"-H", host, "-P", port}
-			send := exec.Command(bin, append(conn, "send", dest, "--lines")...)
-			send.Stdin = strings.NewReader(lines.String())
-			if out, err := send.CombinedOutput(); err != nil {
-				t.Fatalf("send: %v\n%s", err, out)
-			}
-			listen := exec.Command(bin, append(append(conn, c.args...), dest)...)
+			rig.fill(dest, total)
+			listen := rig.command(append(c.args, dest)...)
 			stdout, err := listen.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -245,13 +227,7 @@ func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
 					t.Errorf("message %s shown %d times", body, n)
 				}
 			}
-			purge := exec.Command(bin, append(conn, "purge", dest)...)
-			out, err := purge.CombinedOutput()
-			var left int
-			if _, serr := fmt.Sscanf(string(out), "purged %d message(s)", &left); err != nil || serr != nil {
-				t.Fatalf("purge: %v %v\n%s", err, serr, out)
-			}
-			if len(shown)+left != total {
+			if left := rig.purge(dest); len(shown)+left != total {
 				t.Errorf("%d shown and acked + %d left on the queue = %d, want %d: %d shown message(s) were not acked",
 					len(shown), left, len(shown)+left, total, len(shown)+left-total)
 			}
@@ -264,22 +240,14 @@ func TestListenerStoppedMidFloodAcksWhatItShowed(t *testing.T) {
 // Unix tools are, without a word on standard error; what it had not
 // written stays on the queue.
 func TestListenerIntoClosedPipeExits141(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	rig := newStopRig(t)
 	dir := t.TempDir()
-	bin, err := testbin.Build(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := startServeShell(t, bin, "", "--listen", "127.0.0.1:0").addr()
-	host, port, _ := strings.Cut(addr, ":")
 	dest := testbroker.Unique(t, "/queue/closed-pipe")
-	conn := "-H " + host + " -P " + port
 	const total = 100000
-	pipeline := fmt.Sprintf("seq %d | %s %s send %s --lines && %s %s listen %s --ack client-individual --format raw 2>stderr.txt | head -1",
-		total, bin, conn, dest, bin, conn, dest)
-	c := exec.Command("bash", "-o", "pipefail", "-c", pipeline)
+	rig.fill(dest, total)
+	listen := rig.command("listen", dest, "--ack", "client-individual", "--format", "raw")
+	c := exec.Command("bash", "-o", "pipefail", "-c", `"$@" 2>stderr.txt | head -1`, "bash")
+	c.Args = append(c.Args, listen.Args...)
 	c.Dir = dir
 	out, err := c.Output()
 	var ee *exec.ExitError
@@ -293,15 +261,10 @@ func TestListenerIntoClosedPipeExits141(t *testing.T) {
 	if strings.TrimSpace(string(stderr)) != fmt.Sprintf("Subscribing to '%s' with acknowledge set to 'client-individual', id set to '1'", dest) {
 		t.Errorf("standard error %q, want the Subscribing line alone", stderr)
 	}
-	purge, err := exec.Command(bin, "-H", host, "-P", port, "purge", dest).CombinedOutput()
-	var left int
-	if _, serr := fmt.Sscanf(string(purge), "purged %d message(s)", &left); err != nil || serr != nil {
-		t.Fatalf("purge: %v %v\n%s", err, serr, purge)
-	}
 	// The pipe holds 64 KiB and head reads at most as much: the listener
 	// cannot have written more than about 24,000 of these lines, and those
 	// it wrote may still be there too (killed before their acks went out).
-	if left < total-30000 {
+	if left := rig.purge(dest); left < total-30000 {
 		t.Errorf("%d of %d messages left on the queue: the listener acked some it never wrote", left, total)
 	}
 }
