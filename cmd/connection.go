@@ -63,6 +63,12 @@ func (c *connFlags) args(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
+	if len(args) > 1 && endpoint.LooksLikeURL(args[0]) && isSubcommand(cmd, args[1]) {
+		// cobra looks for the subcommand in the first word only, so a
+		// URL before it leaves the whole line to the root command.
+		return exitcode.Usagef("the broker URL before %q is not read: give it with -H, as in stomp -H %s %s ... (see stomp --help)",
+			args[1], endpoint.Redact(args[0]), args[1])
+	}
 	if len(args) > 1 || !endpoint.LooksLikeURL(args[0]) {
 		a := args[len(args)-1]
 		if len(args) == 1 {
@@ -72,6 +78,16 @@ func (c *connFlags) args(cmd *cobra.Command, args []string) error {
 	}
 	c.URL = args[0]
 	return nil
+}
+
+// isSubcommand says whether name is one of cmd's subcommands (or an alias).
+func isSubcommand(cmd *cobra.Command, name string) bool {
+	for _, sub := range cmd.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve settles the connection before any is tried (see connect.Resolve):
