@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,9 @@ The body is BODY; standard input when BODY is absent or "-"; the file given
 with --file (binary safe); or, with --lines, each line of standard input as
 its own message, streamed in constant memory; or, with --jsonl, whole messages
 as JSON lines (what listen --format json writes: headers kept, except those
-the broker sets such as message-id). A BODY containing {{ is a Go
+the broker sets such as message-id; a line that is no such message stops the
+run there, exit 2, saying which line and what the broker confirmed before
+it). A BODY containing {{ is a Go
 template: {{.Count}} is the message's number from 1, {{.Time}} the time it is
 sent and {{.ID}} a random id.`,
 		Example: `  stomp send /queue/a hello
@@ -105,6 +108,10 @@ sent and {{.ID}} a random id.`,
 					err = sender.Send(ctx, env.Session, src, opts, perSecond)
 				}
 				err = env.FinishRun(r, err)
+				if bad := (*sender.InputError)(nil); errors.As(err, &bad) {
+					// Finished: the messages before the bad line are settled.
+					err = exitcode.Usagef("%v; %s", err, sentBefore(env.Session))
+				}
 				return stoppedSending(ctx, err, env.Session, "the rest were not sent")
 			})
 		},
@@ -134,10 +141,24 @@ func stoppedSending(ctx context.Context, err error, sess *session.Session, rest 
 	if err == nil || stopped == nil {
 		return err
 	}
+	return exitcode.New(exitcode.KindOf(stopped), "%v: %s; %s", stopped, confirmedSoFar(sess), rest)
+}
+
+// sentBefore says what became of the messages sent before a bad input
+// line, once the run is finished.
+func sentBefore(sess *session.Session) string {
+	if sess.Confirmed()+sess.Unconfirmed() == 0 {
+		return "nothing was sent"
+	}
+	return "before it " + confirmedSoFar(sess) + "; it and the lines after it were not sent"
+}
+
+// confirmedSoFar is how many messages the broker has, counted from its
+// receipts, and how many more were sent without a receipt yet.
+func confirmedSoFar(sess *session.Session) string {
 	confirmed, unconfirmed := sess.Confirmed(), sess.Unconfirmed()
 	if unconfirmed == 0 {
-		return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) sent, all confirmed by the broker; %s", stopped, confirmed, rest)
+		return fmt.Sprintf("%d message(s) sent, all confirmed by the broker", confirmed)
 	}
-	return exitcode.New(exitcode.KindOf(stopped), "%v: %d message(s) confirmed by the broker, %d more sent but not confirmed (they may or may not have arrived); %s",
-		stopped, confirmed, unconfirmed, rest)
+	return fmt.Sprintf("%d message(s) confirmed by the broker, %d more sent but not confirmed (they may or may not have arrived)", confirmed, unconfirmed)
 }

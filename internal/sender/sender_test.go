@@ -69,14 +69,24 @@ func TestJSONL(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].Dest != "/queue/to" || got[1].Dest != "/queue/to" {
 		t.Errorf("--to: got %s, %v", describe(got), err)
 	}
+	// A bad line is a usage error naming the line, what is wrong in the
+	// terms of the format, and the format; never Go's types.
+	const shape = ` (each line is one object as listen --format json writes: {"headers":{"destination":"/queue/a"},"body":"text"})`
 	for in, want := range map[string]string{
-		"{}\n":                                 "line 1 has no destination header: give --to",
-		"\nnope\n":                             "line 2 is not a JSON message",
-		`{"body":"!","body_base64":true}` + "": "line 1: body_base64 is set but the body is not base64",
+		"{}\n":                             "line 1 has no destination header: give --to",
+		"\nnope\n":                         "line 2 is not one JSON object",
+		`{"body":"x"} trailing`:            "line 1 is not one JSON object",
+		`{"body":"!","body_base64":true}`:  `line 1: "body_base64" is true but the body is not base64`,
+		`[1,2]`:                            "line 1 is a JSON array, not an object",
+		`"text"`:                           "line 1 is a JSON string, not an object",
+		`{"headers":["a"],"body":"x"}`:     `line 1: "headers" is a JSON array, not an object`,
+		`{"headers":{"a":1},"body":"x"}`:   "line 1: a header's value is a JSON number, not a string",
+		`{"headers":{},"body":5}`:          `line 1: "body" is a JSON number, not a string`,
+		`{"body":"x","body_base64":"yes"}`: `line 1: "body_base64" is a JSON string, not true or false`,
 	} {
 		_, err := drain(t, JSONL(strings.NewReader(in), ""))
-		if err == nil || !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("%q: got %v, want %q", in, err, want)
+		if err == nil || err.Error() != "--jsonl input "+want+shape || !exitcode.Is(err, exitcode.Usage) {
+			t.Errorf("%q: got %v, want the usage error %q", in, err, want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,13 +148,13 @@ func (j *jsonLines) Scan() bool {
 func (j *jsonLines) Message() (Message, error) {
 	var m jsonMessage
 	if err := json.Unmarshal(j.sc.Bytes(), &m); err != nil {
-		return Message{}, fmt.Errorf("line %d is not a JSON message (as listen --format json writes): %v", j.n, err)
+		return Message{}, &InputError{Line: j.n, Problem: jsonProblem(err)}
 	}
 	body := []byte(m.Body)
 	if m.BodyBase64 {
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(m.Body); err != nil {
-			return Message{}, fmt.Errorf("line %d: body_base64 is set but the body is not base64: %v", j.n, err)
+			return Message{}, &InputError{Line: j.n, Problem: `: "body_base64" is true but the body is not base64`}
 		}
 	}
 	dest := j.to
@@ -161,9 +162,44 @@ func (j *jsonLines) Message() (Message, error) {
 		dest = m.Headers["destination"]
 	}
 	if dest == "" {
-		return Message{}, fmt.Errorf("line %d has no destination header: give --to", j.n)
+		return Message{}, &InputError{Line: j.n, Problem: " has no destination header: give --to"}
 	}
 	return Message{Dest: dest, Body: body, Headers: SenderHeaders(m.Headers), Name: fmt.Sprintf("line %d", j.n)}, nil
+}
+
+// InputError is a --jsonl line that is no message to send: a usage error.
+// Nothing after it is sent.
+type InputError struct {
+	Line    int
+	Problem string // after "line N", such as " is not one JSON object"
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf(`--jsonl input line %d%s (each line is one object as listen --format json writes: {"headers":{"destination":"/queue/a"},"body":"text"})`,
+		e.Line, e.Problem)
+}
+
+func (e *InputError) Kind() exitcode.Kind { return exitcode.Usage }
+
+// jsonProblem says what json.Unmarshal found wrong with a line, in the
+// terms of the format rather than of Go's types.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return " is not one JSON object" // a syntax error, or more after the object
+	}
+	switch {
+	case te.Field == "":
+		return " is a JSON " + te.Value + ", not an object"
+	case te.Field == "headers" && te.Type.Kind() == reflect.Map:
+		return `: "headers" is a JSON ` + te.Value + ", not an object"
+	case te.Field == "headers" || strings.HasPrefix(te.Field, "headers."):
+		return ": a header's value is a JSON " + te.Value + ", not a string"
+	case te.Field == "body":
+		return `: "body" is a JSON ` + te.Value + ", not a string"
+	default: // body_base64
+		return fmt.Sprintf(": %q is a JSON %s, not true or false", te.Field, te.Value)
+	}
 }
 
 // brokerHeaders are set by the broker on delivery (or by us on the wire);
