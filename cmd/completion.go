@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stomp-cli/stomp/internal/exitcode"
 	"github.com/stomp-cli/stomp/internal/iostreams"
 )
 
@@ -48,6 +49,33 @@ func registerCompletions(root *cobra.Command) {
 			}
 			// The only error is "already registered": a second call is harmless.
 			_ = c.RegisterFlagCompletionFunc(fc.flag, completionFunc(fc.values, fc.files))
+		}
+	}
+}
+
+// refuseUnknownShells makes `stomp completion SHELL` for a shell cobra has
+// no script for (tcsh) a usage error naming those it has: cobra's
+// completion command runs nothing itself, so it printed its help and exited
+// 0. Cobra would make the command at Execute; made now, it can be changed.
+func refuseUnknownShells(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Use = "completion SHELL"
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help() // as before: which shells, and how to use them
+			}
+			var shells []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					shells = append(shells, sub.Name())
+				}
+			}
+			return exitcode.Usagef("completion: no script for %q: stomp has one for %s (stomp completion SHELL)", args[0], strings.Join(shells, ", "))
 		}
 	}
 }

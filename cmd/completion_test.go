@@ -64,6 +64,20 @@ func TestCompletionScripts(t *testing.T) {
 	}
 }
 
+// TestCompletionUnknownShell: a shell stomp has no script for is a usage
+// error naming those it has (cobra printed its help and exited 0); no shell
+// at all still shows the help.
+func TestCompletionUnknownShell(t *testing.T) {
+	code, out, errOut := runCaptured(t, "completion", "tcsh")
+	if want := "stomp: completion: no script for \"tcsh\": stomp has one for bash, fish, powershell, zsh (stomp completion SHELL)\n"; code != 2 || out != "" || errOut != want {
+		t.Errorf("stomp completion tcsh: exit %d, stdout %q, stderr %q; want exit 2, stderr %q", code, out, errOut, want)
+	}
+	code, out, errOut = runCaptured(t, "completion")
+	if code != 0 || !strings.Contains(out, "Available Commands:") || errOut != "" {
+		t.Errorf("stomp completion: exit %d, stdout %q, stderr %q; want its help, exit 0", code, out, errOut)
+	}
+}
+
 // The bash script is dynamic (it asks `stomp __complete`), so the flags it
 // offers are the answers to __complete; the static v1 script names them.
 func TestCompletionMentionsFlags(t *testing.T) {

@@ -151,6 +151,7 @@ Flags and shell commands are those of the stomp.py command-line client.`,
 	root.Flags().Bool("version", false, "print the version and exit")
 	markInapplicable(root)
 	registerCompletions(root)
+	refuseUnknownShells(root)
 	return root
 }
 
