@@ -230,6 +230,9 @@ func (e *Env) Counts() stats.Counts {
 	}
 }
 
+// plainTheme renders without colour, control characters made visible.
+var plainTheme = render.NewTheme(false)
+
 // bufPool recycles rendering buffers: one per message adds up.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -279,7 +282,10 @@ func (e *Env) Show(f *frame.Frame, num uint64) error {
 			_, _ = e.Out.Write(buf.Bytes())
 			e.Out.Error(render.BrokerError(f))
 		case e.WholeErrors:
-			render.Frame(buf, f, false, e.Out.Theme)
+			// Rendered without colour: Error colours the whole frame and
+			// makes what is left of control characters visible, which would
+			// show dimmed headers' escapes as text ("^[[2m").
+			render.Frame(buf, f, false, plainTheme)
 			e.Out.Error(strings.TrimRight(buf.String(), "\n"))
 		default:
 			e.Out.Error(render.BrokerError(f))
