@@ -77,9 +77,6 @@ func TestListenSubscribingLineComesFirst(t *testing.T) {
 // "Subscribing to" line is already out) stops it as the user asked:
 // exit 0, not "context canceled".
 func TestListenInterruptedWhileSubscribing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	subscribed := make(chan struct{}, 1)
 	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
 		switch f.Command {
@@ -91,10 +88,7 @@ func TestListenInterruptedWhileSubscribing(t *testing.T) {
 		}
 		return testbroker.Receipt(f), f.Command == frame.DISCONNECT
 	})
-	bin, err := testbin.Build(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := plainStomp(t)
 	c := exec.Command(bin, "-H", b.Host, "-P", b.Port, "--receipt-timeout", "1m", "-L", "/queue/a")
 	out := &testbin.Buffer{}
 	c.Stdout, c.Stderr = out, out

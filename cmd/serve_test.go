@@ -189,12 +189,9 @@ func TestServeMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: a memory test of several seconds")
 	}
-	// The stomp on $PATH is this test binary, with -race under make test:
-	// the race detector's shadow memory would be measured too.
-	bin, err := testbin.Build(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Not the stomp on $PATH: the race detector's shadow memory would be
+	// measured too.
+	bin := plainStomp(t)
 	const heldLimit = 32 << 20
 	p := startServeShell(t, bin, "", "--listen", "127.0.0.1:0", "-U", "alice", "-W", "s3cret",
 		"--max-held-bytes", strconv.Itoa(heldLimit), "--heartbeat", "0")

@@ -18,14 +18,8 @@ import (
 // A script stopped by a signal before it was done exits 128+signal: 130
 // for Ctrl-C (SIGINT), 143 for SIGTERM, as the exit code table says.
 func TestScriptStoppedBySignal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin := plainStomp(t)
 	dir := t.TempDir()
-	bin, err := testbin.Build(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	script := filepath.Join(dir, "slow.txt")
 	if err := os.WriteFile(script, []byte("echo started\nsleep 60s\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -52,9 +46,6 @@ func TestScriptStoppedBySignal(t *testing.T) {
 // exit code (the first alone would have exited 0: a listener stopped by the
 // user).
 func TestSecondSignalEndsAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	disconnecting := make(chan struct{}, 1)
 	b := testbroker.Scripted(t, func(f *frame.Frame) (string, bool) {
 		switch f.Command {
@@ -66,10 +57,7 @@ func TestSecondSignalEndsAtOnce(t *testing.T) {
 		}
 		return testbroker.Receipt(f), false
 	})
-	bin, err := testbin.Build(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := plainStomp(t)
 	for _, c := range []struct {
 		sig  syscall.Signal
 		want int

@@ -26,16 +26,25 @@ type stopRig struct {
 	conn []string // -H and -P of the broker
 }
 
-func newStopRig(t *testing.T) *stopRig {
+// plainStomp builds the stomp binary without -race for a test that runs
+// it as a process of its own, at a user's speed and memory (the stomp on
+// $PATH is this test binary, with -race under make test); it skips the
+// test under -short.
+func plainStomp(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	dir := t.TempDir()
-	bin, err := testbin.Build(dir, false)
+	bin, err := testbin.Build(t.TempDir(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bin
+}
+
+func newStopRig(t *testing.T) *stopRig {
+	t.Helper()
+	bin := plainStomp(t)
 	host, port, _ := strings.Cut(startServeShell(t, bin, "", "--listen", "127.0.0.1:0").addr(), ":")
 	return &stopRig{t: t, bin: bin, conn: []string{"-H", host, "-P", port}}
 }
