@@ -196,11 +196,11 @@ func escapeHidden(buf *bytes.Buffer, start int) {
 	for i < len(b) && b[i] < utf8.RuneSelf { // ASCII, the common case, has none
 		i++
 	}
-	if j := bytes.IndexFunc(b[i:], hidden); j < 0 {
+	j := bytes.IndexFunc(b[i:], hidden)
+	if j < 0 {
 		return
-	} else {
-		i += j
 	}
+	i += j
 	out := append([]byte(nil), b[:i]...)
 	for _, r := range string(b[i:]) {
 		if hidden(r) {
