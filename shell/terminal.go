@@ -32,6 +32,14 @@ type Terminal struct {
 	secrets     []string
 	promptWidth atomic.Int64 // of the prompt shown, for the hint painter
 	width       func() int   // the terminal's, in columns
+
+	// submitting is held from the Enter that ends a line until ReadLine
+	// has the line, and output waits for it (aboveprompt): meanwhile
+	// readline empties its line buffer without its lock, while its writer
+	// redraws that buffer under the lock (a data race in chzyer/readline
+	// 1.5.1, RuneBuffer.Reset against Refresh, seen under -race).
+	submitting sync.Mutex
+	submitHeld atomic.Bool
 }
 
 // TerminalConfig configures the interactive reader.
@@ -86,6 +94,7 @@ func NewTerminal(cfg TerminalConfig) (*Terminal, error) {
 		}
 	}
 	t := &Terminal{historyPath: rc.HistoryFile, prompt: cfg.Prompt, stdin: stdin, secrets: cfg.Secrets, width: ios.TerminalWidth}
+	rc.FuncFilterInputRune = t.filterRune
 	if cfg.Hint != nil {
 		rc.Painter = &hintPainter{t: t, hint: cfg.Hint}
 	}
@@ -155,7 +164,10 @@ func (t *Terminal) ReadLine() (string, error) {
 	t.setPrompt(t.prompt())
 	t.prompting.Store(true)
 	line, err := t.rl.Readline()
-	t.prompting.Store(false)
+	t.prompting.Store(false) // first: an Enter typed ahead then takes nothing (filterRune)
+	if t.submitHeld.Swap(false) {
+		t.submitting.Unlock()
+	}
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
 		return line, ErrInterrupted
@@ -196,7 +208,27 @@ func (a *aboveprompt) Write(b []byte) (int, error) {
 	for i := 0; i < 200 && a.t.prompting.Load() && !a.t.rl.Terminal.IsReading(); i++ {
 		time.Sleep(500 * time.Microsecond)
 	}
+	a.t.submitting.Lock()
+	defer a.t.submitting.Unlock()
 	return a.w.Write(b)
+}
+
+// filterRune runs on readline's input goroutine before each key is
+// handled. An Enter that submits the line at a prompt takes submitting
+// (released by ReadLine once it has the line); an Enter that picks a Tab
+// completion submits nothing. Lines pasted at once must not hold it past
+// their prompt: the command the first one runs writes output, and the
+// next prompt, which releases it, comes only after that command.
+func (t *Terminal) filterRune(r rune) (rune, bool) {
+	if (r == readline.CharEnter || r == readline.CharCtrlJ) && t.prompting.Load() && !t.rl.Operation.IsInCompleteSelectMode() {
+		t.submitting.Lock()
+		if !t.prompting.Load() { // the prompt ended while we waited
+			t.submitting.Unlock()
+			return r, true
+		}
+		t.submitHeld.Store(true)
+	}
+	return r, true
 }
 
 // Interrupt makes a ReadLine in progress return ErrInterrupted, as if the
